@@ -1,0 +1,115 @@
+"""The OCPP 1.6 JSON schemas, one file per message and direction, and payload checking.
+
+`<Action>.req.json` is the schema of a CALL's payload, `<Action>.conf.json` of its
+CALLRESULT. A violation carries the OCPP-J error code it maps to (OCPP-J 1.6, 4.2.3).
+"""
+
+import json
+from dataclasses import dataclass
+from decimal import Decimal
+from functools import lru_cache
+from pathlib import Path
+
+from .. import timestamps
+
+HERE = Path(__file__).resolve().parent
+
+FROM_CHARGER = (
+    "Authorize", "BootNotification", "DataTransfer", "DiagnosticsStatusNotification",
+    "FirmwareStatusNotification", "Heartbeat", "MeterValues", "StartTransaction",
+    "StatusNotification", "StopTransaction",
+)
+FROM_CENTRAL = (
+    "CancelReservation", "ChangeAvailability", "ChangeConfiguration", "ClearCache",
+    "ClearChargingProfile", "DataTransfer", "GetCompositeSchedule", "GetConfiguration",
+    "GetDiagnostics", "GetLocalListVersion", "RemoteStartTransaction",
+    "RemoteStopTransaction", "ReserveNow", "Reset", "SendLocalList", "SetChargingProfile",
+    "TriggerMessage", "UnlockConnector", "UpdateFirmware",
+)
+ALL_ACTIONS = tuple(sorted(set(FROM_CHARGER) | set(FROM_CENTRAL)))
+KINDS = ("req", "conf")
+
+_CODES = {
+    "required": "OccurenceConstraintViolation",
+    "minItems": "OccurenceConstraintViolation",
+    "maxItems": "OccurenceConstraintViolation",
+    "type": "TypeConstraintViolation",
+    "maxLength": "TypeConstraintViolation",
+    "additionalProperties": "FormationViolation",
+}
+_DEFAULT_CODE = "PropertyConstraintViolation"
+
+
+@dataclass(frozen=True)
+class Violation:
+    code: str
+    path: str
+    message: str
+    unknown_property: bool = False
+
+    def describe(self):
+        where = f"{self.path}: " if self.path else ""
+        return f"{where}{self.message}"
+
+
+def path_text(parts):
+    text = ""
+    for part in parts:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def schema_file(action, kind):
+    return HERE / f"{action}.{kind}.json"
+
+
+def check(action, kind, payload):
+    """The violations of `payload` against the schema, most useful first."""
+    found = {_violation(error) for error in _validator(action, kind).iter_errors(payload)}
+    return sorted(found, key=lambda v: (v.unknown_property, v.path, v.code))
+
+
+@lru_cache(maxsize=None)
+def _validator(action, kind):
+    if action not in ALL_ACTIONS or kind not in KINDS:
+        raise KeyError(f"no schema for {action}.{kind}")
+    with open(schema_file(action, kind), encoding="utf-8") as f:
+        schema = json.load(f)
+    return _validator_class()(schema, format_checker=_format_checker())
+
+
+@lru_cache(maxsize=None)
+def _validator_class():
+    from jsonschema import Draft4Validator, ValidationError, validators
+
+    def multiple_of(validator, factor, instance, schema):
+        # Binary floats make 21.4 no multiple of 0.1; the spec means decimals.
+        if validator.is_type(instance, "number"):
+            if Decimal(repr(instance)) % Decimal(repr(factor)) != 0:
+                yield ValidationError(f"{instance!r} is not a multiple of {factor}")
+
+    return validators.extend(Draft4Validator, {"multipleOf": multiple_of})
+
+
+@lru_cache(maxsize=None)
+def _format_checker():
+    from jsonschema import FormatChecker
+
+    checker = FormatChecker(formats=())
+    checker.checks("date-time")(lambda value: not isinstance(value, str) or timestamps.parse(value) is not None)
+    return checker
+
+
+def _violation(error):
+    path = path_text(error.absolute_path)
+    if error.validator == "additionalProperties":
+        known = error.schema.get("properties", {})
+        extra = sorted(k for k in error.instance if k not in known)
+        names = ", ".join(path_text([*error.absolute_path, k]) for k in extra)
+        return Violation("FormationViolation", path, f"unknown property {names}", True)
+    if error.validator == "required":
+        missing = [k for k in error.validator_value if k not in error.instance]
+        names = ", ".join(path_text([*error.absolute_path, k]) for k in missing)
+        return Violation("OccurenceConstraintViolation", path, f"required property {names} is missing")
+    code = _CODES.get(error.validator, _DEFAULT_CODE)
+    return Violation(code, path, error.message)
