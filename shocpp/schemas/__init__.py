@@ -65,7 +65,7 @@ def schema_file(action, kind):
 
 def check(action, kind, payload):
     """The violations of `payload` against the schema, most useful first."""
-    found = {_violation(error) for error in _validator(action, kind).iter_errors(payload)}
+    found = {v for error in _validator(action, kind).iter_errors(payload) for v in _violations(error)}
     return sorted(found, key=lambda v: (v.unknown_property, v.path, v.code))
 
 
@@ -100,16 +100,17 @@ def _format_checker():
     return checker
 
 
-def _violation(error):
-    path = path_text(error.absolute_path)
+def _violations(error):
     if error.validator == "additionalProperties":
         known = error.schema.get("properties", {})
-        extra = sorted(k for k in error.instance if k not in known)
-        names = ", ".join(path_text([*error.absolute_path, k]) for k in extra)
-        return Violation("FormationViolation", path, f"unknown property {names}", True)
+        extra = [k for k in error.instance if k not in known]
+        return [_named("FormationViolation", error, k, "unknown property", True) for k in extra]
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
-        names = ", ".join(path_text([*error.absolute_path, k]) for k in missing)
-        return Violation("OccurenceConstraintViolation", path, f"required property {names} is missing")
+        return [_named("OccurenceConstraintViolation", error, k, "required property is missing") for k in missing]
     code = _CODES.get(error.validator, _DEFAULT_CODE)
-    return Violation(code, path, error.message)
+    return [Violation(code, path_text(error.absolute_path), error.message)]
+
+
+def _named(code, error, name, message, unknown=False):
+    return Violation(code, path_text([*error.absolute_path, name]), message, unknown)

@@ -1,0 +1,201 @@
+"""The backend websocketd starts for each charger: OCPP-J frames on stdin, replies on stdout.
+
+The I/O shell around the pure parts: it reads lines, lets `handlers` decide,
+carries out the effects (ledger first: no confirmation before the line is on
+disk) and writes the reply.
+"""
+
+import argparse
+import os
+import selectors
+import signal
+import sys
+import traceback
+from datetime import datetime, timezone
+
+from dateutil import tz as dateutil_tz
+
+from . import config as config_module
+from . import handlers, identity, ledger, ocppj, runfiles, timestamps
+from .linebuffer import LineBuffer
+from .log import Log
+from .tags import TagsError, TagsFile
+
+SUBPROTOCOL = "ocpp1.6"
+READ_SIZE = 65536
+
+
+def now_utc():
+    return datetime.now(timezone.utc)
+
+
+class Backend:
+    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None):
+        self.config = config
+        self.charger = charger
+        self.log = log
+        self.write = write
+        self.connection = connection
+        self.tags_file = tags_file
+        self.clock = clock
+        self.tz = tz or dateutil_tz.tzlocal()
+
+    def on_line(self, line):
+        self.log.incoming(line)
+        frame = ocppj.decode(line)
+        if isinstance(frame, ocppj.Call):
+            self.send(self.answer(frame))
+        elif isinstance(frame, ocppj.Malformed) and frame.unique_id is not None:
+            self.send(ocppj.CallError(frame.unique_id, "FormationViolation", frame.reason, {}))
+        elif isinstance(frame, ocppj.Malformed):
+            self.log.note(f"dropped: {frame.reason}")
+        elif isinstance(frame, ocppj.Ignored):
+            self.log.note(f"ignored: message type {frame.message_type!r} is not 2, 3 or 4")
+        else:
+            self.log.note(f"ignored: answer {frame.unique_id!r} matches no call of ours")
+
+    def answer(self, call):
+        try:
+            outcome = handlers.handle(call, self.context())
+            for note in outcome.notes:
+                self.log.note(note)
+            return self.carry_out(call, outcome)
+        except Exception:
+            self.log.error(f"{call.action} {call.unique_id!r} failed: {traceback.format_exc()}")
+            return ocppj.CallError(call.unique_id, "InternalError", "the central system failed", {})
+
+    def context(self):
+        tags, problem = self.tags_file.current()
+        if problem:
+            self.log.error(problem)
+        return handlers.Context(self.charger, tags, self.clock(), self.tz,
+                                self.config.heartbeat_interval, self.config.strict)
+
+    def carry_out(self, call, outcome):
+        for effect in outcome.effects:
+            if isinstance(effect, handlers.RecordStop):
+                try:
+                    self.record(effect)
+                except ledger.LedgerError as e:
+                    self.log.error(f"not confirmed, the charger will retry: {e}")
+                    return ocppj.CallError(call.unique_id, "InternalError", "the ledger could not be written", {})
+            else:
+                self.save(effect)
+        return outcome.reply
+
+    def record(self, effect):
+        written = ledger.append(self.config.accounting_dir, effect.month, effect.record)
+        what = "recorded" if written else "already recorded (retransmission), not written again"
+        r = effect.record
+        self.log.note(f"{what}: transaction {r['transaction_id']} account {r['account']} "
+                      f"{r['consumed_kwh']} kWh in {effect.month}.jsonl")
+
+    def save(self, effect):
+        received = {"received_at": timestamps.format_utc(self.clock())}
+        try:
+            if isinstance(effect, handlers.SaveBoot):
+                self.connection.update_info(boot=effect.payload, booted_at=received["received_at"])
+            elif isinstance(effect, handlers.SaveStatus):
+                self.connection.save(f"status-{effect.connector_id}.json", {**received, **effect.payload})
+            elif isinstance(effect, handlers.SaveMeterValues):
+                self.connection.save(f"meter-{effect.connector_id}.json", {**received, **effect.payload})
+        except OSError as e:
+            self.log.error(f"cannot save {type(effect).__name__} under {self.connection.path}: {e}")
+
+    def send(self, frame):
+        line = ocppj.encode(frame)
+        self.log.outgoing(line)
+        self.write((line + "\n").encode("utf-8"))
+
+
+def serve(backend, stdin_fd=0):
+    """Answer lines from stdin until EOF."""
+    buffer = LineBuffer(ocppj.MAX_LINE)
+    with selectors.DefaultSelector() as selector:
+        selector.register(stdin_fd, selectors.EVENT_READ)
+        while True:
+            selector.select()
+            data = os.read(stdin_fd, READ_SIZE)
+            lines = buffer.feed(data) if data else buffer.rest()
+            for line in lines:
+                backend.on_line(line)
+            if not data:
+                return
+
+
+def write_all(fd):
+    def write(data):
+        view = memoryview(data)
+        while view:
+            view = view[os.write(fd, view):]
+    return write
+
+
+def accepts_subprotocol(env):
+    if "GATEWAY_INTERFACE" not in env:
+        return True
+    offered = env.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "")
+    return SUBPROTOCOL in (p.strip() for p in offered.split(","))
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="shocpp-backend",
+        description="Serve one OCPP 1.6J charger: frames on stdin, replies on stdout, one per line. "
+                    "websocketd starts it for each connection (see shocpp-listener); run by hand it "
+                    "serves whatever stdin holds, e.g. "
+                    "echo '[2,\"1\",\"Heartbeat\",{}]' | bin/shocpp-backend",
+        epilog="The charger's identity comes from PATH_INFO (the URL path). Settings: SHOCPP_TAGSFILE, "
+               "SHOCPP_ACCOUNTINGDIR, SHOCPP_RUNDIR, SHOCPP_LOGDIR, SHOCPP_HEARTBEAT_INTERVAL, SHOCPP_STRICT.")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, env=None):
+    parse_args(argv)
+    env = os.environ if env is None else env
+    try:
+        config = config_module.from_env(env)
+    except config_module.ConfigError as e:
+        print(f"shocpp-backend: {e}", file=sys.stderr)
+        return 2
+    try:
+        charger = identity.from_path(env.get("PATH_INFO", ""))
+    except identity.BadIdentity as e:
+        Log(config.log_dir, "?").error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {e}")
+        return 1
+    log = Log(config.log_dir, charger)
+    if not accepts_subprotocol(env):
+        log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
+                  f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
+        return 1
+    try:
+        tags_file = TagsFile(config.tags_file)
+    except TagsError as e:
+        log.error(f"connection refused: {e}")
+        return 1
+    return run(config, charger, log, tags_file, env)
+
+
+def run(config, charger, log, tags_file, env):
+    connection = runfiles.Connection(config.run_dir, charger, os.getpid())
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        connection.create({"charger": charger, "pid": os.getpid(),
+                           "connected_at": timestamps.format_utc(now_utc()),
+                           "remote_addr": env.get("REMOTE_ADDR")})
+        log.note(f"connected from {env.get('REMOTE_ADDR', 'stdin')}")
+        serve(Backend(config, charger, log, write_all(1), connection, tags_file))
+        log.note("disconnected")
+    except BrokenPipeError:
+        log.note("disconnected (stdout closed)")
+    except OSError as e:
+        log.error(f"cannot serve: {e}")
+        return 1
+    finally:
+        connection.remove()
+        log.close()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,60 @@
+"""Settings from the environment, with defaults relative to the install (the directory above bin/)."""
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+class ConfigError(ValueError):
+    """An environment variable holds a value shocpp cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    tags_file: Path
+    accounting_dir: Path
+    run_dir: Path
+    log_dir: Path
+    heartbeat_interval: int
+    strict: bool
+
+
+def from_env(env=None):
+    env = os.environ if env is None else env
+    return Config(
+        tags_file=_path(env, "SHOCPP_TAGSFILE", "conf/tags.json"),
+        accounting_dir=_path(env, "SHOCPP_ACCOUNTINGDIR", "accounting"),
+        run_dir=_path(env, "SHOCPP_RUNDIR", "run"),
+        log_dir=_path(env, "SHOCPP_LOGDIR", "log"),
+        heartbeat_interval=_integer(env, "SHOCPP_HEARTBEAT_INTERVAL", 300, 1, 86400),
+        strict=_flag(env, "SHOCPP_STRICT"),
+    )
+
+
+def _path(env, name, default):
+    value = env.get(name) or str(ROOT / default)
+    return Path(value).absolute()
+
+
+def _integer(env, name, default, low, high):
+    text = env.get(name, "").strip()
+    if not text:
+        return default
+    try:
+        value = int(text)
+    except ValueError:
+        raise ConfigError(f"{name}={text!r} is not a whole number") from None
+    if not low <= value <= high:
+        raise ConfigError(f"{name}={value} is outside {low}..{high}")
+    return value
+
+
+def _flag(env, name):
+    text = env.get(name, "0").strip().lower()
+    if text in ("", "0", "no", "false", "off"):
+        return False
+    if text in ("1", "yes", "true", "on"):
+        return True
+    raise ConfigError(f"{name}={text!r} is not 0 or 1")

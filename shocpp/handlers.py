@@ -1,0 +1,186 @@
+"""The central system's answers to the charger's CALLs: a decoded CALL in, an Outcome out.
+
+Pure: the clock, the tags and the settings come in a Context; what must happen
+outside (a ledger line, a status file) goes out as effects for the I/O shell.
+"""
+
+from dataclasses import dataclass, field
+from datetime import tzinfo
+
+from . import billing, schemas, timestamps, transaction_id
+from .ocppj import CallError, CallResult
+from .tags import Tags
+
+# Messages that keep a charger in service or carry billing data: processed despite deviations.
+TOLERANT = {
+    "BootNotification": (),
+    "StartTransaction": ("connectorId", "idTag", "meterStart"),
+    "StopTransaction": ("transactionId", "meterStop"),
+    "MeterValues": ("connectorId", "meterValue"),
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    charger: str
+    tags: Tags
+    now: object  # aware datetime
+    tz: tzinfo
+    heartbeat_interval: int = 300
+    strict: bool = False
+
+
+@dataclass(frozen=True)
+class RecordStop:
+    """Append a ledger record; the confirmation may go out only once it is durable."""
+    month: str
+    record: dict
+
+
+@dataclass(frozen=True)
+class SaveBoot:
+    payload: dict
+
+
+@dataclass(frozen=True)
+class SaveStatus:
+    connector_id: int
+    payload: dict
+
+
+@dataclass(frozen=True)
+class SaveMeterValues:
+    connector_id: int
+    payload: dict
+
+
+@dataclass(frozen=True)
+class Outcome:
+    reply: object  # CallResult or CallError
+    effects: tuple = ()
+    notes: tuple = field(default=())  # lines for the log
+
+
+def error(call, code, description="", details=None):
+    return Outcome(CallError(call.unique_id, code, description, details or {}))
+
+
+def handle(call, ctx):
+    """The Outcome for a CALL from the charger."""
+    if call.action not in schemas.ALL_ACTIONS:
+        return error(call, "NotImplemented", f"unknown action {call.action!r}")
+    if call.action not in schemas.FROM_CHARGER:
+        return error(call, "NotSupported", f"{call.action} is sent by a central system, not to it")
+    violations = schemas.check(call.action, "req", call.payload)
+    notes = tuple(f"{call.action} deviates from the schema: {v.describe()}" for v in violations)
+    refusal = _refusal(call, violations, ctx.strict)
+    if refusal:
+        return refusal
+    outcome = _HANDLERS[call.action](call, ctx)
+    return Outcome(outcome.reply, outcome.effects, notes + outcome.notes)
+
+
+def _refusal(call, violations, strict):
+    if call.action in TOLERANT:
+        return _unusable(call, TOLERANT[call.action])
+    blocking = [v for v in violations if strict or not v.unknown_property]
+    if not blocking:
+        return None
+    first = blocking[0]
+    return error(call, first.code, first.describe(), {"path": first.path} if first.path else {})
+
+
+def _unusable(call, needed):
+    for name in needed:
+        value = call.payload.get(name)
+        if value is None:
+            return error(call, "OccurenceConstraintViolation", f"required property {name} is missing",
+                         {"path": name})
+        if not _usable(name, value):
+            return error(call, "TypeConstraintViolation", f"{name}: {value!r} cannot be used",
+                         {"path": name})
+    return None
+
+
+def _usable(name, value):
+    if name == "idTag":
+        return isinstance(value, str) or billing.whole(value) == value
+    if name == "meterValue":
+        return isinstance(value, (list, dict))
+    return billing.whole(value) is not None
+
+
+def _result(call, payload, *effects, notes=()):
+    return Outcome(CallResult(call.unique_id, payload), tuple(effects), tuple(notes))
+
+
+def _id_tag_info(ctx, id_tag):
+    return {"status": "Accepted" if ctx.tags.lookup(id_tag) else "Invalid"}
+
+
+def _tag(payload):
+    """The idTag as text; some chargers send a number."""
+    value = payload.get("idTag")
+    return value if isinstance(value, str) or value is None else str(value)
+
+
+def boot_notification(call, ctx):
+    reply = {"status": "Accepted", "currentTime": timestamps.format_utc(ctx.now),
+             "interval": ctx.heartbeat_interval}
+    return _result(call, reply, SaveBoot(call.payload))
+
+
+def heartbeat(call, ctx):
+    return _result(call, {"currentTime": timestamps.format_utc(ctx.now)})
+
+
+def status_notification(call, ctx):
+    return _result(call, {}, SaveStatus(call.payload["connectorId"], call.payload))
+
+
+def authorize(call, ctx):
+    return _result(call, {"idTagInfo": _id_tag_info(ctx, call.payload["idTag"])})
+
+
+def start_transaction(call, ctx):
+    id_tag = _tag(call.payload)
+    account = ctx.tags.lookup(id_tag)
+    index = account.index if account else transaction_id.UNKNOWN_INDEX
+    tid = transaction_id.encode(index, billing.whole(call.payload["meterStart"]))
+    note = f"start: tag {id_tag!r} -> account {account.name if account else 'unknown'}, transactionId {tid}"
+    return _result(call, {"idTagInfo": _id_tag_info(ctx, id_tag), "transactionId": tid}, notes=[note])
+
+
+def stop_transaction(call, ctx):
+    record = billing.stop_record(ctx.charger, call.payload, ctx.tags, ctx.now)
+    month = billing.ledger_month(call.payload.get("timestamp"), ctx.now, ctx.tz)
+    id_tag = _tag(call.payload)
+    reply = {} if id_tag is None else {"idTagInfo": _id_tag_info(ctx, id_tag)}
+    return _result(call, reply, RecordStop(month, record))
+
+
+def meter_values(call, ctx):
+    connector = billing.whole(call.payload["connectorId"])
+    return _result(call, {}, SaveMeterValues(connector, call.payload))
+
+
+def data_transfer(call, ctx):
+    return _result(call, {"status": "Accepted"}, notes=[f"DataTransfer: {call.payload}"])
+
+
+def notification(call, ctx):
+    return _result(call, {}, notes=[f"{call.action}: {call.payload.get('status')}"])
+
+
+_HANDLERS = {
+    "Authorize": authorize,
+    "BootNotification": boot_notification,
+    "DataTransfer": data_transfer,
+    "DiagnosticsStatusNotification": notification,
+    "FirmwareStatusNotification": notification,
+    "Heartbeat": heartbeat,
+    "MeterValues": meter_values,
+    "StartTransaction": start_transaction,
+    "StatusNotification": status_notification,
+    "StopTransaction": stop_transaction,
+}

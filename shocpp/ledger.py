@@ -1,0 +1,111 @@
+"""The billing ledger: `<dir>/YYYY-MM.jsonl`, one JSON record a line, append-only.
+
+A record is confirmed to the charger only after append() returned: the line is
+then on disk (fsync), whole (one write under flock) and there once, however
+often the charger retransmits the same StopTransaction.
+"""
+
+import fcntl
+import json
+import os
+from pathlib import Path
+
+IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
+
+
+class LedgerError(OSError):
+    """The record could not be made durable; the charger must not get a confirmation."""
+
+
+def encode(record):
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+
+
+def same_stop(a, b):
+    return all(a.get(k) == b.get(k) for k in IDENTITY)
+
+
+def month_file(directory, month):
+    return Path(directory) / f"{month}.jsonl"
+
+
+def neighbours(month):
+    """The month before and after 'YYYY-MM': a retransmission may land there."""
+    year, mon = map(int, month.split("-"))
+    before = f"{year - (mon == 1)}-{(mon - 2) % 12 + 1:02d}"
+    after = f"{year + (mon == 12)}-{mon % 12 + 1:02d}"
+    return before, after
+
+
+def append(directory, month, record):
+    """Append `record` to the month's file; False if the same stop is there already."""
+    directory = Path(directory)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+        if any(_contains(month_file(directory, m), record) for m in neighbours(month)):
+            return False
+        return _append_locked(directory, month_file(directory, month), encode(record), record)
+    except OSError as e:
+        raise LedgerError(e.errno, f"cannot write the ledger in {directory}: {e.strerror or e}") from e
+
+
+def _append_locked(directory, path, data, record):
+    created = not path.exists()
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        size = _drop_torn_tail(fd)
+        if _holds(os.pread(fd, size, 0), record):
+            return False
+        try:
+            written = os.write(fd, data)
+            if written != len(data):
+                raise OSError(28, "short write (disk full?)")
+            os.fsync(fd)
+        except OSError:
+            os.ftruncate(fd, size)
+            raise
+        if created:
+            _fsync_dir(directory)
+        return True
+    finally:
+        os.close(fd)
+
+
+def _drop_torn_tail(fd):
+    """Cut an unterminated last line, left by a crash: it was never confirmed."""
+    size = os.fstat(fd).st_size
+    if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
+        return size
+    data = os.pread(fd, size, 0)
+    keep = data.rfind(b"\n") + 1
+    os.ftruncate(fd, keep)
+    return keep
+
+
+def _contains(path, record):
+    try:
+        with open(path, "rb") as f:
+            return _holds(f.read(), record)
+    except FileNotFoundError:
+        return False
+
+
+def _holds(data, record):
+    needle = f'"transaction_id": {json.dumps(record["transaction_id"])},'.encode()
+    for line in data.splitlines():
+        if needle in line:
+            try:
+                if same_stop(json.loads(line), record):
+                    return True
+            except ValueError:
+                continue
+    return False
+
+
+def _fsync_dir(directory):
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)

@@ -1,0 +1,76 @@
+"""shocpp-listener: websocketd in the foreground, one shocpp-backend per charger connection."""
+
+import argparse
+import os
+import shutil
+import sys
+
+from . import config as config_module
+from .config import ROOT
+from .tags import TagsError, load
+
+BACKEND = ROOT / "bin" / "shocpp-backend"
+PASSED_ALWAYS = ("PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL")
+INSTALL_HINT = ("websocketd is not installed. It is the Debian package 'websocketd': "
+                "sudo apt-get install websocketd (or run 'make run', which installs it).")
+
+
+def command(env, websocketd="websocketd"):
+    """The websocketd command line for the settings in `env`."""
+    passed = [n for n in PASSED_ALWAYS if n in env] + sorted(n for n in env if n.startswith("SHOCPP_"))
+    return [
+        websocketd,
+        f"--address={env.get('WS_ADDRESS') or '0.0.0.0'}",
+        f"--port={_port(env)}",
+        f"--passenv={','.join(passed)}",
+        "--header-ws=Sec-WebSocket-Protocol: ocpp1.6",
+        "--closems=2000",  # room to finish a ledger write after the charger went away
+        str(BACKEND),
+    ]
+
+
+def _port(env):
+    text = env.get("WS_PORT") or "8080"
+    if not text.isdigit() or not 0 < int(text) < 65536:
+        raise config_module.ConfigError(f"WS_PORT={text!r} is not a port number (1..65535)")
+    return int(text)
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="shocpp-listener",
+        description="Accept OCPP 1.6J chargers on ws://WS_ADDRESS:WS_PORT/<chargerId> (websocketd, "
+                    "one shocpp-backend process per charger). Runs in the foreground; stop it with Ctrl-C.",
+        epilog="Settings (environment): WS_ADDRESS (0.0.0.0), WS_PORT (8080), SHOCPP_TAGSFILE (conf/tags.json), "
+               "SHOCPP_ACCOUNTINGDIR (accounting/), SHOCPP_RUNDIR (run/), SHOCPP_LOGDIR (log/), "
+               "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0). The frame log is LOGDIR/shocpp.log.")
+    parser.add_argument("--print-command", action="store_true",
+                        help="print the websocketd command line instead of running it")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, env=None):
+    args = parse_args(argv)
+    env = dict(os.environ if env is None else env)
+    try:
+        config = config_module.from_env(env)
+        argv_ws = command(env)
+        load(config.tags_file)
+    except (config_module.ConfigError, TagsError) as e:
+        print(f"shocpp-listener: not started: {e}", file=sys.stderr)
+        return 2
+    if args.print_command:
+        print(" ".join(argv_ws))
+        return 0
+    websocketd = shutil.which("websocketd")
+    if websocketd is None:
+        print(f"shocpp-listener: {INSTALL_HINT}", file=sys.stderr)
+        return 3
+    print(f"shocpp-listener: ws://{env.get('WS_ADDRESS') or '0.0.0.0'}:{_port(env)}/<chargerId>, "
+          f"tags {config.tags_file}, ledger {config.accounting_dir}, log {config.log_dir}/shocpp.log",
+          file=sys.stderr, flush=True)
+    os.execv(websocketd, [websocketd] + argv_ws[1:])
+
+
+if __name__ == "__main__":
+    sys.exit(main())

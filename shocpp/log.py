@@ -1,0 +1,70 @@
+"""The frame log: `<logdir>/shocpp.log`, every frame in and out and every event, one line each.
+
+Many backends append to the same file: each line is one write() to an O_APPEND
+descriptor, so lines never interleave. stderr gets errors only (websocketd
+reports each stderr line as an error).
+"""
+
+import os
+import sys
+from datetime import datetime, timezone
+
+from . import timestamps
+
+MAX_LOGGED = 4096
+
+
+def printable(data):
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "backslashreplace")
+    data = data.replace("\n", "\\n").replace("\r", "\\r")
+    if len(data) > MAX_LOGGED:
+        data = f"{data[:MAX_LOGGED]}... ({len(data)} characters)"
+    return data
+
+
+class Log:
+    def __init__(self, log_dir, charger, pid=None, stderr=sys.stderr):
+        self.prefix = f"{charger}[{pid or os.getpid()}]"
+        self.stderr = stderr
+        self.fd = None
+        try:
+            os.makedirs(log_dir, mode=0o750, exist_ok=True)
+            self.fd = os.open(os.path.join(log_dir, "shocpp.log"),
+                              os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+        except OSError as e:
+            self._stderr(f"cannot open the log in {log_dir}: {e}")
+
+    def incoming(self, line):
+        self._write("<", printable(line))
+
+    def outgoing(self, line):
+        self._write(">", printable(line))
+
+    def note(self, text):
+        self._write("-", printable(text))
+
+    def error(self, text):
+        self._write("!", printable(text))
+        self._stderr(text)
+
+    def _write(self, mark, text):
+        if self.fd is None:
+            return
+        stamp = timestamps.format_utc(datetime.now(timezone.utc))
+        try:
+            os.write(self.fd, f"{stamp} {self.prefix} {mark} {text}\n".encode("utf-8", "backslashreplace"))
+        except OSError:
+            pass  # a full disk must not stop charging; the ledger reports its own failures
+
+    def _stderr(self, text):
+        try:
+            self.stderr.write(f"shocpp {self.prefix}: {printable(text)}\n")
+            self.stderr.flush()
+        except (OSError, ValueError):
+            pass
+
+    def close(self):
+        if self.fd is not None:
+            os.close(self.fd)
+            self.fd = None

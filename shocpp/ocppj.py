@@ -1,0 +1,149 @@
+"""OCPP-J 1.6 framing: one line in, a typed frame out; frames back to lines.
+
+Decoding never raises: whatever a line holds, the result says what it is and,
+for a broken CALL whose unique id can be read, carries the id to answer with.
+"""
+
+import json
+import re
+from dataclasses import dataclass, field
+
+CALL, CALLRESULT, CALLERROR = 2, 3, 4
+MAX_LINE = 64 * 1024
+MAX_UNIQUE_ID = 36
+
+ERROR_CODES = (
+    "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError",
+    "FormationViolation", "PropertyConstraintViolation", "OccurenceConstraintViolation",
+    "TypeConstraintViolation", "GenericError",
+)
+
+# Reads the id of a CALL from a line that is not valid JSON (or too long to parse).
+_CALL_PREFIX = re.compile(rb'^\s*\[\s*2\s*,\s*"([^"\\\x00-\x1f]{1,36})"')
+
+
+@dataclass(frozen=True)
+class Call:
+    unique_id: str
+    action: str
+    payload: dict
+
+
+@dataclass(frozen=True)
+class CallResult:
+    unique_id: str
+    payload: dict
+
+
+@dataclass(frozen=True)
+class CallError:
+    unique_id: str
+    code: str
+    description: str = ""
+    details: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Malformed:
+    """A line that is no usable frame. With a unique_id it was a CALL: answer it."""
+    reason: str
+    unique_id: str = None
+
+
+@dataclass(frozen=True)
+class Ignored:
+    """A frame with a message type other than 2, 3 or 4 (OCPP-J 1.6, 4.1.3)."""
+    message_type: object
+
+
+def decode(line):
+    """The frame in one line (bytes or str, with or without its newline)."""
+    if isinstance(line, str):
+        line = line.encode("utf-8", "surrogatepass")
+    line = line.rstrip(b"\r\n")
+    if len(line) > MAX_LINE:
+        return Malformed(f"frame longer than {MAX_LINE} bytes", _readable_id(line))
+    if not line.strip():
+        return Malformed("empty line")
+    try:
+        message = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
+    except UnicodeDecodeError:
+        return Malformed("frame is not valid UTF-8", _readable_id(line))
+    except (ValueError, RecursionError):
+        return Malformed("frame is not valid JSON", _readable_id(line))
+    if not isinstance(message, list):
+        return Malformed("frame is not a JSON array")
+    if not message:
+        return Malformed("frame is an empty array")
+    return _from_list(message)
+
+
+def _no_constant(name):
+    raise ValueError(f"{name} is not JSON")
+
+
+def _readable_id(line):
+    found = _CALL_PREFIX.match(line[:200])
+    if not found:
+        return None
+    try:
+        return found.group(1).decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _is_int(value):
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def _from_list(message):
+    kind = message[0]
+    if not _is_int(kind):
+        return Malformed("message type is not an integer")
+    if kind not in (CALL, CALLRESULT, CALLERROR):
+        return Ignored(kind)
+    unique_id = message[1] if len(message) > 1 else None
+    if not isinstance(unique_id, str) or not unique_id:
+        return Malformed("unique id is missing or not a string")
+    if kind == CALL:
+        return _call(message, unique_id)
+    if kind == CALLRESULT:
+        return _call_result(message, unique_id)
+    return _call_error(message, unique_id)
+
+
+def _call(message, unique_id):
+    if len(unique_id) > MAX_UNIQUE_ID:
+        return Malformed(f"unique id longer than {MAX_UNIQUE_ID} characters", unique_id)
+    if len(message) != 4:
+        return Malformed(f"a CALL has 4 elements, this one has {len(message)}", unique_id)
+    action, payload = message[2], message[3]
+    if not isinstance(action, str) or not action:
+        return Malformed("action is not a string", unique_id)
+    if not isinstance(payload, dict):
+        return Malformed("payload is not a JSON object", unique_id)
+    return Call(unique_id, action, payload)
+
+
+def _call_result(message, unique_id):
+    if len(message) != 3 or not isinstance(message[2], dict):
+        return Malformed("a CALLRESULT is [3, id, {payload}]")
+    return CallResult(unique_id, message[2])
+
+
+def _call_error(message, unique_id):
+    if len(message) != 5 or not all(isinstance(x, str) for x in message[2:4]) \
+            or not isinstance(message[4], dict):
+        return Malformed("a CALLERROR is [4, id, code, description, {details}]")
+    return CallError(unique_id, message[2], message[3], message[4])
+
+
+def encode(frame):
+    """The line (without newline) for a Call, CallResult or CallError."""
+    if isinstance(frame, Call):
+        message = [CALL, frame.unique_id, frame.action, frame.payload]
+    elif isinstance(frame, CallResult):
+        message = [CALLRESULT, frame.unique_id, frame.payload]
+    else:
+        message = [CALLERROR, frame.unique_id, frame.code, frame.description, frame.details]
+    return json.dumps(message, separators=(",", ":"))
