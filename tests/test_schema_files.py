@@ -242,7 +242,6 @@ SAMPLES = {
                *bad_enum("chargingSchedule.chargingRateUnit", "kW"),
                *not_tenth("chargingSchedule.chargingSchedulePeriod.0.limit", 21.45),
                *not_tenth("chargingSchedule.minChargingRate", 6.15),
-               *wrong_type("chargingSchedule.chargingSchedulePeriod", []),
                *unknown(), *unknown("chargingSchedule.chargingSchedulePeriod.1.colour")]),
     "GetConfiguration.req": dict(
         minimal={},
@@ -278,7 +277,8 @@ SAMPLES = {
         cases=[*missing("currentTime"), *wrong_type("currentTime", 1767225600), *unknown()]),
     "MeterValues.req": dict(
         minimal={"connectorId": 1, "meterValue": [{"timestamp": T1, "sampledValue": [{"value": "0"}]}]},
-        full={"connectorId": 1, "transactionId": 42, "meterValue": [METER_VALUE, METER_VALUE]},
+        full={"connectorId": 1, "transactionId": 42,
+              "meterValue": [METER_VALUE, {"timestamp": T2, "sampledValue": [{"value": "7"}]}]},
         cases=[*valid("unit Celsius (spec)", "meterValue.0.sampledValue.0.unit", "Celsius"),
                *valid("unit Celcius (OCA schema spelling)", "meterValue.0.sampledValue.0.unit",
                       "Celcius"),
@@ -295,7 +295,7 @@ SAMPLES = {
                *bad_enum("meterValue.0.sampledValue.0.location", "Grid"),
                *bad_enum("meterValue.0.sampledValue.0.unit", "kwh"),
                *unknown(), *unknown("meterValue.1.colour"),
-               *unknown("meterValue.0.sampledValue.1.colour")]),
+               *unknown("meterValue.1.sampledValue.0.colour")]),
     "MeterValues.conf": EMPTY,
     "RemoteStartTransaction.req": dict(
         minimal={"idTag": "TAG1"},
@@ -463,7 +463,7 @@ def judge_accepts(action, kind, payload):
     return True
 
 
-@pytest.mark.parametrize("action, kind, payload, codes", cases())
+@pytest.mark.parametrize("action, kind, payload, codes", list(cases()))
 def test_agrees_with_judge(action, kind, payload, codes):
     violations = schemas.check(action, kind, payload)
     ours = not violations
@@ -521,6 +521,22 @@ def test_malformed_date_time_rejected(text):
                                   "2026-03-01T12:00:00", "2026-03-01T12:00"])
 def test_lenient_date_time_accepted(text):
     assert schemas.check("Heartbeat", "conf", {"currentTime": text}) == []
+
+
+# The spec gives chargingSchedulePeriod and (in every MeterValue) sampledValue a
+# cardinality of 1..*; the judge does not enforce that for chargingSchedulePeriod, nor
+# for the sampledValue of StopTransaction's transactionData (it does in MeterValues).
+@pytest.mark.parametrize("key, path", [
+    ("GetCompositeSchedule.conf", "chargingSchedule.chargingSchedulePeriod"),
+    ("SetChargingProfile.req", "csChargingProfiles.chargingSchedule.chargingSchedulePeriod"),
+    ("RemoteStartTransaction.req", "chargingProfile.chargingSchedule.chargingSchedulePeriod"),
+    ("StopTransaction.req", "transactionData.0.sampledValue"),
+])
+def test_empty_one_or_more_list_rejected(key, path):
+    violations = schemas.check(*key.split("."), mutate(SAMPLES[key]["full"], path, []))
+    assert [v.code for v in violations] == ["OccurenceConstraintViolation"]
+    assert violations[0].path == schemas.path_text(
+        [int(p) if p.isdigit() else p for p in path.split(".")])
 
 
 # Binary floats make 21.4 % 0.1 != 0; the judge works around that with Decimal for

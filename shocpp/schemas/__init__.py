@@ -6,7 +6,7 @@ CALLRESULT. A violation carries the OCPP-J error code it maps to (OCPP-J 1.6, 4.
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
@@ -38,6 +38,9 @@ _CODES = {
     "additionalProperties": "FormationViolation",
 }
 _DEFAULT_CODE = "PropertyConstraintViolation"
+# For one field, the most telling first: missing, then wrong type, then wrong value.
+_RANK = ("OccurenceConstraintViolation", "TypeConstraintViolation", "PropertyConstraintViolation",
+         "FormationViolation")
 
 
 @dataclass(frozen=True)
@@ -66,7 +69,7 @@ def schema_file(action, kind):
 def check(action, kind, payload):
     """The violations of `payload` against the schema, most useful first."""
     found = {v for error in _validator(action, kind).iter_errors(payload) for v in _violations(error)}
-    return sorted(found, key=lambda v: (v.unknown_property, v.path, v.code))
+    return sorted(found, key=lambda v: (v.unknown_property, v.path, _RANK.index(v.code)))
 
 
 @lru_cache(maxsize=None)
@@ -84,11 +87,18 @@ def _validator_class():
 
     def multiple_of(validator, factor, instance, schema):
         # Binary floats make 21.4 no multiple of 0.1; the spec means decimals.
-        if validator.is_type(instance, "number"):
-            if Decimal(repr(instance)) % Decimal(repr(factor)) != 0:
-                yield ValidationError(f"{instance!r} is not a multiple of {factor}")
+        if validator.is_type(instance, "number") and not _is_multiple(instance, factor):
+            yield ValidationError(f"{instance!r} is not a multiple of {factor}")
 
     return validators.extend(Draft4Validator, {"multipleOf": multiple_of})
+
+
+def _is_multiple(number, factor):
+    try:
+        quotient = Decimal(str(number)) / Decimal(str(factor))
+        return quotient.is_finite() and quotient == quotient.to_integral_value()
+    except InvalidOperation:
+        return False
 
 
 @lru_cache(maxsize=None)

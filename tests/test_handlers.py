@@ -1,0 +1,204 @@
+from datetime import datetime, timezone
+
+import pytest
+from dateutil import tz
+
+from shocpp import handlers, tags
+from shocpp.handlers import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
+from shocpp.ocppj import Call, CallError, CallResult
+
+from conftest import TAGS
+
+NOW = datetime(2026, 11, 21, 13, 52, 7, 123000, tzinfo=timezone.utc)
+STAMP = "2026-11-21T13:52:07.123Z"
+
+
+def ctx(strict=False, interval=300):
+    return handlers.Context("CP1", tags.parse(__import__("json").dumps(TAGS)), NOW, tz.UTC, interval, strict)
+
+
+def handle(action, payload, **kw):
+    return handlers.handle(Call("u1", action, payload), ctx(**kw))
+
+
+def result(outcome):
+    assert isinstance(outcome.reply, CallResult), outcome.reply
+    assert outcome.reply.unique_id == "u1"
+    return outcome.reply.payload
+
+
+def refused(outcome):
+    assert isinstance(outcome.reply, CallError), outcome.reply
+    assert outcome.effects == ()
+    return outcome.reply.code, outcome.reply.description, outcome.reply.details
+
+
+BOOT = {"chargePointVendor": "Vendor", "chargePointModel": "Model"}
+
+
+def test_boot_notification_is_accepted_with_time_and_interval():
+    outcome = handle("BootNotification", BOOT, interval=60)
+    assert result(outcome) == {"status": "Accepted", "currentTime": STAMP, "interval": 60}
+    assert outcome.effects == (SaveBoot(BOOT),)
+
+
+def test_boot_notification_with_deviations_is_accepted_and_the_deviations_noted():
+    payload = {**BOOT, "chargePointSerialNumber": "S" * 40, "firmwareVersion": 7, "vendorX": 1}
+    for strict in (False, True):
+        outcome = handle("BootNotification", payload, strict=strict)
+        assert result(outcome)["status"] == "Accepted"
+        assert len(outcome.notes) == 3
+        assert any("chargePointSerialNumber" in n for n in outcome.notes)
+        assert any("vendorX: unknown property" in n for n in outcome.notes)
+
+
+def test_heartbeat_answers_the_current_time():
+    assert result(handle("Heartbeat", {})) == {"currentTime": STAMP}
+
+
+def test_status_notification_is_saved_including_connector_0():
+    payload = {"connectorId": 0, "errorCode": "NoError", "status": "Available"}
+    outcome = handle("StatusNotification", payload)
+    assert result(outcome) == {}
+    assert outcome.effects == (SaveStatus(0, payload),)
+
+
+@pytest.mark.parametrize("tag, status", [("1111", "Accepted"), ("04a2b9c1d23e80", "Accepted"),
+                                         ("5555", "Invalid")])
+def test_authorize(tag, status):
+    assert result(handle("Authorize", {"idTag": tag})) == {"idTagInfo": {"status": status}}
+
+
+@pytest.mark.parametrize("tag, meter_start, status, tid", [
+    ("1111", 12_345_678, "Accepted", 10_012_345),
+    ("3333", 999, "Accepted", 20_000_000),
+    ("9999", 10_000_123_456, "Accepted", 2_130_000_123),  # meter above 10 GWh wraps
+    ("5555", 42_000, "Invalid", 42),
+])
+def test_start_transaction_encodes_account_and_start_kwh(tag, meter_start, status, tid):
+    payload = {"connectorId": 1, "idTag": tag, "meterStart": meter_start, "timestamp": STAMP}
+    assert result(handle("StartTransaction", payload)) == {"idTagInfo": {"status": status},
+                                                          "transactionId": tid}
+
+
+def test_start_transaction_with_a_numeric_tag_and_string_meter_is_processed():
+    payload = {"connectorId": 1, "idTag": 1111, "meterStart": "12345678", "timestamp": STAMP}
+    outcome = handle("StartTransaction", payload, strict=True)
+    assert result(outcome) == {"idTagInfo": {"status": "Accepted"}, "transactionId": 10_012_345}
+    assert len(outcome.notes) == 3  # two type deviations and the start line
+
+
+@pytest.mark.parametrize("drop, code", [("connectorId", "OccurenceConstraintViolation"),
+                                        ("idTag", "OccurenceConstraintViolation"),
+                                        ("meterStart", "OccurenceConstraintViolation")])
+def test_start_transaction_without_a_needed_field_is_refused(drop, code):
+    payload = {"connectorId": 1, "idTag": "1111", "meterStart": 0, "timestamp": STAMP}
+    del payload[drop]
+    assert refused(handle("StartTransaction", payload)) == (
+        code, f"required property {drop} is missing", {"path": drop})
+
+
+def test_start_transaction_with_an_unusable_meter_start_is_refused():
+    payload = {"connectorId": 1, "idTag": "1111", "meterStart": "lots", "timestamp": STAMP}
+    assert refused(handle("StartTransaction", payload)) == (
+        "TypeConstraintViolation", "meterStart: 'lots' cannot be used", {"path": "meterStart"})
+
+
+STOP = {"transactionId": 10_012_345, "meterStop": 12_350_999, "timestamp": "2026-11-01T12:00:00Z"}
+
+
+def test_stop_transaction_records_the_decoded_energy():
+    outcome = handle("StopTransaction", {**STOP, "idTag": "1111", "reason": "Local"})
+    assert result(outcome) == {"idTagInfo": {"status": "Accepted"}}
+    assert outcome.effects == (RecordStop("2026-11", {
+        "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
+        "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12_350_999, "consumed_kwh": 5,
+        "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "recorded_at": STAMP}),)
+
+
+def test_stop_transaction_without_id_tag_gets_an_empty_confirmation():
+    assert result(handle("StopTransaction", STOP)) == {}
+
+
+def test_stop_transaction_with_an_int64_transaction_id_is_recorded_under_unknown():
+    outcome = handle("StopTransaction", {**STOP, "transactionId": 2**63 - 1})
+    assert result(outcome) == {}
+    (effect,) = outcome.effects
+    assert (effect.record["account"], effect.record["account_index"], effect.record["consumed_kwh"]) == \
+        ("unknown", None, None)
+    assert effect.record["meter_stop_wh"] == 12_350_999
+
+
+def test_stop_transaction_with_an_implausible_time_goes_to_the_current_month():
+    (effect,) = handle("StopTransaction", {**STOP, "timestamp": "1970-01-01T00:00:00Z"}).effects
+    assert effect.month == "2026-11" and effect.record["stop_time"] == "1970-01-01T00:00:00Z"
+    (effect,) = handle("StopTransaction", {**STOP, "timestamp": "2026-10-31T23:00:00"}).effects
+    assert effect.month == "2026-10"
+
+
+@pytest.mark.parametrize("drop", ["transactionId", "meterStop"])
+def test_stop_transaction_without_a_needed_field_is_refused(drop):
+    payload = dict(STOP)
+    del payload[drop]
+    assert refused(handle("StopTransaction", payload))[0] == "OccurenceConstraintViolation"
+
+
+def test_meter_values_are_saved_even_as_an_object_with_numbers():
+    payload = {"connectorId": 1, "meterValue": {"timestamp": STAMP, "sampledValue": [{"value": 1234}]}}
+    outcome = handle("MeterValues", payload, strict=True)
+    assert result(outcome) == {}
+    assert outcome.effects == (SaveMeterValues(1, payload),)
+    assert outcome.notes  # the deviations are logged
+
+
+def test_data_transfer_is_accepted_and_logged():
+    outcome = handle("DataTransfer", {"vendorId": "acme", "data": "hello"})
+    assert result(outcome) == {"status": "Accepted"}
+    assert outcome.notes == ("DataTransfer: {'vendorId': 'acme', 'data': 'hello'}",)
+
+
+@pytest.mark.parametrize("action, status", [("DiagnosticsStatusNotification", "Uploaded"),
+                                            ("FirmwareStatusNotification", "Installed")])
+def test_notifications_are_confirmed_and_logged(action, status):
+    outcome = handle(action, {"status": status})
+    assert result(outcome) == {}
+    assert outcome.notes == (f"{action}: {status}",)
+
+
+def test_unknown_action_is_not_implemented():
+    assert refused(handle("FlyToTheMoon", {}))[0] == "NotImplemented"
+
+
+@pytest.mark.parametrize("action", ["Reset", "RemoteStartTransaction", "GetConfiguration"])
+def test_central_system_actions_are_not_supported(action):
+    assert refused(handle(action, {}))[0] == "NotSupported"
+
+
+@pytest.mark.parametrize("payload, code, path", [
+    ({}, "OccurenceConstraintViolation", "idTag"),
+    ({"idTag": 5}, "TypeConstraintViolation", "idTag"),
+    ({"idTag": "x" * 21}, "TypeConstraintViolation", "idTag"),
+])
+def test_strict_validation_of_other_messages(payload, code, path):
+    assert refused(handle("Authorize", payload))[::2] == (code, {"path": path})
+
+
+def test_status_outside_its_enum_is_a_property_violation():
+    payload = {"connectorId": 1, "errorCode": "Error", "status": "Available"}
+    assert refused(handle("StatusNotification", payload))[::2] == (
+        "PropertyConstraintViolation", {"path": "errorCode"})
+
+
+def test_a_bad_date_time_is_a_property_violation():
+    payload = {"connectorId": 1, "errorCode": "NoError", "status": "Available", "timestamp": "yesterday"}
+    assert refused(handle("StatusNotification", payload))[::2] == (
+        "PropertyConstraintViolation", {"path": "timestamp"})
+
+
+def test_unknown_properties_are_tolerated_unless_strict():
+    payload = {"idTag": "1111", "vendorX": True}
+    outcome = handle("Authorize", payload)
+    assert result(outcome) == {"idTagInfo": {"status": "Accepted"}}
+    assert outcome.notes == ("Authorize deviates from the schema: vendorX: unknown property",)
+    assert refused(handle("Authorize", payload, strict=True)) == (
+        "FormationViolation", "vendorX: unknown property", {"path": "vendorX"})

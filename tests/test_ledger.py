@@ -1,0 +1,133 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+
+import pytest
+
+from shocpp import ledger
+
+
+def record(tid=10012345, stop=12350000, stop_time="2026-11-01T12:00:00Z", charger="CP1", **more):
+    return {"charger": charger, "transaction_id": tid, "account": "home", "account_index": 1,
+            "meter_start_kwh": 12345, "meter_stop_wh": stop, "consumed_kwh": stop // 1000 - 12345,
+            "stop_time": stop_time, "recorded_at": "2026-11-21T10:00:00.000Z", **more}
+
+
+def lines(path):
+    return [json.loads(l) for l in path.read_text().splitlines()]
+
+
+def test_append_writes_one_line_per_record_in_the_month_file(tmp_path):
+    assert ledger.append(tmp_path, "2026-11", record()) is True
+    assert ledger.append(tmp_path, "2026-11", record(tid=20000001, stop=1500)) is True
+    path = tmp_path / "2026-11.jsonl"
+    assert lines(path) == [record(), record(tid=20000001, stop=1500)]
+    assert path.read_bytes().endswith(b"}\n")
+    assert oct(path.stat().st_mode & 0o777) == "0o640"
+
+
+def test_the_same_stop_again_is_not_written_twice(tmp_path):
+    assert ledger.append(tmp_path, "2026-11", record()) is True
+    again = record(recorded_at="2026-11-22T08:00:00.000Z")
+    assert ledger.append(tmp_path, "2026-11", again) is False
+    assert lines(tmp_path / "2026-11.jsonl") == [record()]
+
+
+@pytest.mark.parametrize("change", [
+    {"charger": "CP2"}, {"transaction_id": 10012346}, {"meter_stop_wh": 12350001},
+    {"stop_time": "2026-11-01T12:00:01Z"},
+])
+def test_a_stop_that_differs_in_its_identity_is_written(tmp_path, change):
+    ledger.append(tmp_path, "2026-11", record())
+    assert ledger.append(tmp_path, "2026-11", {**record(), **change}) is True
+    assert len(lines(tmp_path / "2026-11.jsonl")) == 2
+
+
+@pytest.mark.parametrize("first, retry", [("2026-10", "2026-11"), ("2026-12", "2026-11"),
+                                          ("2025-12", "2026-01"), ("2027-01", "2026-12")])
+def test_a_retransmission_filed_under_a_neighbouring_month_is_recognised(tmp_path, first, retry):
+    ledger.append(tmp_path, first, record())
+    assert ledger.append(tmp_path, retry, record()) is False
+    assert not (tmp_path / f"{retry}.jsonl").exists()
+
+
+def test_neighbours_wrap_around_the_year():
+    assert ledger.neighbours("2026-01") == ("2025-12", "2026-02")
+    assert ledger.neighbours("2026-12") == ("2026-11", "2027-01")
+    assert ledger.neighbours("2026-06") == ("2026-05", "2026-07")
+
+
+def test_a_torn_last_line_left_by_a_crash_is_cut_before_the_next_append(tmp_path):
+    path = tmp_path / "2026-11.jsonl"
+    whole = ledger.encode(record())
+    path.write_bytes(whole + b'{"charger": "CP1", "transaction_id": 100')
+    assert ledger.append(tmp_path, "2026-11", record(tid=30000000, stop=5000)) is True
+    assert lines(path) == [record(), record(tid=30000000, stop=5000)]
+
+
+def test_an_unwritable_directory_raises_ledger_error_and_writes_nothing(tmp_path):
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("")
+    with pytest.raises(ledger.LedgerError, match="cannot write the ledger"):
+        ledger.append(blocked / "accounting", "2026-11", record())
+
+
+def test_a_failed_fsync_takes_the_line_back(tmp_path, monkeypatch):
+    ledger.append(tmp_path, "2026-11", record())
+    before = (tmp_path / "2026-11.jsonl").read_bytes()
+
+    def failing_fsync(fd):
+        raise OSError(5, "Input/output error")
+    monkeypatch.setattr(os, "fsync", failing_fsync)
+    with pytest.raises(ledger.LedgerError):
+        ledger.append(tmp_path, "2026-11", record(tid=20000000, stop=7000))
+    assert (tmp_path / "2026-11.jsonl").read_bytes() == before
+
+
+def test_the_line_is_fsynced_before_append_returns(tmp_path, monkeypatch):
+    events = []
+    real_fsync, real_write = os.fsync, os.write
+    monkeypatch.setattr(os, "write", lambda fd, data: events.append("write") or real_write(fd, data))
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync") or real_fsync(fd))
+    ledger.append(tmp_path, "2026-11", record())
+    events.append("returned")
+    # the new file's directory entry is fsynced too
+    assert events == ["write", "fsync", "fsync", "returned"]
+
+
+WRITER = textwrap.dedent("""
+    import sys
+    from shocpp import ledger
+    n = int(sys.argv[2])
+    for i in range(n):
+        ledger.append(sys.argv[1], "2026-11", {"charger": "W" + sys.argv[3], "transaction_id": i,
+                      "meter_stop_wh": i, "stop_time": None, "pad": "x" * 3000})
+        print(i, flush=True)
+""")
+
+
+def test_concurrent_writers_never_interleave_lines(tmp_path):
+    procs = [subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "60", str(w)],
+                              stdout=subprocess.DEVNULL) for w in range(4)]
+    assert [p.wait(timeout=60) for p in procs] == [0, 0, 0, 0]
+    records = lines(tmp_path / "2026-11.jsonl")
+    assert sorted((r["charger"], r["transaction_id"]) for r in records) == \
+        sorted((f"W{w}", i) for w in range(4) for i in range(60))
+
+
+def test_a_writer_killed_at_any_moment_leaves_only_whole_lines(tmp_path):
+    for attempt in range(5):
+        proc = subprocess.Popen([sys.executable, "-c", WRITER, str(tmp_path), "100000", str(attempt)],
+                                stdout=subprocess.PIPE)
+        for _ in range(5 + attempt * 7):
+            proc.stdout.readline()
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+    ledger.append(tmp_path, "2026-11", record())
+    data = (tmp_path / "2026-11.jsonl").read_bytes()
+    assert data.endswith(b"\n")
+    assert all(json.loads(l) for l in data.splitlines())
