@@ -62,7 +62,7 @@ def main(argv=None, env=None):
     if args.print_command:
         print(" ".join(argv_ws))
         return 0
-    websocketd = shutil.which("websocketd")
+    websocketd = shutil.which("websocketd", path=env.get("PATH"))
     if websocketd is None:
         print(f"shocpp-listener: {INSTALL_HINT}", file=sys.stderr)
         return 3
