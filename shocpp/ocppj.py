@@ -5,6 +5,7 @@ for a broken CALL whose unique id can be read, carries the id to answer with.
 """
 
 import json
+import math
 import re
 from dataclasses import dataclass, field
 
@@ -66,7 +67,7 @@ def decode(line):
     if not line.strip():
         return Malformed("empty line")
     try:
-        message = json.loads(line.decode("utf-8"), parse_constant=_no_constant)
+        message = json.loads(line.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
     except UnicodeDecodeError:
         return Malformed("frame is not valid UTF-8", _readable_id(line))
     except (ValueError, RecursionError):
@@ -80,6 +81,13 @@ def decode(line):
 
 def _no_constant(name):
     raise ValueError(f"{name} is not JSON")
+
+
+def _finite(text):
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is out of range")
+    return value
 
 
 def _readable_id(line):
