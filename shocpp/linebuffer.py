@@ -16,7 +16,7 @@ class LineBuffer:
             end = self._pending.find(b"\n")
             if end < 0:
                 break
-            line = bytes(self._pending[:end])
+            line = bytes(self._pending[:min(end, self.max_line + 1)])
             del self._pending[:end + 1]
             if self._overlong:
                 self._overlong = False
