@@ -10,19 +10,23 @@ import os
 import selectors
 import signal
 import sys
+import time
 import traceback
+import uuid
 from datetime import datetime, timezone
 
 from dateutil import tz as dateutil_tz
 
 from . import config as config_module
-from . import handlers, identity, ledger, ocppj, runfiles, timestamps
+from . import handlers, identity, ledger, ocppj, runfiles, schemas, timestamps
 from .linebuffer import LineBuffer
 from .log import Log
+from .outbox import Deliver, Outbox
 from .tags import TagsError, TagsFile
 
 SUBPROTOCOL = "ocpp1.6"
 READ_SIZE = 65536
+MAX_COMMAND_TIMEOUT = 3600
 
 
 def now_utc():
@@ -39,6 +43,7 @@ class Backend:
         self.tags_file = tags_file
         self.clock = clock
         self.tz = tz or dateutil_tz.tzlocal()
+        self.outbox = Outbox(new_id=lambda: str(uuid.uuid4()))
 
     def on_line(self, line):
         self.log.incoming(line)
@@ -52,7 +57,42 @@ class Backend:
         elif isinstance(frame, ocppj.Ignored):
             self.log.note(f"ignored: message type {frame.message_type!r} is not 2, 3 or 4")
         else:
-            self.log.note(f"ignored: answer {frame.unique_id!r} matches no call of ours")
+            actions = self.outbox.on_answer(frame, time.monotonic())
+            if actions is None:
+                self.log.note(f"ignored: answer {frame.unique_id!r} matches no call of ours")
+            self.perform(actions or [])
+
+    def on_command(self, line):
+        """A request id from the commands FIFO: queue its call for the charger."""
+        request_id = line.decode("ascii", "replace").strip()
+        try:
+            request = runfiles.read_json(runfiles.request_dir(self.config.run_dir, request_id) / runfiles.REQUEST)
+            action, payload, timeout = request["action"], request["payload"], float(request["timeout"])
+        except (OSError, ValueError, KeyError, TypeError) as e:
+            self.log.note(f"command {printable_id(request_id)} ignored: {e}")
+            return
+        problem = schemas.outgoing_problem(action, payload)
+        if problem or not 0 < timeout <= MAX_COMMAND_TIMEOUT:
+            self.perform([Deliver(request_id, {"status": "refused", "message": problem or "bad timeout"})])
+            return
+        self.log.note(f"command {request_id}: {action} queued")
+        self.perform(self.outbox.submit(request_id, action, payload, time.monotonic() + timeout, time.monotonic()))
+
+    def tick(self):
+        self.perform(self.outbox.tick(time.monotonic()))
+
+    def seconds_to_deadline(self):
+        deadline = self.outbox.next_deadline()
+        return None if deadline is None else max(0.0, deadline - time.monotonic())
+
+    def perform(self, actions):
+        for action in actions:
+            if isinstance(action, Deliver):
+                delivered = runfiles.deliver(self.config.run_dir, action.request_id, action.answer)
+                self.log.note(f"command {action.request_id}: {action.answer['status']}"
+                              + ("" if delivered else " (the command is gone)"))
+            else:
+                self.send(action.call)
 
     def answer(self, call):
         try:
@@ -108,19 +148,39 @@ class Backend:
         self.write((line + "\n").encode("utf-8"))
 
 
-def serve(backend, stdin_fd=0):
-    """Answer lines from stdin until EOF."""
-    buffer = LineBuffer(ocppj.MAX_LINE)
+def printable_id(text):
+    return repr(text[:40])
+
+
+def serve(backend, stdin_fd=0, commands_fd=None):
+    """Answer the charger's lines from stdin and pass on commands from the FIFO, until EOF on stdin."""
+    frames, commands = LineBuffer(ocppj.MAX_LINE), LineBuffer(256)
     with selectors.DefaultSelector() as selector:
         selector.register(stdin_fd, selectors.EVENT_READ)
+        if commands_fd is not None:
+            selector.register(commands_fd, selectors.EVENT_READ)
         while True:
-            selector.select()
-            data = os.read(stdin_fd, READ_SIZE)
-            lines = buffer.feed(data) if data else buffer.rest()
-            for line in lines:
-                backend.on_line(line)
-            if not data:
-                return
+            for key, _ in selector.select(backend.seconds_to_deadline()):
+                if key.fd == stdin_fd and not _read_frames(backend, stdin_fd, frames):
+                    return
+                if key.fd == commands_fd:
+                    for line in commands.feed(_read_some(commands_fd)):
+                        backend.on_command(line)
+            backend.tick()
+
+
+def _read_some(fd):
+    try:
+        return os.read(fd, READ_SIZE)
+    except BlockingIOError:
+        return b""
+
+
+def _read_frames(backend, fd, buffer):
+    data = os.read(fd, READ_SIZE)
+    for line in buffer.feed(data) if data else buffer.rest():
+        backend.on_line(line)
+    return bool(data)
 
 
 def write_all(fd):
@@ -184,7 +244,11 @@ def run(config, charger, log, tags_file, env):
                            "connected_at": timestamps.format_utc(now_utc()),
                            "remote_addr": env.get("REMOTE_ADDR")})
         log.note(f"connected from {env.get('REMOTE_ADDR', 'stdin')}")
-        serve(Backend(config, charger, log, write_all(1), connection, tags_file))
+        # Our own writer keeps the FIFO from reading EOF between commands.
+        commands_fd = os.open(connection.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        keep_open = os.open(connection.fifo, os.O_WRONLY | os.O_CLOEXEC)
+        serve(Backend(config, charger, log, write_all(1), connection, tags_file), 0, commands_fd)
+        os.close(keep_open)
         log.note("disconnected")
     except BrokenPipeError:
         log.note("disconnected (stdout closed)")

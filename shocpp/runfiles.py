@@ -1,19 +1,26 @@
-"""A connection's files under the run directory: `<run>/<identity>@<pid>/`.
+"""The run directory: what connected chargers and waiting commands share.
 
-Each backend owns one directory and removes only that one, so a reconnecting
-charger's new backend and its half-dead predecessor never touch each other's files.
+`<run>/<identity>@<pid>/` belongs to one backend: `info.json`, `status-<c>.json`,
+`meter-<c>.json` and the FIFO `commands` it reads. Each backend removes only its
+own, so a reconnecting charger's new backend and its half-dead predecessor never
+touch each other's files. `<run>/commands/<id>/` belongs to one shocpp-command call:
+its `request.json`, the `answer.json` the backend writes, and the FIFO `wake`.
 """
 
+import errno
 import json
 import os
+import re
 import shutil
+import time
+from dataclasses import dataclass
 from pathlib import Path
 
 INFO = "info.json"
-
-
-def connection_dir(run_dir, identity, pid):
-    return Path(run_dir) / f"{identity}@{pid}"
+COMMANDS_FIFO = "commands"
+REQUEST, ANSWER, WAKE = "request.json", "answer.json", "wake"
+REQUEST_ID = re.compile(r"[0-9a-f]{32}")
+DIR_MODE, FILE_MODE, FIFO_MODE = 0o750, 0o640, 0o660  # commands come from the service's user and group
 
 
 def write_json(path, data):
@@ -22,7 +29,7 @@ def write_json(path, data):
     temporary = path.with_name(f".{path.name}.tmp")
     with open(temporary, "w", encoding="utf-8") as f:
         json.dump(data, f, ensure_ascii=False)
-    os.chmod(temporary, 0o640)
+    os.chmod(temporary, FILE_MODE)
     os.replace(temporary, path)
 
 
@@ -31,15 +38,49 @@ def read_json(path):
         return json.load(f)
 
 
+def make_fifo(path):
+    os.mkfifo(path)
+    os.chmod(path, FIFO_MODE)  # whatever the umask
+
+
+def ensure_dir(path, mode=0o770):
+    """Create a shared directory with exactly `mode` (not the umask's idea of it)."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(parents=True, exist_ok=True)
+        os.chmod(path, mode)
+
+
+def fifo_has_reader(path):
+    """True if a process has the FIFO open for reading; False for a stale one or none."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno in (errno.ENXIO, errno.ENOENT):
+            return False
+        raise
+    os.close(fd)
+    return True
+
+
 class Connection:
+    """The directory of one backend, created at connect and removed at disconnect."""
+
     def __init__(self, run_dir, identity, pid):
-        self.path = connection_dir(run_dir, identity, pid)
+        self.run_dir = Path(run_dir)
+        self.path = self.run_dir / f"{identity}@{pid}"
         self.info = {}
 
+    @property
+    def fifo(self):
+        return self.path / COMMANDS_FIFO
+
     def create(self, info):
-        self.path.parent.mkdir(mode=0o770, parents=True, exist_ok=True)
-        self.path.mkdir(mode=0o750)
-        self.update_info(**info)
+        ensure_dir(self.run_dir)
+        self.path.mkdir()
+        os.chmod(self.path, DIR_MODE)
+        make_fifo(self.fifo)
+        self.update_info(started_ns=time.time_ns(), **info)
 
     def update_info(self, **fields):
         self.info.update(fields)
@@ -50,3 +91,67 @@ class Connection:
 
     def remove(self):
         shutil.rmtree(self.path, ignore_errors=True)
+
+
+@dataclass(frozen=True)
+class Found:
+    identity: str
+    pid: int
+    path: Path
+    info: dict
+    alive: bool
+
+    @property
+    def fifo(self):
+        return self.path / COMMANDS_FIFO
+
+
+def connections(run_dir):
+    """Every charger connection under the run directory, newest first; stale ones have alive False."""
+    found = []
+    for path in Path(run_dir).glob("*@*"):
+        identity, _, pid = path.name.rpartition("@")
+        try:
+            info = read_json(path / INFO)
+        except (OSError, ValueError):
+            continue  # being created or removed
+        found.append(Found(identity, int(pid) if pid.isdigit() else 0, path, info,
+                           fifo_has_reader(path / COMMANDS_FIFO)))
+    return sorted(found, key=lambda c: c.info.get("started_ns", 0), reverse=True)
+
+
+def live_chargers(run_dir):
+    """The live connection of each charger: the newest, when a reconnect left an older one."""
+    newest = {}
+    for conn in connections(run_dir):
+        if conn.alive:
+            newest.setdefault(conn.identity, conn)
+    return newest
+
+
+def commands_dir(run_dir):
+    return Path(run_dir) / "commands"
+
+
+def request_dir(run_dir, request_id):
+    if not REQUEST_ID.fullmatch(request_id):
+        raise ValueError(f"not a request id: {request_id!r}")
+    return commands_dir(run_dir) / request_id
+
+
+def deliver(run_dir, request_id, answer):
+    """Hand an answer to a waiting command; False when the command is gone."""
+    where = request_dir(run_dir, request_id)
+    try:
+        write_json(where / ANSWER, answer)
+        fd = os.open(where / WAKE, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno not in (errno.ENXIO, errno.ENOENT):
+            raise
+        shutil.rmtree(where, ignore_errors=True)
+        return False
+    try:
+        os.write(fd, b"\n")
+    finally:
+        os.close(fd)
+    return True

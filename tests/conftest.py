@@ -1,13 +1,21 @@
 """Shared fixtures: a site (tags, ledger, run and log directories) and helpers to run bin/ commands."""
 
+import asyncio
+import contextlib
 import json
 import os
+import shutil
+import signal
+import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+import websockets
+from ocpp.v16 import ChargePoint
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
@@ -74,3 +82,53 @@ def run_backend(site, lines, extra_env=None, timeout=30):
 
 def replies(completed):
     return [json.loads(line) for line in completed.stdout.decode().splitlines()]
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_port(port, proc, seconds=10):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert proc.poll() is None, "the listener exited"
+        with socket.socket() as s:
+            if s.connect_ex(("127.0.0.1", port)) == 0:
+                return
+        time.sleep(0.05)
+    raise TimeoutError(f"nothing listens on {port}")
+
+
+@pytest.fixture
+def listener_url(site):
+    assert shutil.which("websocketd"), "websocketd is missing: 'make test' installs it"
+    port = free_port()
+    out = open(site.root / "listener.out", "wb")
+    proc = subprocess.Popen([str(BIN / "shocpp-listener")], stdout=out, stderr=subprocess.STDOUT,
+                            env={**site.env, "WS_ADDRESS": "127.0.0.1", "WS_PORT": str(port)},
+                            start_new_session=True)
+    try:
+        wait_for_port(port, proc)
+        yield f"ws://127.0.0.1:{port}"
+    finally:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+        out.close()
+
+
+@contextlib.asynccontextmanager
+async def charger(url, identity, kind=ChargePoint):
+    """A connected `ocpp` ChargePoint (of class `kind`) running its receive loop."""
+    async with websockets.connect(f"{url}/ocpp/{identity}", subprotocols=["ocpp1.6"]) as ws:
+        cp = kind(identity, ws, response_timeout=10)
+        task = asyncio.create_task(cp.start())
+        try:
+            yield cp
+        finally:
+            task.cancel()
+
+
+def run(coro):
+    return asyncio.run(asyncio.wait_for(coro, 60))

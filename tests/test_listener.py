@@ -2,74 +2,17 @@
 
 import asyncio
 import base64
-import contextlib
 import json
 import os
-import signal
 import socket
 import subprocess
-import time
 
-import pytest
 import websockets
-from ocpp.v16 import ChargePoint, call
+from ocpp.v16 import call
 
 from shocpp import listener
 
-from conftest import BIN, Site
-
-pytestmark = pytest.mark.skipif(
-    subprocess.run(["sh", "-c", "command -v websocketd"], capture_output=True).returncode != 0,
-    reason="websocketd missing: 'make test' installs it")
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the listener exited"
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
-
-
-@pytest.fixture
-def listener_url(site: Site):
-    port = free_port()
-    out = open(site.root / "listener.out", "wb")
-    proc = subprocess.Popen([str(BIN / "shocpp-listener")], stdout=out, stderr=subprocess.STDOUT,
-                            env={**site.env, "WS_ADDRESS": "127.0.0.1", "WS_PORT": str(port)},
-                            start_new_session=True)
-    try:
-        wait_for_port(port, proc)
-        yield f"ws://127.0.0.1:{port}"
-    finally:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-        out.close()
-
-
-@contextlib.asynccontextmanager
-async def charger(url, identity):
-    async with websockets.connect(f"{url}/ocpp/{identity}", subprotocols=["ocpp1.6"]) as ws:
-        cp = ChargePoint(identity, ws, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        try:
-            yield cp
-        finally:
-            task.cancel()
-
-
-def run(coro):
-    return asyncio.run(asyncio.wait_for(coro, 60))
-
+from conftest import BIN, charger, free_port, run
 
 async def rfid_session(cp, tag, meter_start, meter_stop, stop_time="2026-11-01T12:00:00Z"):
     boot = await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Wallbox"))

@@ -124,3 +124,18 @@ def _violations(error):
 
 def _named(code, error, name, message, unknown=False):
     return Violation(code, path_text([*error.absolute_path, name]), message, unknown)
+
+
+def outgoing_problem(action, payload):
+    """Why a call from the central system may not be sent to a charger, or None.
+
+    Our own calls are held to the schema exactly: unknown properties too.
+    """
+    if action not in FROM_CENTRAL:
+        return f"unknown action {action!r}; the central system sends: {', '.join(FROM_CENTRAL)}"
+    if not isinstance(payload, dict):
+        return "the payload must be a JSON object"
+    violations = check(action, "req", payload)
+    if violations:
+        return f"{action} payload refused: " + "; ".join(v.describe() for v in violations)
+    return None

@@ -1,0 +1,213 @@
+"""shocpp-command: send an OCPP 1.6 call to a connected charger and print its answer.
+
+The client side of the commands FIFO: the request goes into a directory of its
+own under <run>/commands/, its id through the charger's FIFO (one short line, so
+concurrent commands never interleave), and the answer comes back as a file with
+a wake-up on a FIFO of its own.
+"""
+
+import argparse
+import errno
+import json
+import os
+import select
+import shutil
+import sys
+import time
+import uuid
+
+from . import config as config_module
+from . import runfiles, schemas
+
+OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED = range(9)
+GRACE = 2.0  # the backend reports its own timeout; give it a moment to arrive
+
+EXAMPLES = """\
+examples:
+  shocpp-command RemoteStartTransaction '{"idTag":"1111"}'
+  shocpp-command --charger garage-left Reset '{"type":"Soft"}'
+  shocpp-command --charger garage-left --timeout 10 GetConfiguration '{}'
+  shocpp-command TriggerMessage '{"requestedMessage":"MeterValues"}'
+  shocpp-command --list
+
+exit status: 0 answered, 1 the charger answered with a CALLERROR, 2 bad usage or payload (nothing sent),
+3 no answer in time, 4 no such charger connected, 5 no charger connected, 6 stale FIFO of a killed
+backend, 7 several chargers connected (choose with --charger), 8 other failure.
+"""
+
+
+class Failure(Exception):
+    def __init__(self, status, message):
+        super().__init__(message)
+        self.status = status
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="shocpp-command", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Send an OCPP 1.6 call to a connected charger and print its confirmation as JSON.")
+    parser.add_argument("action", nargs="?", help=f"one of: {', '.join(schemas.FROM_CENTRAL)}")
+    parser.add_argument("payload", nargs="?", default="{}", help="the call's payload as JSON (default {})")
+    parser.add_argument("--charger", metavar="ID", help="the charger's identity (needed when several are connected)")
+    parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
+                        help="seconds to wait for the charger's answer (default 30)")
+    parser.add_argument("--list", action="store_true", help="list the connected chargers")
+    args = parser.parse_args(argv)
+    if not args.list and not args.action:
+        parser.error("an action is needed (or --list)")
+    if not 0 < args.timeout <= 3600:
+        parser.error("--timeout must be more than 0 and at most 3600 seconds")
+    return args
+
+
+def parse_payload(action, text):
+    try:
+        payload = json.loads(text)
+    except ValueError as e:
+        raise Failure(USAGE, f"the payload is not JSON: {e}") from None
+    problem = schemas.outgoing_problem(action, payload)
+    if problem:
+        raise Failure(USAGE, f"{problem} (nothing was sent)")
+    return payload
+
+
+def choose(run_dir, wanted):
+    """The live connection to send to, or Failure saying why there is none."""
+    found = runfiles.connections(run_dir)
+    live = runfiles.live_chargers(run_dir)
+    if wanted is None:
+        if len(live) == 1:
+            return next(iter(live.values()))
+        if len(live) > 1:
+            raise Failure(AMBIGUOUS, "several chargers are connected, choose one with --charger: "
+                                     + ", ".join(sorted(live)))
+        if any(not c.alive for c in found):
+            raise Failure(STALE, stale_message(found))
+        raise Failure(NO_CHARGER, "no charger is connected")
+    if wanted in live:
+        return live[wanted]
+    if any(c.identity == wanted for c in found):
+        raise Failure(STALE, stale_message([c for c in found if c.identity == wanted]))
+    names = ", ".join(sorted(live)) or "none"
+    raise Failure(NO_SUCH_CHARGER, f"charger {wanted!r} is not connected (connected: {names})")
+
+
+def stale_message(found):
+    stale = [c for c in found if not c.alive]
+    for conn in stale:
+        if not _pid_alive(conn.pid):
+            shutil.rmtree(conn.path, ignore_errors=True)
+    names = ", ".join(f"{c.identity} (pid {c.pid})" for c in stale)
+    return f"stale FIFO left by a killed backend: {names}; removed. The charger is not connected."
+
+
+def _pid_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def send(run_dir, conn, action, payload, timeout):
+    """The backend's answer for one call: result, error, timeout or refused."""
+    request_id = uuid.uuid4().hex
+    where = runfiles.request_dir(run_dir, request_id)
+    runfiles.ensure_dir(runfiles.commands_dir(run_dir))
+    where.mkdir()
+    os.chmod(where, 0o770)
+    try:
+        runfiles.write_json(where / runfiles.REQUEST, {"action": action, "payload": payload, "timeout": timeout})
+        runfiles.make_fifo(where / runfiles.WAKE)
+        wake = os.open(where / runfiles.WAKE, os.O_RDONLY | os.O_NONBLOCK)
+        keep_open = os.open(where / runfiles.WAKE, os.O_WRONLY)  # no EOF before the backend writes
+        try:
+            _post(conn, request_id)
+            return _await(where, wake, time.monotonic() + timeout + GRACE)
+        finally:
+            os.close(wake)
+            os.close(keep_open)
+    finally:
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def _post(conn, request_id):
+    try:
+        fd = os.open(conn.fifo, os.O_WRONLY | os.O_NONBLOCK)
+    except OSError as e:
+        if e.errno in (errno.ENXIO, errno.ENOENT):
+            raise Failure(STALE, stale_message([conn])) from None
+        raise
+    try:
+        os.write(fd, f"{request_id}\n".encode())  # shorter than PIPE_BUF: atomic
+    finally:
+        os.close(fd)
+
+
+def _await(where, wake, deadline):
+    while True:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return {"status": "timeout"}
+        ready, _, _ = select.select([wake], [], [], remaining)
+        if ready and (where / runfiles.ANSWER).exists():
+            return runfiles.read_json(where / runfiles.ANSWER)
+
+
+def report(action, answer, charger, timeout, out=sys.stdout, err=sys.stderr):
+    """Print the answer; the exit status."""
+    status = answer.get("status")
+    if status == "result":
+        for v in schemas.check(action, "conf", answer["payload"]):
+            print(f"shocpp-command: warning: {charger}'s {action} confirmation deviates from the schema: "
+                  f"{v.describe()}", file=err)
+        print(json.dumps(answer["payload"], indent=2, ensure_ascii=False), file=out)
+        return OK
+    if status == "error":
+        print(f"shocpp-command: {charger} answered {action} with CALLERROR {answer['code']}: "
+              f"{answer['description'] or '(no description)'}", file=err)
+        if answer.get("details"):
+            print(json.dumps(answer["details"], ensure_ascii=False), file=err)
+        return CALLERROR
+    if status == "refused":
+        print(f"shocpp-command: the backend refused the call: {answer.get('message')} (nothing was sent)", file=err)
+        return USAGE
+    print(f"shocpp-command: no answer from {charger} to {action} within {timeout:g} s", file=err)
+    return TIMEOUT
+
+
+def list_chargers(run_dir, out=sys.stdout):
+    live = runfiles.live_chargers(run_dir)
+    for identity, conn in sorted(live.items()):
+        boot = conn.info.get("boot") or {}
+        device = " ".join(str(boot[k]) for k in ("chargePointVendor", "chargePointModel", "chargePointSerialNumber")
+                          if k in boot)
+        print(f"{identity}\tconnected {conn.info.get('connected_at', '?')}"
+              f"\t{conn.info.get('remote_addr') or '-'}\t{device or '-'}", file=out)
+    if not live:
+        print("no charger is connected", file=sys.stderr)
+    return OK if live else NO_CHARGER
+
+
+def main(argv=None, env=None):
+    args = parse_args(argv)
+    try:
+        run_dir = config_module.from_env(env).run_dir
+        if args.list:
+            return list_chargers(run_dir)
+        payload = parse_payload(args.action, args.payload)
+        conn = choose(run_dir, args.charger)
+        answer = send(run_dir, conn, args.action, payload, args.timeout)
+        return report(args.action, answer, conn.identity, args.timeout)
+    except Failure as e:
+        print(f"shocpp-command: {e}", file=sys.stderr)
+        return e.status
+    except (OSError, config_module.ConfigError) as e:
+        print(f"shocpp-command: {e}", file=sys.stderr)
+        return FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())
