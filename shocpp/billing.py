@@ -10,7 +10,7 @@ from .tags import UNKNOWN_ACCOUNT
 
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=timezone.utc)  # OCPP 1.6 came out in 2015
 CLOCK_SLACK = timedelta(days=1)
-_NUMBER = re.compile(r"\s*-?\d+(\.\d+)?\s*")
+_NUMBER = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?\s*", re.ASCII)
 
 
 def whole(value):

@@ -106,7 +106,7 @@ def _check_unique(entries, source):
     seen_index, seen_tag = {}, {}
     for entry in entries:
         account, index = entry["account"], entry["index"]
-        if account == UNKNOWN_ACCOUNT:
+        if account.casefold() == UNKNOWN_ACCOUNT:
             raise TagsError(f"{source}: account name {UNKNOWN_ACCOUNT!r} is reserved for unknown tags")
         if index in seen_index:
             raise TagsError(f"{source}: index {index} is used twice ({seen_index[index]!r} and {account!r})")

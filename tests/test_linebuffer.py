@@ -93,7 +93,7 @@ def test_memory_stays_bounded_for_an_endless_line():
 lines_under_max = st.lists(st.binary(max_size=MAX).map(lambda b: b.replace(b"\n", b"")), max_size=20)
 
 
-@settings(max_examples=300)
+@settings(max_examples=200)
 @given(lines_under_max, st.data())
 def test_any_chunking_gives_back_the_lines(lines, data):
     stream = b"".join(line + b"\n" for line in lines)

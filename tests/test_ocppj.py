@@ -224,7 +224,7 @@ json_objects = st.dictionaries(st.text(), json_values, max_size=5)
 unique_ids = st.text(min_size=1, max_size=36)
 
 
-@settings(max_examples=150)
+@settings(max_examples=100)
 @given(st.one_of(
     st.builds(Call, unique_ids, st.text(min_size=1), json_objects),
     st.builds(CallResult, st.text(min_size=1), json_objects),
@@ -258,7 +258,7 @@ def test_decode_never_raises_for_arbitrary_json(value):
         assert isinstance(frame, Malformed) and frame.unique_id is None
 
 
-@settings(max_examples=200)
+@settings(max_examples=100)
 @given(st.sampled_from([2, 3, 4]), st.lists(json_values, max_size=5))
 def test_decode_never_raises_for_frame_shaped_arrays(kind, rest):
     frame = decode(json.dumps([kind, *rest]))

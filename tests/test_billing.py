@@ -1,0 +1,339 @@
+"""What a StopTransaction bills: whole(), stop_record() and ledger_month()."""
+
+import json
+import math
+from datetime import datetime, timezone
+
+import pytest
+from dateutil import tz as dateutil_tz
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from shocpp import tags, transaction_id
+from shocpp.billing import ledger_month, stop_record, whole
+
+NOW = datetime(2026, 11, 21, 13, 52, 7, 123456, tzinfo=timezone.utc)
+RECORDED_AT = "2026-11-21T13:52:07.123Z"
+BERLIN = dateutil_tz.gettz("Europe/Berlin")
+TID = 10_012_345                     # index 1, meterStart 12,345,678 Wh
+STOP_WH = 12_350_999
+
+
+@pytest.fixture(scope="module")
+def site_tags():
+    return tags.parse(json.dumps([
+        {"index": 1, "account": "home", "ids": ["1111"]},
+        {"index": 2, "account": "company-x", "ids": ["3333"]},
+    ]))
+
+
+# --- whole() -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("value, expected", [
+    (12345, 12345),
+    (0, 0),
+    (-7, -7),
+    (2**63 - 1, 2**63 - 1),
+    (12345.0, 12345),
+    (12345.9, 12345),
+    (-0.5, -1),
+    (1e20, 100_000_000_000_000_000_000),
+    ("12345", 12345),
+    ("12345.9", 12345),
+    (" 12345 ", 12345),
+    ("-3.5", -4),
+    ("0.000", 0),
+    ("9223372036854775807", 2**63 - 1),
+    (True, None),
+    (False, None),
+    ("abc", None),
+    ("", None),
+    ("12,5", None),
+    ("1e3", None),
+    (".5", None),
+    ("12.", None),
+    ("+5", None),
+    ("NaN", None),
+    ("Infinity", None),
+    (math.nan, None),
+    (math.inf, None),
+    (-math.inf, None),
+    (None, None),
+    ([12345], None),
+    ({"value": 12345}, None),
+])
+def test_whole(value, expected):
+    assert whole(value) == expected
+    assert whole(value) is None or type(whole(value)) is int
+
+
+def test_whole_refuses_digits_outside_ascii():
+    # '\d' in the pattern also matches e.g. Arabic-Indic digits, which Decimal() then accepts
+    assert whole("١٢٣") is None
+    assert whole("１２３") is None
+
+
+# --- stop_record() -----------------------------------------------------------------------
+
+def stop(**fields):
+    """A StopTransaction payload for TID, with `fields` changed (None removes)."""
+    payload = {"transactionId": TID, "meterStop": STOP_WH, "timestamp": "2026-11-21T13:50:00Z",
+               "idTag": "1111", "reason": "Local"}
+    payload.update(fields)
+    return {k: v for k, v in payload.items() if v is not None}
+
+
+def test_known_account(site_tags):
+    result = stop_record("CP001", stop(), site_tags, NOW)
+    assert result == {
+        "charger": "CP001",
+        "transaction_id": 10_012_345,
+        "account": "home",
+        "account_index": 1,
+        "id_tag": "1111",
+        "meter_start_kwh": 12_345,
+        "meter_stop_wh": 12_350_999,
+        "consumed_kwh": 5,
+        "stop_time": "2026-11-21T13:50:00Z",
+        "reason": "Local",
+        "recorded_at": "2026-11-21T13:52:07.123Z",
+    }
+    assert list(result) == ["charger", "transaction_id", "account", "account_index", "id_tag",
+                            "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "stop_time", "reason",
+                            "recorded_at"]
+
+
+@pytest.mark.parametrize("changes, expected", [
+    # an index that is no longer in tags.json: unknown account, index kept
+    ({"transactionId": 90_012_345}, {"transaction_id": 90_012_345, "account": "unknown", "account_index": 9}),
+    # index 0: the tag was unknown when the transaction started
+    ({"transactionId": 12_345}, {"transaction_id": 12_345, "account": "unknown", "account_index": 0}),
+    ({"transactionId": 20_012_345}, {"transaction_id": 20_012_345, "account": "company-x",
+                                     "account_index": 2}),
+    # an id no encode() made: no account index, no start, nothing consumed
+    ({"transactionId": 2**63 - 1}, {"transaction_id": 2**63 - 1, "account": "unknown",
+                                    "account_index": None, "meter_start_kwh": None, "consumed_kwh": None}),
+    ({"transactionId": -1}, {"transaction_id": -1, "account": "unknown", "account_index": None,
+                             "meter_start_kwh": None, "consumed_kwh": None}),
+    # numbers as strings and floats
+    ({"transactionId": "10012345", "meterStop": "12350999.7"}, {}),
+    ({"transactionId": 10012345.0, "meterStop": 12350999.0}, {}),
+    # idTag and reason only when sent
+    ({"idTag": None}, {"id_tag": "-"}),
+    ({"reason": None}, {"reason": "-"}),
+    ({"idTag": None, "reason": None}, {"id_tag": "-", "reason": "-"}),
+    ({"idTag": "unknown-tag", "reason": "EVDisconnected"}, {"id_tag": "unknown-tag", "reason": "EVDisconnected"}),
+    # the stop time is copied as sent, None when missing
+    ({"timestamp": None}, {"stop_time": None}),
+    ({"timestamp": "garbage"}, {"stop_time": "garbage"}),
+    # across the meter's wrap-around and backwards
+    ({"meterStop": 10_012_350_999}, {"meter_stop_wh": 10_012_350_999}),
+    ({"meterStop": 12_000_000}, {"meter_stop_wh": 12_000_000, "consumed_kwh": -345}),
+])
+def test_stop_record(site_tags, changes, expected):
+    want = {
+        "charger": "CP001", "transaction_id": TID, "account": "home", "account_index": 1, "id_tag": "1111",
+        "meter_start_kwh": 12_345, "meter_stop_wh": STOP_WH, "consumed_kwh": 5,
+        "stop_time": "2026-11-21T13:50:00Z", "reason": "Local", "recorded_at": RECORDED_AT,
+    }
+    want.update(expected)
+    want = {k: v for k, v in want.items() if v != "-"}
+    assert stop_record("CP001", stop(**changes), site_tags, NOW) == want
+
+
+def begin(value, **fields):
+    """transactionData with one Transaction.Begin sampled value."""
+    sampled = {"value": value, "context": "Transaction.Begin", **fields}
+    return [{"timestamp": "2026-11-21T12:00:00Z", "sampledValue": [sampled]}]
+
+
+@pytest.mark.parametrize("transaction_data, consumed_wh", [
+    (begin("12345678"), 5_321),
+    (begin("12345678", unit="Wh"), 5_321),
+    (begin("12345678", unit="Wh", measurand="Energy.Active.Import.Register"), 5_321),
+    (begin("12345.678", unit="kWh"), 5_321),
+    (begin(12345.678, unit="kWh"), 5_321),
+    (begin(12345678), 5_321),
+    (begin("12345678.9"), 5_321),
+    (begin("12345000"), 5_999),                         # any reading within the start kWh
+    (begin("12345999"), 5_000),
+    # a sampledValue or meterValue given as an object instead of an array
+    ({"timestamp": "2026-11-21T12:00:00Z",
+      "sampledValue": {"value": "12345678", "context": "Transaction.Begin"}}, 5_321),
+    ([{"timestamp": "2026-11-21T12:00:00Z",
+       "sampledValue": {"value": "12345678", "context": "Transaction.Begin"}}], 5_321),
+    # the first Transaction.Begin energy reading counts; other values around it are skipped
+    ([{"sampledValue": [{"value": "7", "context": "Transaction.Begin", "measurand": "Power.Active.Import"},
+                        {"value": "12345678", "context": "Transaction.Begin"}]},
+      {"sampledValue": [{"value": "12345001", "context": "Transaction.Begin"}]}], 5_321),
+    ([{"sampledValue": [{"value": "12350999", "context": "Transaction.End"}]},
+      "junk", {"sampledValue": None}, {"sampledValue": ["junk"]},
+      {"sampledValue": [{"value": "12345500", "context": "Transaction.Begin"}]}], 5_499),
+    # ignored: not energy, not the begin, an unknown unit, a value that is no number
+    (begin("12345678", measurand="Power.Active.Import"), None),
+    (begin("12345678", measurand="Energy.Active.Export.Register"), None),
+    ([{"sampledValue": [{"value": "12345678", "context": "Sample.Periodic"}]}], None),
+    ([{"sampledValue": [{"value": "12345678"}]}], None),
+    (begin("12345678", unit="W"), None),
+    (begin("12345678", unit=None), None),
+    (begin("abc"), None),
+    (begin(True), None),
+    (begin(None), None),
+    # a begin reading that does not fit the start kWh in the transactionId
+    (begin("99999000"), None),
+    (begin("12346000"), None),
+    (begin("12345.678", unit="Wh"), None),
+    # no usable transactionData
+    (None, None),
+    ([], None),
+    ("junk", None),
+    (42, None),
+    ([{"sampledValue": []}], None),
+])
+def test_consumed_wh_from_begin_register(site_tags, transaction_data, consumed_wh):
+    payload = stop(transactionData=transaction_data)
+    result = stop_record("CP001", payload, site_tags, NOW)
+    assert result.get("consumed_wh", "absent") == ("absent" if consumed_wh is None else consumed_wh)
+    assert (result["meter_start_kwh"], result["consumed_kwh"]) == (12_345, 5)
+
+
+def test_consumed_wh_across_the_wrap_around(site_tags):
+    payload = stop(meterStop=10_012_350_999, transactionData=begin("10012345678"))
+    result = stop_record("CP001", payload, site_tags, NOW)
+    assert (result["meter_start_kwh"], result["consumed_kwh"], result["consumed_wh"]) == (12_345, 5, 5_321)
+
+
+def test_consumed_wh_key_order(site_tags):
+    result = stop_record("CP001", stop(transactionData=begin("12345678")), site_tags, NOW)
+    assert list(result) == ["charger", "transaction_id", "account", "account_index", "id_tag",
+                            "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "consumed_wh", "stop_time",
+                            "reason", "recorded_at"]
+
+
+def test_undecodable_id_uses_the_begin_register(site_tags):
+    payload = {"transactionId": 2**63 - 1, "meterStop": STOP_WH, "timestamp": "2026-11-21T13:50:00Z",
+               "transactionData": begin("12345678")}
+    assert stop_record("CP002", payload, site_tags, NOW) == {
+        "charger": "CP002",
+        "transaction_id": 2**63 - 1,
+        "account": "unknown",
+        "account_index": None,
+        "meter_start_kwh": 12_345,
+        "meter_stop_wh": 12_350_999,
+        "consumed_kwh": 5,
+        "consumed_wh": 5_321,
+        "stop_time": "2026-11-21T13:50:00Z",
+        "recorded_at": RECORDED_AT,
+    }
+
+
+def test_undecodable_id_with_begin_register_in_kwh_past_the_wrap(site_tags):
+    payload = {"transactionId": 2**31, "meterStop": 20_000_002_500,
+               "transactionData": begin("19999999.5", unit="kWh")}
+    result = stop_record("CP002", payload, site_tags, NOW)
+    assert {k: result[k] for k in ("account_index", "meter_start_kwh", "consumed_kwh", "consumed_wh",
+                                    "stop_time")} == {
+        "account_index": None, "meter_start_kwh": 9_999_999, "consumed_kwh": 3, "consumed_wh": 3_000,
+        "stop_time": None,
+    }
+
+
+@pytest.mark.parametrize("now, recorded_at", [
+    (datetime(2026, 11, 21, 13, 52, 7, 123456, tzinfo=timezone.utc), "2026-11-21T13:52:07.123Z"),
+    (datetime(2026, 11, 21, 14, 52, 7, 999999, tzinfo=BERLIN), "2026-11-21T13:52:07.999Z"),
+    (datetime(2026, 7, 1, 0, 30, tzinfo=BERLIN), "2026-06-30T22:30:00.000Z"),
+])
+def test_recorded_at_is_utc_with_milliseconds(site_tags, now, recorded_at):
+    assert stop_record("CP001", stop(), site_tags, now)["recorded_at"] == recorded_at
+
+
+json_scalars = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False, allow_infinity=False) \
+    | st.text(max_size=8)
+json_values = st.recursive(
+    json_scalars,
+    lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3),
+    max_leaves=4,
+)
+sampled_values = st.fixed_dictionaries({}, optional={
+    "value": json_scalars | st.from_regex(r"-?[0-9]{1,12}(\.[0-9]{1,4})?", fullmatch=True),
+    "context": st.sampled_from(["Transaction.Begin", "Sample.Periodic"]) | json_scalars,
+    "measurand": st.sampled_from(["Energy.Active.Import.Register", "Power.Active.Import"]) | json_scalars,
+    "unit": st.sampled_from(["Wh", "kWh", "W"]) | json_scalars,
+})
+transaction_datas = json_values | st.lists(
+    st.fixed_dictionaries({}, optional={"sampledValue": st.lists(sampled_values, max_size=3) | sampled_values}),
+    max_size=2)
+
+
+@settings(max_examples=100)
+@given(
+    tid=st.integers(-(2**63), 2**63) | st.integers(0, transaction_id.INT32_MAX),
+    meter_stop=st.integers(0, 10**14),
+    extra=st.fixed_dictionaries({}, optional={
+        "idTag": json_values, "reason": json_values, "timestamp": json_values,
+        "transactionData": transaction_datas}),
+)
+def test_stop_record_never_raises(site_tags, tid, meter_stop, extra):
+    payload = {"transactionId": tid, "meterStop": meter_stop, **extra}
+    result = stop_record("CP001", payload, site_tags, NOW)
+    assert (result["transaction_id"], result["meter_stop_wh"]) == (tid, meter_stop)
+    assert "2015-01" <= ledger_month(payload.get("timestamp"), NOW, BERLIN) <= "2026-11"
+    json.dumps(result, allow_nan=False)  # the record can be written as JSON
+
+
+# --- ledger_month() ----------------------------------------------------------------------
+
+UTC = timezone.utc
+
+
+@pytest.mark.parametrize("stop_time, now, zone, month", [
+    # a plausible stop time: its month in the site's zone
+    ("2026-10-31T23:30:00Z", NOW, BERLIN, "2026-11"),
+    ("2026-10-31T23:30:00Z", NOW, UTC, "2026-10"),
+    ("2026-10-31T22:30:00Z", NOW, BERLIN, "2026-10"),
+    ("2026-10-31T23:30:00+02:00", NOW, BERLIN, "2026-10"),
+    ("2026-06-30T22:30:00.000Z", NOW, BERLIN, "2026-07"),          # summer time, UTC+2
+    ("2026-06-30T21:59:59.999Z", NOW, BERLIN, "2026-06"),
+    # a time without zone is taken as UTC
+    ("2026-10-31T23:30:00", NOW, BERLIN, "2026-11"),
+    ("2026-10-31T23:30:00", NOW, UTC, "2026-10"),
+    ("2026-10-31T23:30", NOW, BERLIN, "2026-11"),
+    # the plausible range: 2015-01-01 up to one day after now
+    ("2015-01-01T00:00:00Z", NOW, UTC, "2015-01"),
+    ("2014-12-31T23:59:59Z", NOW, UTC, "2026-11"),
+    ("2026-12-01T12:00:00Z", datetime(2026, 11, 30, 12, 0, tzinfo=UTC), UTC, "2026-12"),
+    ("2026-12-01T12:00:01Z", datetime(2026, 11, 30, 12, 0, tzinfo=UTC), UTC, "2026-11"),
+])
+def test_ledger_month_of_a_plausible_stop_time(stop_time, now, zone, month):
+    assert ledger_month(stop_time, now, zone) == month
+
+
+LATE_NOW = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)    # already December in Berlin
+
+
+@pytest.mark.parametrize("stop_time", [
+    None,
+    "",
+    "garbage",
+    "2026-10-31",                          # a date is not a date-time
+    "2026-13-01T00:00:00Z",
+    "1970-01-01T00:00:00Z",
+    "0001-01-01T00:00:00Z",
+    "2099-01-01T00:00:00Z",
+    "9999-12-31T23:59:59-14:00",
+    "2026-12-02T00:00:00Z",                # more than a day after now
+    1793000000,
+    ["2026-10-31T23:30:00Z"],
+    "2026-10-31T23:30:00Z" + " " * 60,     # longer than 64 characters
+])
+def test_ledger_month_falls_back_to_now_in_the_site_zone(stop_time):
+    assert ledger_month(stop_time, LATE_NOW, BERLIN) == "2026-12"
+    assert ledger_month(stop_time, LATE_NOW, UTC) == "2026-11"
+
+
+@settings(max_examples=200)
+@given(st.text(max_size=70) | st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+Z-]{2,20}", fullmatch=True))
+def test_ledger_month_never_raises(stop_time):
+    month = ledger_month(stop_time, NOW, BERLIN)
+    assert "2015-01" <= month <= "2026-11"
+    assert len(month) == 7 and month[4] == "-"
