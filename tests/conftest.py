@@ -15,7 +15,12 @@ from pathlib import Path
 
 import pytest
 import websockets
+from hypothesis import HealthCheck, settings
 from ocpp.v16 import ChargePoint
+
+# CI machines are small and busy: judge properties by their examples, never by speed.
+settings.register_profile("shocpp", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("shocpp")
 
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
