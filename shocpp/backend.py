@@ -17,6 +17,7 @@ from datetime import datetime, timezone
 
 from dateutil import tz as dateutil_tz
 
+from . import chargers
 from . import config as config_module
 from . import handlers, identity, ledger, ocppj, runfiles, schemas, timestamps
 from .linebuffer import LineBuffer
@@ -228,12 +229,27 @@ def main(argv=None, env=None):
         log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
                   f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
         return 1
+    problem = authentication_problem(config, charger, env)
+    if problem:
+        log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {problem}")
+        return 1
     try:
         tags_file = TagsFile(config.tags_file)
     except TagsError as e:
         log.error(f"connection refused: {e}")
         return 1
     return run(config, charger, log, tags_file, env)
+
+
+def authentication_problem(config, charger, env):
+    """Why the charger may not connect (Security Profile 1), or None. No chargers file: no check."""
+    if not config.chargers_file.exists():
+        return None
+    try:
+        allowed = chargers.load(config.chargers_file)
+    except chargers.ChargersError as e:
+        return str(e)
+    return chargers.refusal(allowed, charger, env.get("HTTP_AUTHORIZATION"))
 
 
 def run(config, charger, log, tags_file, env):

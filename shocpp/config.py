@@ -19,6 +19,10 @@ class Config:
     log_dir: Path
     heartbeat_interval: int
     strict: bool
+    chargers_file: Path = ROOT / "conf" / "chargers.json"
+    tls_cert: Path = None
+    tls_key: Path = None
+    max_chargers: int = 0
 
 
 def from_env(env=None):
@@ -30,7 +34,16 @@ def from_env(env=None):
         log_dir=_path(env, "SHOCPP_LOGDIR", "log"),
         heartbeat_interval=_integer(env, "SHOCPP_HEARTBEAT_INTERVAL", 300, 1, 86400),
         strict=_flag(env, "SHOCPP_STRICT"),
+        chargers_file=_path(env, "SHOCPP_CHARGERSFILE", "conf/chargers.json"),
+        tls_cert=_optional_path(env, "SHOCPP_TLS_CERT"),
+        tls_key=_optional_path(env, "SHOCPP_TLS_KEY"),
+        max_chargers=_integer(env, "SHOCPP_MAX_CHARGERS", 0, 0, 100000),
     )
+
+
+def _optional_path(env, name):
+    value = env.get(name)
+    return Path(value).absolute() if value else None
 
 
 def _path(env, name, default):

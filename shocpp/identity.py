@@ -24,8 +24,13 @@ def from_path(path_info):
         identity = unquote(segments[-1], errors="strict")
     except UnicodeDecodeError:
         identity = ""
-    if not _SAFE.fullmatch(identity) or set(identity) == {"."}:
+    if not is_safe(identity):
         raise BadIdentity(f"charger identity {segments[-1][:100]!r} is not 1 to {MAX_LENGTH} "
                           "letters, digits and ._-:")
     return identity
 
+
+
+def is_safe(identity):
+    """Letters, digits and ._-: only, at most MAX_LENGTH, and not a '.' or '..' path."""
+    return isinstance(identity, str) and bool(_SAFE.fullmatch(identity)) and set(identity) != {"."}

@@ -5,6 +5,7 @@ import os
 import shutil
 import sys
 
+from . import chargers
 from . import config as config_module
 from .config import ROOT
 from .tags import TagsError, load
@@ -17,6 +18,7 @@ INSTALL_HINT = ("websocketd is not installed. It is the Debian package 'websocke
 
 def command(env, websocketd="websocketd"):
     """The websocketd command line for the settings in `env`."""
+    config = config_module.from_env(env)
     passed = [n for n in PASSED_ALWAYS if n in env] + sorted(n for n in env if n.startswith("SHOCPP_"))
     return [
         websocketd,
@@ -25,8 +27,29 @@ def command(env, websocketd="websocketd"):
         f"--passenv={','.join(passed)}",
         "--header-ws=Sec-WebSocket-Protocol: ocpp1.6",
         "--closems=2000",  # room to finish a ledger write after the charger went away
+        *_tls(config),
+        *([f"--maxforks={config.max_chargers}"] if config.max_chargers else []),
         str(BACKEND),
     ]
+
+
+def _tls(config):
+    if not (config.tls_cert or config.tls_key):
+        return []
+    if not (config.tls_cert and config.tls_key):
+        raise config_module.ConfigError("SHOCPP_TLS_CERT and SHOCPP_TLS_KEY go together: set both or neither")
+    for path in (config.tls_cert, config.tls_key):
+        if not os.access(path, os.R_OK):
+            raise config_module.ConfigError(f"cannot read the TLS file {path}")
+    return ["--ssl", f"--sslcert={config.tls_cert}", f"--sslkey={config.tls_key}"]
+
+
+def authentication_note(config):
+    """What the operator should know about charger authentication; ChargersError for a broken file."""
+    if not config.chargers_file.exists():
+        return (f"chargers are NOT authenticated: no {config.chargers_file} "
+                "(create it with bin/shocpp-passwd <chargerId>)")
+    return f"{len(chargers.load(config.chargers_file))} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
 
 
 def _port(env):
@@ -43,7 +66,9 @@ def parse_args(argv):
                     "one shocpp-backend process per charger). Runs in the foreground; stop it with Ctrl-C.",
         epilog="Settings (environment): WS_ADDRESS (0.0.0.0), WS_PORT (8080), SHOCPP_TAGSFILE (conf/tags.json), "
                "SHOCPP_ACCOUNTINGDIR (accounting/), SHOCPP_RUNDIR (run/), SHOCPP_LOGDIR (log/), "
-               "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0). The frame log is LOGDIR/shocpp.log.")
+               "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0), SHOCPP_CHARGERSFILE (conf/chargers.json), "
+               "SHOCPP_TLS_CERT and SHOCPP_TLS_KEY (serve wss://), SHOCPP_MAX_CHARGERS (0: no limit). "
+               "The frame log is LOGDIR/shocpp.log.")
     parser.add_argument("--print-command", action="store_true",
                         help="print the websocketd command line instead of running it")
     return parser.parse_args(argv)
@@ -56,7 +81,8 @@ def main(argv=None, env=None):
         config = config_module.from_env(env)
         argv_ws = command(env)
         load(config.tags_file)
-    except (config_module.ConfigError, TagsError) as e:
+        note = authentication_note(config)
+    except (config_module.ConfigError, TagsError, chargers.ChargersError) as e:
         print(f"shocpp-listener: not started: {e}", file=sys.stderr)
         return 2
     if args.print_command:
@@ -66,9 +92,10 @@ def main(argv=None, env=None):
     if websocketd is None:
         print(f"shocpp-listener: {INSTALL_HINT}", file=sys.stderr)
         return 3
-    print(f"shocpp-listener: ws://{env.get('WS_ADDRESS') or '0.0.0.0'}:{_port(env)}/<chargerId>, "
-          f"tags {config.tags_file}, ledger {config.accounting_dir}, log {config.log_dir}/shocpp.log",
-          file=sys.stderr, flush=True)
+    scheme = "wss" if config.tls_cert else "ws"
+    print(f"shocpp-listener: {scheme}://{env.get('WS_ADDRESS') or '0.0.0.0'}:{_port(env)}/<chargerId>, "
+          f"tags {config.tags_file}, ledger {config.accounting_dir}, log {config.log_dir}/shocpp.log\n"
+          f"shocpp-listener: {note}", file=sys.stderr, flush=True)
     os.execv(websocketd, [websocketd] + argv_ws[1:])
 
 

@@ -71,6 +71,7 @@ def site(tmp_path):
         "SHOCPP_ACCOUNTINGDIR": str(tmp_path / "accounting"),
         "SHOCPP_RUNDIR": str(tmp_path / "run"),
         "SHOCPP_LOGDIR": str(tmp_path / "log"),
+        "SHOCPP_CHARGERSFILE": str(tmp_path / "chargers.json"),
         "TZ": "UTC",
     })
     # bin/ scripts use .venv/bin/python when it exists; make them use the interpreter running the tests.
@@ -107,26 +108,37 @@ def wait_for_port(port, proc, seconds=10):
 
 
 @pytest.fixture
-def listener_url(site):
+def start_listener(site):
+    """Start bin/shocpp-listener on a free loopback port with extra settings; its base URL."""
     assert shutil.which("websocketd"), "websocketd is missing: 'make test' installs it"
-    port = free_port()
-    out = open(site.root / "listener.out", "wb")
-    proc = subprocess.Popen([str(BIN / "shocpp-listener")], stdout=out, stderr=subprocess.STDOUT,
-                            env={**site.env, "WS_ADDRESS": "127.0.0.1", "WS_PORT": str(port)},
-                            start_new_session=True)
-    try:
+    started = []
+
+    def start(extra_env=None, scheme="ws"):
+        port = free_port()
+        out = open(site.root / f"listener-{port}.out", "wb")
+        env = {**site.env, "WS_ADDRESS": "127.0.0.1", "WS_PORT": str(port), **(extra_env or {})}
+        proc = subprocess.Popen([str(BIN / "shocpp-listener")], stdout=out, stderr=subprocess.STDOUT,
+                                env=env, start_new_session=True)
+        started.append((proc, out))
         wait_for_port(port, proc)
-        yield f"ws://127.0.0.1:{port}"
-    finally:
+        return f"{scheme}://127.0.0.1:{port}"
+
+    yield start
+    for proc, out in started:
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
         out.close()
 
 
+@pytest.fixture
+def listener_url(start_listener):
+    return start_listener()
+
+
 @contextlib.asynccontextmanager
-async def charger(url, identity, kind=ChargePoint):
+async def charger(url, identity, kind=ChargePoint, **connect_options):
     """A connected `ocpp` ChargePoint (of class `kind`) running its receive loop."""
-    async with websockets.connect(f"{url}/ocpp/{identity}", subprotocols=["ocpp1.6"]) as ws:
+    async with websockets.connect(f"{url}/ocpp/{identity}", subprotocols=["ocpp1.6"], **connect_options) as ws:
         cp = kind(identity, ws, response_timeout=10)
         task = asyncio.create_task(cp.start())
         try:
