@@ -11,6 +11,8 @@ from . import billing, schemas, timestamps, transaction_id
 from .ocppj import CallError, CallResult
 from .tags import Tags
 
+MAX_CONNECTOR = 100
+
 # Messages that keep a charger in service or carry billing data: processed despite deviations.
 TOLERANT = {
     "BootNotification": (),
@@ -134,8 +136,17 @@ def heartbeat(call, ctx):
     return _result(call, {"currentTime": timestamps.format_utc(ctx.now)})
 
 
+def _saved(effect_type, connector, payload):
+    """The effect that keeps the latest payload of a connector; none for an absurd connector id,
+    which would otherwise let a charger fill the run directory."""
+    if 0 <= connector <= MAX_CONNECTOR:
+        return (effect_type(connector, payload),), ()
+    return (), (f"connectorId {connector} is outside 0..{MAX_CONNECTOR}: not kept",)
+
+
 def status_notification(call, ctx):
-    return _result(call, {}, SaveStatus(call.payload["connectorId"], call.payload))
+    effects, notes = _saved(SaveStatus, call.payload["connectorId"], call.payload)
+    return _result(call, {}, *effects, notes=notes)
 
 
 def authorize(call, ctx):
@@ -160,8 +171,8 @@ def stop_transaction(call, ctx):
 
 
 def meter_values(call, ctx):
-    connector = billing.whole(call.payload["connectorId"])
-    return _result(call, {}, SaveMeterValues(connector, call.payload))
+    effects, notes = _saved(SaveMeterValues, billing.whole(call.payload["connectorId"]), call.payload)
+    return _result(call, {}, *effects, notes=notes)
 
 
 def data_transfer(call, ctx):

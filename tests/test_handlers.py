@@ -202,3 +202,13 @@ def test_unknown_properties_are_tolerated_unless_strict():
     assert outcome.notes == ("Authorize deviates from the schema: vendorX: unknown property",)
     assert refused(handle("Authorize", payload, strict=True)) == (
         "FormationViolation", "vendorX: unknown property", {"path": "vendorX"})
+
+
+@pytest.mark.parametrize("action, payload", [
+    ("StatusNotification", {"connectorId": 101, "errorCode": "NoError", "status": "Available"}),
+    ("MeterValues", {"connectorId": -1, "meterValue": [{"timestamp": STAMP, "sampledValue": [{"value": "1"}]}]}),
+])
+def test_absurd_connector_ids_are_confirmed_but_not_kept(action, payload):
+    outcome = handle(action, payload)
+    assert result(outcome) == {} and outcome.effects == ()
+    assert outcome.notes[-1].endswith("is outside 0..100: not kept")
