@@ -1,0 +1,468 @@
+"""shocpp-summary: the monthly bill from the ledger and the bash original's records."""
+
+import csv
+import io
+import json
+import subprocess
+from datetime import date
+
+import pytest
+
+from conftest import BIN
+from shocpp import summary
+from shocpp.summary import BadRecord, Session, aggregate, bar, parse_legacy, parse_line
+
+
+def record(charger, tid, account, index, tag, start_kwh, stop_wh, kwh, stop_time, reason="Local", wh=None):
+    """A ledger line as shocpp writes it (README, 'The billing ledger')."""
+    rec = {"charger": charger, "transaction_id": tid, "account": account, "account_index": index,
+           "id_tag": tag, "meter_start_kwh": start_kwh, "meter_stop_wh": stop_wh, "consumed_kwh": kwh}
+    if wh is not None:
+        rec["consumed_wh"] = wh
+    rec.update({"stop_time": stop_time, "reason": reason, "recorded_at": stop_time[:-1] + ".412Z"})
+    return rec
+
+
+def legacy(account, begin, end, kwh, localtime, unixtime):
+    """A record file of the bash original: string values only."""
+    return {"localtime": localtime, "unixtime": str(unixtime), "account": account,
+            "begin_kwh": str(begin), "end_kwh": str(end), "consumed_kwh": str(kwh)}
+
+
+OCTOBER = [
+    record("garage-left", 10012345, "home", 1, "1111", 12345, 12350999, 5, "2026-10-01T12:00:00Z", wh=5321),
+    record("garage-right", 20020000, "company-x", 2, "3333", 20000, 20030500, 30, "2026-10-03T08:15:00Z",
+           "EVDisconnected"),
+    record("garage-left", 10012351, "home", 1, "2222", 12351, 12361000, 10, "2026-10-09T19:40:00Z"),
+    record("garage-right", 20030, "unknown", 0, "DEADBEEF", 20030, 20037200, 7, "2026-10-12T07:00:00Z", "Remote"),
+    record("garage-right", 20020037, "company-x", 2, "04A2B9C1D23E80", 20037, 20061999, 24, "2026-10-20T17:30:00Z"),
+    # A transactionId no encoding makes (some chargers send 2**63-1): energy unknown.
+    record("garage-left", 2**63 - 1, "unknown", None, "CAFE0001", None, 12370000, None, "2026-10-28T22:05:00Z"),
+]
+OCTOBER_LEGACY = legacy("home", 12342, 12345, 3, "2026-10-01 06:30:00", 1790836200)
+NOVEMBER = [
+    record("garage-left", 10012370, "home", 1, "1111", 12370, 12381400, 11, "2026-11-02T09:00:00Z"),
+    record("garage-right", 20020062, "company-x", 2, "3333", 20062, 20066100, 4, "2026-11-05T10:00:00Z",
+           "EVDisconnected"),
+    # The meter ran backwards (replaced): summed as is, flagged.
+    record("garage-right", 20020066, "company-x", 2, "3333", 20066, 20064000, -2, "2026-11-07T10:00:00Z"),
+]
+
+
+def write_ledger(directory, month, lines):
+    directory.mkdir(parents=True, exist_ok=True)
+    text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
+    (directory / f"{month}.jsonl").write_text(text)
+
+
+def write_legacy(directory, year, month, name, rec):
+    where = directory / year / month
+    where.mkdir(parents=True, exist_ok=True)
+    path = where / name
+    path.write_text(rec if isinstance(rec, str) else json.dumps(rec, separators=(",", ":")) + "\n")
+    return path
+
+
+@pytest.fixture
+def ledger_dir(tmp_path):
+    """October and November 2026, legacy records in October, and months around a year boundary."""
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-10", OCTOBER)
+    write_legacy(d, "2026", "10", "1790836200-1a2b.json", OCTOBER_LEGACY)
+    write_ledger(d, "2026-11", NOVEMBER)
+    write_ledger(d, "2025-11", [record("garage-left", 10000100, "home", 1, "1111", 100, 200000, 100,
+                                       "2025-11-20T10:00:00Z")])
+    write_ledger(d, "2025-12", [record("garage-left", 2130000500, "last", 213, "9999", 500, 509000, 9,
+                                       "2025-12-30T10:00:00Z")])
+    write_legacy(d, "2026", "01", "1767524400-00ff.json",
+                 legacy("company-x", 19990, 20000, 10, "2026-01-04 11:00:00", 1767524400))
+    write_ledger(d, "2026-01", [record("garage-left", 10000509, "home", 1, "2222", 509, 513100, 4,
+                                       "2026-01-20T18:00:00Z")])
+    write_legacy(d, "2026", "02", "1770714000-0001.json",
+                 legacy("home", 513, 713, 200, "2026-02-10 09:00:00", 1770714000))
+    return d
+
+
+def run_main(capsys, directory, *argv, today=date(2026, 12, 3)):
+    status = summary.main(list(argv), env={"SHOCPP_ACCOUNTINGDIR": str(directory)}, today=today)
+    out, err = capsys.readouterr()
+    return status, out, err
+
+
+def totals(doc):
+    """{account: (sessions, kWh)} and the other totals from the JSON output."""
+    accounts = [(a["account"], a["sessions"], a["kwh"]) for a in doc["accounts"]]
+    pick = lambda t: (t["sessions"], t["kwh"])  # noqa: E731
+    return accounts, pick(doc["accounts_total"]), pick(doc["unknown_tags"]), pick(doc["grand_total"])
+
+
+# --- parsing --------------------------------------------------------------------------------
+
+def test_a_ledger_line_as_written_by_shocpp():
+    line = json.dumps(OCTOBER[0])
+    assert parse_line(line, "2026-10") == Session(
+        account="home", consumed_kwh=5, stop_time="2026-10-01T12:00:00Z", charger="garage-left", id_tag="1111",
+        start_kwh=12345, stop_kwh="12350.999", consumed_wh=5321, reason="Local", transaction_id=10012345,
+        source="ledger", month="2026-10")
+    assert parse_line(line.encode()) == parse_line(line)
+
+
+def test_a_ledger_line_with_unknown_energy_and_no_tag_or_reason():
+    rec = dict(OCTOBER[5])
+    del rec["id_tag"], rec["reason"]
+    session = parse_line(json.dumps(rec))
+    assert (session.account, session.consumed_kwh, session.flag) == ("unknown", None, "unknown_energy")
+    assert (session.id_tag, session.reason, session.start_kwh, session.stop_kwh) == (None, None, None, "12370.000")
+
+
+def test_a_record_of_the_bash_original():
+    text = '{"localtime":"2024-03-05 18:22:10","unixtime":"1709659330","account":"company-x",' \
+           '"begin_kwh":"1234","end_kwh":"1250","consumed_kwh":"16"}\n'
+    assert parse_legacy(text, "2024-03") == Session(
+        account="company-x", consumed_kwh=16, stop_time="2024-03-05 18:22:10", start_kwh=1234, stop_kwh="1250",
+        source="legacy", month="2024-03")
+
+
+def test_the_bash_original_wrote_an_empty_account_for_an_unknown_index():
+    session = parse_legacy(json.dumps(legacy("", 10, 14, 4, "2024-03-05 18:22:10", 1709659330)))
+    assert (session.account, session.consumed_kwh) == ("unknown", 4)
+
+
+@pytest.mark.parametrize("line, problem", [
+    ('{"charger": "garage-left", "transaction_id": 1001', "not JSON"),
+    ("[1, 2]", "not a JSON object"),
+    ('{"charger": "garage-left", "consumed_kwh": 5}', "no account"),
+    ('{"account": "", "consumed_kwh": 5}', "no account"),
+    ('{"account": "home", "meter_stop_wh": 5000}', "no consumed_kwh"),
+    ('{"account": "home", "consumed_kwh": "5"}', 'consumed_kwh "5" is not a whole number or null'),
+    ('{"account": "home", "consumed_kwh": 5.5}', "consumed_kwh 5.5 is not a whole number or null"),
+    ('{"account": "home", "consumed_kwh": true}', "consumed_kwh true is not a whole number or null"),
+    (b'{"account": "h\xffme", "consumed_kwh": 5}', "not JSON"),
+    ("[" * 100_000, "not JSON"),
+])
+def test_a_ledger_line_that_cannot_be_used(line, problem):
+    with pytest.raises(BadRecord) as caught:
+        parse_line(line)
+    assert str(caught.value).startswith(problem)
+
+
+@pytest.mark.parametrize("text, problem", [
+    ('{"localtime":"2024-03-05 18:22:10","account":"home","consumed_kwh":"1x"}', 'consumed_kwh "1x" is not'),
+    ('{"localtime":"2024-03-05 18:22:10","account":"home"}', "no consumed_kwh"),
+    ('{"localtime":"2024-03-05 18:22:10","consumed_kwh":"3"}', "no account"),
+    ("", "not JSON"),
+])
+def test_a_legacy_record_that_cannot_be_used(text, problem):
+    with pytest.raises(BadRecord) as caught:
+        parse_legacy(text)
+    assert str(caught.value).startswith(problem)
+
+
+# --- adding up ------------------------------------------------------------------------------
+
+def test_accounts_sorted_by_kwh_then_name_and_unknown_apart():
+    sessions = [Session("b", 5), Session("c", 9), Session("a", 2), Session("a", 3), Session("unknown", 7),
+                Session("unknown", None), Session("c", -1)]
+    s = aggregate(sessions, (2026, 10), (2026, 10))
+    assert [(name, t.sessions, t.kwh) for name, t in s.accounts] == [("c", 2, 8), ("a", 2, 5), ("b", 1, 5)]
+    assert (s.unknown.sessions, s.unknown.kwh, s.unknown.unknown_energy) == (2, 7, 1)
+    assert (s.accounts_total.sessions, s.accounts_total.kwh, s.accounts_total.negative) == (5, 18, 1)
+    assert (s.grand_total.sessions, s.grand_total.kwh) == (7, 25)
+
+
+def test_months_between_and_the_previous_month():
+    assert summary.months_between((2025, 11), (2026, 2)) == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
+    assert summary.months_between((2026, 10), (2026, 10)) == [(2026, 10)]
+    assert summary.previous_month(date(2026, 1, 1)) == (2025, 12)
+    assert summary.previous_month(date(2026, 11, 30)) == (2026, 10)
+
+
+def eighths(text):
+    return 8 * text.count("█") + sum(summary.EIGHTHS.index(c) for c in text if c != "█")
+
+
+def test_bars_are_proportional_to_the_largest():
+    assert bar(54, 54) == "█" * 24
+    assert bar(27, 54) == "█" * 12
+    assert bar(18, 54) == "█" * 8
+    assert bar(7, 54) == "███▏"           # 7/54 of 192 eighths is 24.9: 25
+    assert bar(1, 1000) == "▏"            # any energy at all shows
+    assert bar(0, 54) == bar(-2, 54) == bar(5, 0) == ""
+    for kwh in range(1, 1001, 37):
+        assert eighths(bar(kwh, 1000)) == max(1, round(kwh * 192 / 1000))
+
+
+# --- the table ------------------------------------------------------------------------------
+
+def test_the_table_of_a_month(capsys, ledger_dir):
+    status, out, err = run_main(capsys, ledger_dir, "2026", "10")
+    assert (status, err) == (0, "")
+    lines = out.splitlines()
+    assert lines[:13] == [
+        "Energy charged in October 2026",
+        "",
+        "account                         sessions  kWh",
+        "company-x                              2   54  " + "█" * 24,
+        "home                                   3   18  " + "█" * 8,
+        "-" * 45,
+        "accounts total                         5   72",
+        "unknown tags                           2    7  ███▏",
+        "grand total, with unknown tags         7   79",
+        "",
+        "1 session had unknown energy (transactionId not decodable): shown as '?', counted as 0 kWh.",
+        "",
+        "Sessions",
+    ]
+    sessions = lines[14:]
+    assert sessions[0].split() == ["stop", "time", "charger", "account", "tag", "start", "kWh", "stop", "kWh",
+                                   "kWh", "exact", "kWh", "reason", "note"]
+    assert sessions[2].split() == ["2026-10-01", "06:30:00", "-", "home", "-", "12342", "12345", "3", "-", "-",
+                                   "legacy"]
+    assert sessions[3].split() == ["2026-10-01T12:00:00Z", "garage-left", "home", "1111", "12345", "12350.999",
+                                   "5", "5.321", "Local"]
+    assert sessions[8].split() == ["2026-10-28T22:05:00Z", "garage-left", "unknown", "CAFE0001", "-",
+                                   "12370.000", "?", "-", "Local", "energy", "unknown"]
+    assert len(sessions) == 2 + 7
+    header = sessions[0]
+    edges = [header.index(title) + len(title) for title in ("start kWh", "stop kWh", "stop kWh  kWh", "exact kWh")]
+    for line in sessions[2:]:
+        assert [(line[edge - 1] != " ", line[edge]) for edge in edges] == [(True, " ")] * 4, line
+
+
+def test_negative_consumption_is_summed_and_flagged(capsys, ledger_dir):
+    status, out, _ = run_main(capsys, ledger_dir, "2026", "11")
+    assert status == 0
+    assert "home                                   1   11  " + "█" * 24 in out
+    assert "company-x                              2    2  ████▍" in out  # 2/11 of 192 eighths: 35
+    assert "1 session had negative consumption (meter replaced or reset?): summed as is, noted below." in out
+    assert out.splitlines()[-1].split()[-3:] == ["-2", "Local", "negative"]
+
+
+def test_a_month_without_sessions(capsys, ledger_dir):
+    status, out, err = run_main(capsys, ledger_dir, "2027", "03")
+    assert (status, err) == (0, "")
+    assert out == "Energy charged in March 2027\n\nNo sessions.\n"
+
+
+# --- CSV and JSON ---------------------------------------------------------------------------
+
+def test_csv_is_rfc_4180_and_holds_every_session(capsysbinary, ledger_dir):
+    status = summary.main(["2026", "10", "--format", "csv"], env={"SHOCPP_ACCOUNTINGDIR": str(ledger_dir)})
+    raw = capsysbinary.readouterr().out
+    assert status == 0
+    assert raw.endswith(b"\r\n") and raw.count(b"\n") == raw.count(b"\r\n") == 8
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
+    assert list(rows[0]) == list(summary.CSV_FIELDS)
+    assert rows[0] == {"month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": "", "account": "home",
+                       "id_tag": "", "meter_start_kwh": "12342", "meter_stop_kwh": "12345", "consumed_kwh": "3",
+                       "consumed_wh": "", "reason": "", "transaction_id": "", "source": "legacy", "flag": ""}
+    assert rows[1] == {"month": "2026-10", "stop_time": "2026-10-01T12:00:00Z", "charger": "garage-left",
+                       "account": "home", "id_tag": "1111", "meter_start_kwh": "12345",
+                       "meter_stop_kwh": "12350.999", "consumed_kwh": "5", "consumed_wh": "5321", "reason": "Local",
+                       "transaction_id": "10012345", "source": "ledger", "flag": ""}
+    assert (rows[6]["consumed_kwh"], rows[6]["flag"]) == ("", "unknown_energy")
+    per_account = {}
+    for row in rows:
+        per_account[row["account"]] = per_account.get(row["account"], 0) + int(row["consumed_kwh"] or 0)
+    assert per_account == {"home": 18, "company-x": 54, "unknown": 7}
+
+
+def test_csv_quotes_what_needs_quoting():
+    sessions = [Session("Müller, Anna", 3, stop_time="2026-10-01T12:00:00Z", id_tag='say "hi"', reason="a\nb")]
+    text = summary.render_csv(aggregate(sessions, (2026, 10), (2026, 10)))
+    assert text.splitlines()[1].startswith(',2026-10-01T12:00:00Z,,"Müller, Anna","say ""hi""",')
+    assert list(csv.reader(io.StringIO(text, newline="")))[1][3:5] == ["Müller, Anna", 'say "hi"']
+
+
+def test_json_has_the_totals_and_the_sessions(capsys, ledger_dir):
+    status, out, err = run_main(capsys, ledger_dir, "2026", "10", "--format", "json")
+    assert (status, err) == (0, "")
+    doc = json.loads(out)
+    assert (doc["from"], doc["to"], doc["account_filter"], doc["skipped_lines"]) == ("2026-10", "2026-10", None, 0)
+    assert totals(doc) == ([("company-x", 2, 54), ("home", 3, 18)], (5, 72), (2, 7), (7, 79))
+    assert doc["unknown_tags"]["sessions_unknown_energy"] == 1
+    assert doc["sessions"][0] == {
+        "month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": None, "account": "home", "id_tag": None,
+        "meter_start_kwh": 12342, "meter_stop_kwh": 12345, "consumed_kwh": 3, "consumed_wh": None, "reason": None,
+        "transaction_id": None, "source": "legacy", "flag": None}
+    assert doc["sessions"][1]["meter_stop_kwh"] == 12350.999
+    assert doc["sessions"][1]["consumed_wh"] == 5321
+    assert doc["sessions"][6]["transaction_id"] == 2**63 - 1
+    assert [s["consumed_kwh"] for s in doc["sessions"]] == [3, 5, 30, 10, 7, 24, None]
+
+
+def test_json_of_a_month_without_sessions(capsys, ledger_dir):
+    _, out, _ = run_main(capsys, ledger_dir, "2027", "03", "--format", "json")
+    doc = json.loads(out)
+    assert (doc["sessions"], totals(doc)) == ([], ([], (0, 0), (0, 0), (0, 0)))
+
+
+# --- damaged ledgers ------------------------------------------------------------------------
+
+def test_lines_that_cannot_be_read_are_named_skipped_and_counted(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    good = [json.dumps(r) for r in OCTOBER[:3]]
+    lines = [good[0], '{"charger": "garage-left", "transaction_id": 10012351, "acc', good[1], "",
+             '{"charger": "garage-left", "consumed_kwh": 4}', good[2]]
+    write_ledger(d, "2026-10", lines)
+    with open(d / "2026-10.jsonl", "ab") as f:
+        f.write(b'{"account": "h\xffme", "consumed_kwh": 5}\n')
+    write_legacy(d, "2026", "10", "1790836200-1a2b.json", OCTOBER_LEGACY)
+    broken = write_legacy(d, "2026", "10", "1790836300-1a2c.json", '{"localtime":"2026-10-01 06:31:40",\n"acc')
+    status, out, err = run_main(capsys, d, "2026", "10", "--format", "json")
+    assert status == 0
+    ledger_file = d / "2026-10.jsonl"
+    reported = err.splitlines()
+    assert len(reported) == 5
+    assert reported[0].startswith(f"shocpp-summary: {broken}:2: not JSON (Unterminated string")
+    assert reported[1].startswith(f"shocpp-summary: {ledger_file}:2: not JSON (Unterminated string")
+    assert reported[2] == f"shocpp-summary: {ledger_file}:5: no account; skipped"
+    assert reported[3] == f"shocpp-summary: {ledger_file}:7: not JSON ('utf-8' codec can't decode byte 0xff " \
+                          "in position 14: invalid start byte); skipped"
+    assert reported[4] == "shocpp-summary: 4 lines skipped; the summary covers the rest"
+    assert all(line.endswith("; skipped") for line in reported[:4])
+    doc = json.loads(out)
+    assert doc["skipped_lines"] == 4
+    assert [(p["file"], p["line"]) for p in doc["skipped"]] == [
+        (str(broken), 2), (str(ledger_file), 2), (str(ledger_file), 5), (str(ledger_file), 7)]
+    assert totals(doc) == ([("company-x", 1, 30), ("home", 3, 18)], (4, 48), (0, 0), (4, 48))
+
+
+def test_the_table_says_lines_were_skipped(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-10", [OCTOBER[0], "garbage"])
+    _, out, err = run_main(capsys, d, "2026", "10")
+    assert "1 ledger line could not be read and was skipped (named on stderr)." in out
+    assert "grand total, with unknown tags         1    5" in out
+    assert "2026-10.jsonl:2: not JSON" in err
+
+
+def test_a_last_line_without_newline_was_never_confirmed(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-10", OCTOBER[:2])
+    with open(d / "2026-10.jsonl", "a") as f:
+        f.write(json.dumps(OCTOBER[2]))  # complete JSON, but the crash came before its newline
+    _, out, err = run_main(capsys, d, "2026", "10", "--format", "json")
+    assert err.splitlines()[0] == f"shocpp-summary: {d / '2026-10.jsonl'}:3: no newline at the end: a line cut " \
+                                  "by a crash, never confirmed (the next append removes it); skipped"
+    doc = json.loads(out)
+    assert (doc["skipped_lines"], totals(doc)[3]) == (1, (2, 35))
+
+
+def test_a_missing_ledger_directory_is_an_error(capsys, tmp_path):
+    status, out, err = run_main(capsys, tmp_path / "nowhere", "2026", "10")
+    assert (status, out) == (1, "")
+    assert err == f"shocpp-summary: the ledger directory {tmp_path / 'nowhere'} does not exist " \
+                  "(SHOCPP_ACCOUNTINGDIR)\n"
+
+
+# --- choosing months and accounts -----------------------------------------------------------
+
+def test_account_filter(capsys, ledger_dir):
+    _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "home", "--format", "json")
+    doc = json.loads(out)
+    assert doc["account_filter"] == "home"
+    assert totals(doc) == ([("home", 3, 18)], (3, 18), (0, 0), (3, 18))
+    assert {s["account"] for s in doc["sessions"]} == {"home"}
+    _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "home")
+    assert out.splitlines()[:7] == [
+        "Energy charged in October 2026, account home",
+        "",
+        "account         sessions  kWh",
+        "home                   3   18  " + "█" * 24,
+        "-" * 29,
+        "accounts total         3   18",
+        "",
+    ]
+
+
+def test_account_filter_unknown_tags(capsys, ledger_dir):
+    _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "unknown")
+    assert out.splitlines()[2:5] == [
+        "account       sessions  kWh",
+        "unknown tags         2    7  " + "█" * 24,
+        "",
+    ]
+
+
+def test_account_filter_without_sessions_names_the_accounts(capsys, ledger_dir):
+    status, out, err = run_main(capsys, ledger_dir, "2026", "10", "--account", "Home")
+    assert status == 0
+    assert "No sessions." in out
+    assert err == "shocpp-summary: no sessions of 'Home' (accounts with sessions: company-x, home, unknown)\n"
+
+
+def test_from_to_across_a_year_boundary(capsys, ledger_dir):
+    _, out, _ = run_main(capsys, ledger_dir, "--from", "2025-12", "--to", "2026-01", "--format", "json")
+    doc = json.loads(out)
+    assert (doc["from"], doc["to"]) == ("2025-12", "2026-01")
+    assert totals(doc) == ([("company-x", 1, 10), ("last", 1, 9), ("home", 1, 4)], (3, 23), (0, 0), (3, 23))
+    assert [(s["month"], s["source"]) for s in doc["sessions"]] == [
+        ("2025-12", "ledger"), ("2026-01", "legacy"), ("2026-01", "ledger")]
+    _, out, _ = run_main(capsys, ledger_dir, "--from", "2025-12", "--to", "2026-01")
+    assert out.startswith("Energy charged in December 2025 to January 2026\n")
+
+
+def test_from_alone_runs_to_this_month(capsys, ledger_dir):
+    _, out, _ = run_main(capsys, ledger_dir, "--from", "2026-10", "--format", "json", today=date(2026, 11, 15))
+    doc = json.loads(out)
+    assert (doc["from"], doc["to"]) == ("2026-10", "2026-11")
+    assert totals(doc) == ([("company-x", 4, 56), ("home", 4, 29)], (8, 85), (2, 7), (10, 92))
+
+
+@pytest.mark.parametrize("today, month, accounts", [
+    (date(2026, 11, 1), "2026-10", [("company-x", 2, 54), ("home", 3, 18)]),
+    (date(2026, 12, 31), "2026-11", [("home", 1, 11), ("company-x", 2, 2)]),
+    (date(2026, 1, 2), "2025-12", [("last", 1, 9)]),
+])
+def test_the_default_is_the_previous_month(capsys, ledger_dir, today, month, accounts):
+    _, out, _ = run_main(capsys, ledger_dir, "--format", "json", today=today)
+    doc = json.loads(out)
+    assert (doc["from"], doc["to"]) == (month, month)
+    assert totals(doc)[0] == accounts
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["2026", "13"], "2026 13: month 13 is not 1 to 12"),
+    (["2026", "0"], "2026 0: month 0 is not 1 to 12"),
+    (["2026"], "YEAR needs a MONTH too, e.g. 2026 10"),
+    (["26", "10"], "26 10 is not a year and month like 2026 10"),
+    (["2026", "October"], "2026 October is not a year and month like 2026 10"),
+    (["--from", "2026-06", "--to", "2026-01"], "--from 2026-06 is after --to 2026-01"),
+    (["--from", "2027-01"], "--from 2027-01 is after this month (2026-12)"),
+    (["--to", "2026-01"], "--to needs --from"),
+    (["--from", "2026-1", "--to", "2026-02"], "--from '2026-1' is not a month like 2026-10"),
+    (["--from", "2026-01", "--to", "2026-13"], "--to 2026-13: month 13 is not 1 to 12"),
+    (["2026", "10", "--from", "2026-01"], "give either YEAR MONTH or --from/--to, not both"),
+    (["2026", "10", "--format", "xml"], "argument --format: invalid choice: 'xml'"),
+    (["2026", "10", "11"], "unrecognized arguments: 11"),
+])
+def test_argument_errors(capsys, ledger_dir, argv, message):
+    with pytest.raises(SystemExit) as caught:
+        run_main(capsys, ledger_dir, *argv)
+    assert caught.value.code == 2
+    err = capsys.readouterr().err
+    assert err.startswith("usage: shocpp-summary")
+    assert f"shocpp-summary: error: {message}" in err
+
+
+# --- the bin script -------------------------------------------------------------------------
+
+def test_help_of_the_bin_script(site):
+    done = subprocess.run([str(BIN / "shocpp-summary"), "--help"], capture_output=True, text=True,
+                          env=site.env, timeout=30)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert "shocpp-summary --from 2026-01 --to 2026-06 --account company-x" in done.stdout
+    assert "--format {table,csv,json}" in done.stdout
+
+
+def test_the_bin_script_reads_the_site_ledger(site):
+    write_ledger(site.accounting, "2026-10", OCTOBER)
+    write_legacy(site.accounting, "2026", "10", "1790836200-1a2b.json", OCTOBER_LEGACY)
+    done = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10", "--format", "json"], capture_output=True,
+                          text=True, env=site.env, timeout=30)
+    assert (done.returncode, done.stderr) == (0, "")
+    assert totals(json.loads(done.stdout)) == ([("company-x", 2, 54), ("home", 3, 18)], (5, 72), (2, 7), (7, 79))
+    table = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10"], capture_output=True, env=site.env,
+                           timeout=30)
+    assert "company-x                              2   54  ████████████████████████" in table.stdout.decode()
