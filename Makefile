@@ -1,9 +1,10 @@
 # shocpp: `make run` starts the listener, `make test` runs the tests. Both set up what they need.
+# `make install PREFIX=/opt/shocpp` installs it to run as a service (see misc/shocpp.service).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test deps websocketd clean
+.PHONY: run test deps websocketd clean install
 
 run: deps websocketd
 	bin/shocpp-listener
@@ -30,3 +31,33 @@ websocketd:
 
 clean:
 	rm -rf $(VENV) run log .pytest_cache .hypothesis
+
+# The install: the tree under PREFIX with its own .venv holding only the runtime dependencies (those
+# of pyproject.toml); the bin/ wrappers run PREFIX/.venv/bin/python with PYTHONPATH=PREFIX. Safe to
+# repeat (an upgrade): bin/, shocpp/ and misc/ are replaced, conf/ files that exist are kept, and
+# accounting/, run/ and log/ are only created. Root is needed only when PREFIX is not writable.
+PREFIX ?= /opt/shocpp
+# A Python outside any home directory: the service runs with ProtectHome=yes.
+INSTALL_PYTHON ?= $(PYTHON)
+
+install:
+	@case "$(PREFIX)" in /?*) ;; *) echo "PREFIX must be an absolute path, not '$(PREFIX)'" >&2; exit 2;; esac
+	install -d -m 755 "$(PREFIX)" "$(PREFIX)/conf"
+	rm -rf "$(PREFIX)/bin" "$(PREFIX)/shocpp" "$(PREFIX)/misc"
+	cp -R bin shocpp misc "$(PREFIX)/"
+	find "$(PREFIX)/shocpp" -name __pycache__ -prune -exec rm -rf {} +
+	for f in misc/*; do sed 's|/opt/shocpp|$(PREFIX)|g' "$$f" > "$(PREFIX)/$$f"; done
+	install -m 644 README.md pyproject.toml "$(PREFIX)/"
+	@for f in conf/*; do \
+	  if [ -e "$(PREFIX)/$$f" ]; then echo "kept $(PREFIX)/$$f (not overwritten)"; \
+	  else install -m 640 "$$f" "$(PREFIX)/$$f"; fi; done
+	[ -d "$(PREFIX)/accounting" ] || install -d -m 750 "$(PREFIX)/accounting"
+	[ -d "$(PREFIX)/run" ] || install -d -m 770 "$(PREFIX)/run"
+	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
+	[ -x "$(PREFIX)/.venv/bin/python" ] || $(INSTALL_PYTHON) -m venv "$(PREFIX)/.venv"
+	"$(PREFIX)/.venv/bin/python" -c 'import ast, re, sys; deps = re.search(r"^dependencies\s*=\s*(\[[^]]*\])", \
+	  open(sys.argv[1]).read(), re.M).group(1); print(*ast.literal_eval(deps), sep="\n")' pyproject.toml \
+	  > "$(PREFIX)/.venv/requirements.txt"
+	"$(PREFIX)/.venv/bin/python" -m pip install --quiet -r "$(PREFIX)/.venv/requirements.txt"
+	"$(PREFIX)/.venv/bin/python" -m compileall -q "$(PREFIX)/shocpp"
+	@echo "installed in $(PREFIX); as a service: see 'Running as a service' in $(PREFIX)/README.md"

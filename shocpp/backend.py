@@ -89,9 +89,7 @@ class Backend:
     def perform(self, actions):
         for action in actions:
             if isinstance(action, Deliver):
-                delivered = runfiles.deliver(self.config.run_dir, action.request_id, action.answer)
-                self.log.note(f"command {action.request_id}: {action.answer['status']}"
-                              + ("" if delivered else " (the command is gone)"))
+                self.deliver(action)
             else:
                 self.send(action.call)
 
@@ -131,6 +129,15 @@ class Backend:
         self.log.note(f"{what}: transaction {r['transaction_id']} account {r['account']} "
                       f"{r['consumed_kwh']} kWh in {effect.month}.jsonl")
 
+    def deliver(self, action):
+        try:
+            delivered = runfiles.deliver(self.config.run_dir, action.request_id, action.answer)
+        except OSError as e:  # a command's broken files must not cost the charger its connection
+            self.log.error(f"command {action.request_id}: cannot hand over the answer: {e}")
+            return
+        self.log.note(f"command {action.request_id}: {action.answer['status']}"
+                      + ("" if delivered else " (the command is gone)"))
+
     def save(self, effect):
         received = {"received_at": timestamps.format_utc(self.clock())}
         try:
@@ -147,6 +154,31 @@ class Backend:
         line = ocppj.encode(frame)
         self.log.outgoing(line)
         self.write((line + "\n").encode("utf-8"))
+
+
+class Termination:
+    """SIGTERM ends the backend between frames, never inside one (say, between a ledger write and
+    its fsync): the charger then gets either the confirmation or nothing, and retries."""
+
+    def __init__(self):
+        self.busy = False
+        self.requested = False
+
+    def handler(self, *_):
+        if not self.busy:
+            raise SystemExit(0)
+        self.requested = True
+
+    def __enter__(self):
+        self.busy = True
+
+    def __exit__(self, *_):
+        self.busy = False
+        if self.requested:
+            raise SystemExit(0)
+
+
+TERMINATION = Termination()
 
 
 def printable_id(text):
@@ -166,8 +198,10 @@ def serve(backend, stdin_fd=0, commands_fd=None):
                     return
                 if key.fd == commands_fd:
                     for line in commands.feed(_read_some(commands_fd)):
-                        backend.on_command(line)
-            backend.tick()
+                        with TERMINATION:
+                            backend.on_command(line)
+            with TERMINATION:
+                backend.tick()
 
 
 def _read_some(fd):
@@ -180,7 +214,8 @@ def _read_some(fd):
 def _read_frames(backend, fd, buffer):
     data = os.read(fd, READ_SIZE)
     for line in buffer.feed(data) if data else buffer.rest():
-        backend.on_line(line)
+        with TERMINATION:
+            backend.on_line(line)
     return bool(data)
 
 
@@ -254,7 +289,7 @@ def authentication_problem(config, charger, env):
 
 def run(config, charger, log, tags_file, env):
     connection = runfiles.Connection(config.run_dir, charger, os.getpid())
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    signal.signal(signal.SIGTERM, TERMINATION.handler)
     try:
         connection.create({"charger": charger, "pid": os.getpid(),
                            "connected_at": timestamps.format_utc(now_utc()),

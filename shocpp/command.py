@@ -121,6 +121,7 @@ def send(run_dir, conn, action, payload, timeout):
     try:
         runfiles.write_json(where / runfiles.REQUEST, {"action": action, "payload": payload, "timeout": timeout})
         runfiles.make_fifo(where / runfiles.WAKE)
+        _share_with_service(run_dir, where)
         wake = os.open(where / runfiles.WAKE, os.O_RDONLY | os.O_NONBLOCK)
         keep_open = os.open(where / runfiles.WAKE, os.O_WRONLY)  # no EOF before the backend writes
         try:
@@ -131,6 +132,15 @@ def send(run_dir, conn, action, payload, timeout):
             os.close(keep_open)
     finally:
         shutil.rmtree(where, ignore_errors=True)
+
+
+def _share_with_service(run_dir, where):
+    """Give the request the run directory's group, so that the service's backend can read it and
+    answer, also when an operator in that group sends the command."""
+    group = os.stat(run_dir).st_gid
+    for path in (where, where / runfiles.REQUEST, where / runfiles.WAKE):
+        if os.stat(path).st_gid != group:
+            os.chown(path, -1, group)
 
 
 def _post(conn, request_id):

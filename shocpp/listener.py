@@ -2,6 +2,7 @@
 
 import argparse
 import os
+import shlex
 import shutil
 import sys
 
@@ -86,7 +87,7 @@ def main(argv=None, env=None):
         print(f"shocpp-listener: not started: {e}", file=sys.stderr)
         return 2
     if args.print_command:
-        print(" ".join(argv_ws))
+        print(shlex.join(argv_ws))
         return 0
     websocketd = shutil.which("websocketd", path=env.get("PATH"))
     if websocketd is None:

@@ -241,3 +241,15 @@ def test_the_ledger_line_is_durable_before_the_confirmation_is_written(site, mon
     assert events[:-1] == ["fsync", "fsync"]  # the line, then the new file's directory
     assert events[-1].startswith(b'[3,"p",')
     assert len(site.ledger_lines()) == 1
+
+
+def test_sigterm_during_a_frame_waits_for_its_end():
+    termination = backend.Termination()
+    done = []
+    with pytest.raises(SystemExit):
+        with termination:
+            termination.handler(signal.SIGTERM, None)
+            done.append("the frame finished")
+    assert done == ["the frame finished"]
+    with pytest.raises(SystemExit):
+        termination.handler(signal.SIGTERM, None)  # between frames: at once

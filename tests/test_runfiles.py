@@ -1,6 +1,8 @@
 import os
 import stat
 
+import pytest
+
 from shocpp import runfiles
 
 
@@ -79,3 +81,15 @@ def test_request_ids_cannot_name_a_path_outside_the_commands_dir(tmp_path):
     for bad in ["../../etc", "a" * 31, "A" * 32, "a" * 31 + "/"]:
         with pytest.raises(ValueError):
             runfiles.request_dir(tmp_path, bad)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's group to one we are not in needs root")
+def test_a_commands_request_gets_the_run_directorys_group(tmp_path):
+    from shocpp import command
+    os.chown(tmp_path, -1, 4242)
+    where = tmp_path / "commands" / ("b" * 32)
+    where.mkdir(parents=True)
+    (where / runfiles.REQUEST).write_text("{}")
+    runfiles.make_fifo(where / runfiles.WAKE)
+    command._share_with_service(tmp_path, where)
+    assert {os.stat(p).st_gid for p in (where, where / runfiles.REQUEST, where / runfiles.WAKE)} == {4242}

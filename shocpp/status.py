@@ -1,0 +1,366 @@
+"""shocpp-status: the connected chargers, their connectors and latest meter readings.
+
+Sans-I/O: `charger_status(info, statuses, meters)` turns what a backend wrote in
+its run directory (info.json, status-<c>.json, meter-<c>.json, already loaded)
+into a ChargerStatus; `render_text` and `render_json` turn those into text.
+Only `load` and `main` touch files.
+"""
+
+import argparse
+import json
+import sys
+from dataclasses import asdict, dataclass, field
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+from typing import Dict, Optional, Tuple, Union
+
+from . import config as config_module
+from . import runfiles, timestamps
+
+OK, USAGE, NO_CHARGER, FAILED = 0, 2, 5, 8  # the numbers shocpp-command uses for the same cases
+
+EXAMPLES = """\
+examples:
+  shocpp-status                      one block per connected charger
+  shocpp-status --json               the same as JSON, for scripts
+  shocpp-status --json | jq '.chargers[] | {identity, power: [.connectors[].power_w]}'
+  watch -n 10 shocpp-status
+
+Power is in W (Power.Active.Import), energy in Wh (Energy.Active.Import.Register, the meter
+register, also when the charger names no measurand), current in A per phase (Current.Import);
+readings in kW and kWh are converted. Times are as the charger or the backend wrote them (UTC).
+Only chargers whose backend is running are shown; files left by a killed backend are ignored.
+
+exit status: 0 at least one charger is connected, 2 bad usage, 5 no charger is connected
+(the text says so; --json prints {"chargers": []}), 8 the run directory cannot be read.
+"""
+
+Number = Union[int, float]
+
+PHASES = ("L1", "L2", "L3")
+UNPHASED = "unphased"  # the key of a Current.Import sample that names no phase
+
+# measurand -> (what it is, base unit, {unit in lower case: factor to the base unit})
+MEASURANDS = {
+    "Power.Active.Import": ("power", "W", {"w": 1, "kw": 1000}),
+    "Energy.Active.Import.Register": ("energy", "Wh", {"wh": 1, "kwh": 1000}),
+    "Current.Import": ("current", "A", {"a": 1}),
+}
+DEFAULT_MEASURAND = "Energy.Active.Import.Register"  # OCPP 1.6, SampledValue.measurand
+PREFERRED_LOCATIONS = (None, "Outlet")  # Outlet is the default location; Inlet, Cable, EV only when alone
+
+
+@dataclass(frozen=True)
+class Connector:
+    connector_id: int
+    status: Optional[str] = None
+    error_code: Optional[str] = None
+    info: Optional[str] = None
+    vendor_error_code: Optional[str] = None
+    status_time: Optional[str] = None          # the StatusNotification's timestamp, else when it arrived
+    meter_time: Optional[str] = None           # the newest meterValue timestamp used, else when it arrived
+    power_w: Optional[Number] = None
+    energy_wh: Optional[Number] = None
+    current_a: Dict[str, Number] = field(default_factory=dict)   # L1, L2, L3 (and 'unphased')
+
+
+@dataclass(frozen=True)
+class ChargerStatus:
+    identity: str
+    pid: Optional[int] = None
+    remote_addr: Optional[str] = None
+    connected_at: Optional[str] = None
+    booted_at: Optional[str] = None
+    vendor: Optional[str] = None
+    model: Optional[str] = None
+    serial: Optional[str] = None
+    firmware: Optional[str] = None
+    connectors: Tuple[Connector, ...] = ()
+
+
+# -- extraction (pure) -----------------------------------------------------------------------------
+
+def charger_status(info, statuses, meters):
+    """The ChargerStatus for a backend's info.json and its status and meter files by connector id."""
+    boot = info.get("boot") if isinstance(info.get("boot"), dict) else {}
+    ids = sorted(set(statuses) | set(meters))
+    return ChargerStatus(
+        identity=str(info.get("charger", "?")),
+        pid=info.get("pid") if isinstance(info.get("pid"), int) else None,
+        remote_addr=_text(info.get("remote_addr")),
+        connected_at=_text(info.get("connected_at")),
+        booted_at=_text(info.get("booted_at")),
+        vendor=_text(boot.get("chargePointVendor")),
+        model=_text(boot.get("chargePointModel")),
+        serial=_text(boot.get("chargePointSerialNumber") or boot.get("chargeBoxSerialNumber")),
+        firmware=_text(boot.get("firmwareVersion")),
+        connectors=tuple(connector_status(c, statuses.get(c), meters.get(c)) for c in ids),
+    )
+
+
+def connector_status(connector_id, status, meter):
+    """One connector from its StatusNotification and MeterValues payloads (each may be None)."""
+    status = status if isinstance(status, dict) else {}
+    readings = meter_readings(meter) if isinstance(meter, dict) else Readings()
+    return Connector(
+        connector_id=connector_id,
+        status=_text(status.get("status")),
+        error_code=_text(status.get("errorCode")),
+        info=_text(status.get("info")),
+        vendor_error_code=_text(status.get("vendorErrorCode")),
+        status_time=_text(status.get("timestamp") or status.get("received_at")),
+        meter_time=readings.time,
+        power_w=readings.power_w,
+        energy_wh=readings.energy_wh,
+        current_a=readings.current_a,
+    )
+
+
+@dataclass(frozen=True)
+class Readings:
+    power_w: Optional[Number] = None
+    energy_wh: Optional[Number] = None
+    current_a: Dict[str, Number] = field(default_factory=dict)
+    time: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class _Sample:
+    value: Decimal           # in the base unit
+    preferred: bool          # measured at the outlet (or no location given)
+    moment: object           # aware datetime or None
+    timestamp: Optional[str]
+
+
+def meter_readings(payload):
+    """The power, energy and currents in a MeterValues payload (plus received_at), in W, Wh and A.
+
+    Per measurand and phase the newest sample wins (by timestamp; in array order when a timestamp
+    is missing or unreadable); samples at the outlet win over others. Power and energy are the
+    samples without a phase, or the sum of the L1..L3 samples when the charger sends only those.
+    """
+    entries = payload.get("meterValue")
+    if isinstance(entries, dict):
+        entries = [entries]
+    if not isinstance(entries, list):
+        entries = []
+    best = {}   # (kind, phase) -> _Sample
+    for entry in entries:
+        if not isinstance(entry, dict):
+            continue
+        stamp = _text(entry.get("timestamp"))
+        moment = timestamps.parse(stamp)
+        samples = entry.get("sampledValue")
+        if isinstance(samples, dict):
+            samples = [samples]
+        for sample in samples if isinstance(samples, list) else []:
+            parsed = _sample(sample, stamp, moment)
+            if parsed is None:
+                continue
+            key, candidate = parsed
+            if _better(candidate, best.get(key)):
+                best[key] = candidate
+    dated = [s for s in best.values() if s.moment is not None]
+    if dated:
+        time = max(dated, key=lambda s: s.moment).timestamp
+    else:
+        time = _text(payload.get("received_at")) if best else None
+    currents = {phase: _plain(best[("current", phase)].value)
+                for phase in PHASES + (UNPHASED,) if ("current", phase) in best}
+    return Readings(power_w=_total(best, "power"), energy_wh=_total(best, "energy"),
+                    current_a=currents, time=time)
+
+
+def _sample(sample, stamp, moment):
+    """((kind, phase), _Sample) for a sample shocpp-status shows, else None."""
+    if not isinstance(sample, dict) or sample.get("format") == "SignedData":
+        return None
+    measurand = sample.get("measurand") or DEFAULT_MEASURAND
+    if measurand not in MEASURANDS:
+        return None
+    kind, base, factors = MEASURANDS[measurand]
+    unit = sample.get("unit")
+    factor = factors.get(base.lower() if unit in (None, "") else str(unit).lower())
+    number = parse_number(sample.get("value"))
+    if factor is None or number is None:
+        return None
+    phase = _phase(sample.get("phase"))
+    if phase is None:
+        return None
+    location = sample.get("location")
+    return (kind, phase), _Sample(number * factor, location in PREFERRED_LOCATIONS, moment, stamp)
+
+
+def _phase(phase):
+    """'L1'..'L3' (also from 'L1-N'), UNPHASED for none, None for a phase not shown (N, L1-L2)."""
+    if phase in (None, ""):
+        return UNPHASED
+    if phase in PHASES:
+        return phase
+    if isinstance(phase, str) and phase.endswith("-N") and phase[:-2] in PHASES:
+        return phase[:-2]
+    return None
+
+
+def _better(candidate, current):
+    if current is None:
+        return True
+    if candidate.preferred != current.preferred:
+        return candidate.preferred
+    return not _later(current, candidate)
+
+
+def _later(a, b):
+    """True when a's timestamp is after b's; False when either cannot be compared."""
+    return a.moment is not None and b.moment is not None and a.moment > b.moment
+
+
+def _total(best, kind):
+    if (kind, UNPHASED) in best:
+        return _plain(best[(kind, UNPHASED)].value)
+    phased = [best[(kind, p)].value for p in PHASES if (kind, p) in best]
+    return _plain(sum(phased, Decimal(0))) if phased else None
+
+
+def parse_number(value):
+    """A finite Decimal from a string (as the spec says) or a JSON number (as some chargers send)."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return Decimal(value)
+    if isinstance(value, float):
+        value = repr(value)
+    if not isinstance(value, str) or len(value) > 64:
+        return None
+    try:
+        number = Decimal(value.strip())
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None
+
+
+def _plain(number):
+    """An int when the value is whole, else a float: what JSON and people read best."""
+    if number == number.to_integral_value():
+        return int(number)
+    return float(number)
+
+
+def _text(value):
+    if value is None or isinstance(value, (dict, list)):
+        return None
+    return str(value)
+
+
+# -- rendering (pure) ------------------------------------------------------------------------------
+
+def render_json(chargers):
+    return json.dumps({"chargers": [asdict(c) for c in chargers]}, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_text(chargers):
+    if not chargers:
+        return "no charger is connected\n"
+    return "\n".join(_block(c) for c in chargers)
+
+
+def _block(c):
+    lines = [c.identity]
+    where = f" from {c.remote_addr}" if c.remote_addr else ""
+    pid = f" (backend pid {c.pid})" if c.pid else ""
+    lines.append(f"  connected   {c.connected_at or '?'}{where}{pid}")
+    if c.booted_at is None:
+        lines.append("  charger     no BootNotification yet")
+    else:
+        device = " ".join(x for x in (c.vendor, c.model) if x) or "?"
+        extra = "".join(f", {label} {value}" for label, value in (("serial", c.serial), ("firmware", c.firmware))
+                        if value)
+        lines.append(f"  charger     {device}{extra}")
+    if not c.connectors:
+        lines.append("  connectors  no StatusNotification or MeterValues yet")
+    for k in c.connectors:
+        head = f"  connector {k.connector_id}".ljust(14)
+        lines.append(head + _status_line(k))
+        meter = _meter_line(k)
+        if meter:
+            lines.append(" " * 14 + meter)
+    return "\n".join(lines) + "\n"
+
+
+def _status_line(k):
+    if k.status is None and k.error_code is None:
+        return "no StatusNotification yet"
+    text = f"{k.status or '?'}, {k.error_code or '?'}"
+    details = [x for x in (k.info, f"vendor code {k.vendor_error_code}" if k.vendor_error_code else None) if x]
+    if details:
+        text += f" ({'; '.join(details)})"
+    return text + (f", since {k.status_time}" if k.status_time else "")
+
+
+def _meter_line(k):
+    parts = []
+    if k.power_w is not None:
+        parts.append(f"power {k.power_w} W")
+    if k.energy_wh is not None:
+        parts.append(f"energy {k.energy_wh} Wh")
+    if k.current_a:
+        parts.append("current " + " / ".join(
+            (f"{amps} A" if phase == UNPHASED else f"{phase} {amps} A") for phase, amps in k.current_a.items()))
+    if not parts:
+        return None
+    return ", ".join(parts) + (f", at {k.meter_time}" if k.meter_time else "")
+
+
+# -- I/O -------------------------------------------------------------------------------------------
+
+def connector_files(directory, prefix):
+    """{connector id: payload} from `<prefix>-<id>.json` files; files that vanish or are torn are skipped."""
+    found = {}
+    for path in Path(directory).glob(f"{prefix}-*.json"):
+        number = path.name[len(prefix) + 1:-len(".json")]
+        try:
+            connector = int(number)
+            data = runfiles.read_json(path)
+        except (ValueError, OSError):
+            continue
+        if isinstance(data, dict):
+            found[connector] = data
+    return found
+
+
+def load(run_dir):
+    """The ChargerStatus of every charger with a live backend (the newest one), by identity."""
+    result = []
+    for identity, conn in sorted(runfiles.live_chargers(run_dir).items()):
+        statuses = connector_files(conn.path, "status")
+        meters = connector_files(conn.path, "meter")
+        if not conn.path.is_dir():
+            continue  # disconnected while we looked
+        result.append(charger_status({**conn.info, "charger": identity}, statuses, meters))
+    return result
+
+
+def parse_args(argv):
+    parser = argparse.ArgumentParser(
+        prog="shocpp-status", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        description="Show the connected chargers: identity, address, connected since, vendor, model and "
+                    "serial from the BootNotification, each connector's status (StatusNotification) "
+                    "and its latest meter readings (MeterValues).")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    return parser.parse_args(argv)
+
+
+def main(argv=None, env=None, out=None):
+    args = parse_args(argv)
+    out = out or sys.stdout
+    try:
+        chargers = load(config_module.from_env(env).run_dir)
+    except (OSError, config_module.ConfigError) as e:
+        print(f"shocpp-status: {e}", file=sys.stderr)
+        return FAILED
+    out.write(render_json(chargers) if args.json else render_text(chargers))
+    return OK if chargers else NO_CHARGER
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,157 @@
+"""`make install PREFIX=...`: the installed tree runs on its own, with its own .venv and defaults under PREFIX."""
+
+import asyncio
+import json
+import os
+import shutil
+import signal
+import subprocess
+
+import pytest
+import websockets
+
+from conftest import ROOT, free_port, run, wait_for_port
+
+# Run installed commands from a directory without a shocpp/ package: `python -m` looks in the
+# current directory first.
+MAKE_ENV = {k: v for k, v in os.environ.items()
+            if not k.startswith(("SHOCPP_", "WS_", "GATEWAY_", "MAKE", "MFLAGS", "PYTHONPATH", "VIRTUAL_ENV"))}
+PLAIN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TZ": "UTC", "LANG": "C.UTF-8"}
+
+
+def make_install(prefix, *extra):
+    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "install", f"PREFIX={prefix}", *extra],
+                          capture_output=True, text=True, env=MAKE_ENV, timeout=300)
+
+
+@pytest.fixture(scope="module")
+def prefix(tmp_path_factory):
+    where = tmp_path_factory.mktemp("install") / "prefix"
+    done = make_install(where)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"installed in {where}" in done.stdout
+    return where
+
+
+def installed(prefix, command, *args, input=None, env=None):
+    return subprocess.run([str(prefix / "bin" / command), *args], input=input, capture_output=True, text=True,
+                          cwd=prefix.parent, env={**PLAIN_ENV, **(env or {})}, timeout=60)
+
+
+def test_the_tree_is_installed_with_its_directories(prefix):
+    for path in ("bin/shocpp-listener", "bin/shocpp-backend", "bin/shocpp-command", "bin/shocpp-status",
+                 "shocpp/backend.py", "shocpp/schemas/BootNotification.req.json", "conf/tags.json",
+                 "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
+                 "README.md", "pyproject.toml"):
+        assert (prefix / path).is_file(), path
+    assert json.loads((prefix / "conf/tags.json").read_text()) == json.loads((ROOT / "conf/tags.json").read_text())
+    for d in ("accounting", "run", "log"):
+        assert (prefix / d).is_dir() and not any((prefix / d).iterdir())
+    assert os.access(prefix / "bin/shocpp-status", os.X_OK) and os.access(prefix / "misc/shocpp-stop", os.X_OK)
+    assert sorted(p.name for p in (prefix / "shocpp").glob("*.py")) == \
+        sorted(p.name for p in (ROOT / "shocpp").glob("*.py"))
+
+
+def test_the_venv_has_the_runtime_dependencies_only(prefix):
+    py = str(prefix / ".venv/bin/python")
+    assert subprocess.run([py, "-c", "import jsonschema, dateutil"], cwd=prefix.parent).returncode == 0
+    for test_only in ("ocpp", "pytest", "websockets", "hypothesis", "shocpp"):
+        done = subprocess.run([py, "-c", f"import {test_only}"], cwd=prefix.parent, capture_output=True)
+        assert done.returncode == 1, test_only
+
+
+def test_the_installed_backend_answers_a_heartbeat_over_a_pipe(prefix):
+    done = installed(prefix, "shocpp-backend", input='[2,"hb-1","Heartbeat",{}]\n')
+    assert done.returncode == 0 and done.stderr == ""
+    ((kind, unique_id, payload),) = [json.loads(line) for line in done.stdout.splitlines()]
+    assert (kind, unique_id, list(payload)) == (3, "hb-1", ["currentTime"])
+    assert payload["currentTime"].endswith("Z")
+    log = (prefix / "log/shocpp.log").read_text()  # the defaults are under PREFIX
+    assert ' < [2,"hb-1","Heartbeat",{}]\n' in log and '> [3,"hb-1",{"currentTime":' in log
+
+
+def test_the_installed_listener_runs_the_installed_backend(prefix):
+    done = installed(prefix, "shocpp-listener", "--print-command", env={"WS_PORT": "8181"})
+    assert (done.returncode, done.stderr) == (0, "")
+    assert done.stdout.startswith("websocketd --address=0.0.0.0 --port=8181 ")
+    assert done.stdout.endswith(f" {prefix}/bin/shocpp-backend\n")
+
+
+def test_misc_files_name_the_prefix(prefix):
+    service = (prefix / "misc/shocpp.service").read_text()
+    assert f"ExecStart={prefix}/bin/shocpp-listener\n" in service
+    assert f"ReadWritePaths={prefix}/accounting {prefix}/run {prefix}/log\n" in service
+    assert f"{prefix}/log/shocpp.log {{" in (prefix / "misc/shocpp.logrotate").read_text()
+    for name in ("shocpp.service", "shocpp.logrotate", "shocpp.default"):
+        assert "/opt/shocpp" in (ROOT / "misc" / name).read_text()
+        assert "/opt/shocpp" not in (prefix / "misc" / name).read_text()
+
+
+@pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
+def test_the_unit_file_is_valid(prefix):
+    done = subprocess.run(["systemd-analyze", "verify", str(prefix / "misc/shocpp.service")],
+                          capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0
+    assert [line for line in (done.stdout + done.stderr).splitlines() if "shocpp" in line] == []
+
+
+def test_stopping_lets_the_backends_finish_on_their_own(prefix):
+    """misc/shocpp-stop (the unit's ExecStop): websocketd goes, each backend reads EOF and exits cleanly."""
+    port = free_port()
+    out = open(prefix.parent / "listener.out", "wb")
+    listener = subprocess.Popen([str(prefix / "bin/shocpp-listener")], stdout=out, stderr=subprocess.STDOUT,
+                                cwd=prefix.parent, start_new_session=True,
+                                env={**PLAIN_ENV, "WS_ADDRESS": "127.0.0.1", "WS_PORT": str(port)})
+    try:
+        wait_for_port(port, listener)
+
+        async def body():
+            async with websockets.connect(f"ws://127.0.0.1:{port}/CP-stop", subprotocols=["ocpp1.6"]) as ws:
+                await ws.send('[2,"b1","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"Box"}]')
+                answer = json.loads(await ws.recv())
+                (backend_dir,) = (prefix / "run").glob("CP-stop@*")
+                status = await asyncio.create_subprocess_exec(
+                    str(prefix / "bin/shocpp-status"), "--json", cwd=prefix.parent, env=PLAIN_ENV,
+                    stdout=asyncio.subprocess.PIPE)
+                before = json.loads((await status.communicate())[0])
+                stop = await asyncio.create_subprocess_exec(
+                    str(prefix / "misc/shocpp-stop"), "10", cwd=prefix.parent,
+                    env={**PLAIN_ENV, "MAINPID": str(listener.pid)})
+                return answer, backend_dir, before, await stop.wait()
+        answer, backend_dir, before, stop_status = run(body())
+        assert answer[:2] == [3, "b1"] and answer[2]["status"] == "Accepted"
+        assert [c["identity"] for c in before["chargers"]] == ["CP-stop"]
+        assert stop_status == 0
+        assert listener.wait(timeout=10) == -signal.SIGTERM  # websocketd, which the listener exec'd
+        assert not backend_dir.exists()  # the backend removed it: it was not killed
+        pid = backend_dir.name.rpartition("@")[2]
+        assert f" CP-stop[{pid}] - disconnected\n" in (prefix / "log/shocpp.log").read_text()
+        done = installed(prefix, "shocpp-status")
+        assert (done.returncode, done.stdout) == (5, "no charger is connected\n")
+    finally:
+        try:
+            os.killpg(listener.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        listener.wait(timeout=10)
+        out.close()
+
+
+def test_installing_again_upgrades_the_code_and_keeps_the_data(prefix):
+    tags = [{"index": 7, "account": "site", "ids": ["ABCD"]}]
+    (prefix / "conf/tags.json").write_text(json.dumps(tags))
+    (prefix / "accounting/2026-11.jsonl").write_text('{"kept": true}\n')
+    (prefix / "shocpp/removed_module.py").write_text("")
+    done = make_install(prefix)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"kept {prefix}/conf/tags.json (not overwritten)" in done.stdout
+    assert json.loads((prefix / "conf/tags.json").read_text()) == tags
+    assert (prefix / "accounting/2026-11.jsonl").read_text() == '{"kept": true}\n'
+    assert not (prefix / "shocpp/removed_module.py").exists()
+    assert installed(prefix, "shocpp-backend", input='[2,"2","Heartbeat",{}]\n').stdout.startswith('[3,"2",')
+
+
+def test_a_relative_prefix_is_refused(tmp_path):
+    done = make_install("opt/shocpp")
+    assert done.returncode != 0 and "PREFIX must be an absolute path" in done.stderr
+    assert not (ROOT / "opt").exists()

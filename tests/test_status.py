@@ -1,0 +1,374 @@
+"""shocpp-status: the pure extraction and rendering, and end to end through real websocketd."""
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+
+from ocpp.v16 import call
+
+from conftest import BIN, charger, run
+from shocpp import runfiles
+from shocpp.status import (ChargerStatus, Connector, charger_status, load, main, meter_readings, parse_number,
+                           render_json, render_text)
+
+T1, T2 = "2026-11-21T10:00:00Z", "2026-11-21T10:00:30Z"
+
+
+def sv(value, measurand=None, unit=None, phase=None, **more):
+    sample = {"value": value, **more}
+    for key, v in (("measurand", measurand), ("unit", unit), ("phase", phase)):
+        if v is not None:
+            sample[key] = v
+    return sample
+
+
+def readings(*samples, timestamp=T1, **payload):
+    return meter_readings({"connectorId": 1, "meterValue": [{"timestamp": timestamp, "sampledValue": list(samples)}],
+                           **payload})
+
+
+# -- numbers and units -----------------------------------------------------------------------------
+
+def test_numbers_are_read_from_strings_and_json_numbers():
+    assert [parse_number(v) for v in ("7400", " 15.9 ", "1e3", 16, 15.9, "-3")] == \
+        [7400, parse_number("15.9"), 1000, 16, parse_number("15.9"), -3]
+    assert [parse_number(v) for v in ("", "abc", "NaN", "Infinity", None, True, [1], {})] == [None] * 8
+
+
+def test_kilowatts_and_kilowatt_hours_are_converted_exactly():
+    r = readings(sv("7.4", "Power.Active.Import", "kW"), sv("12345.678", "Energy.Active.Import.Register", "kWh"))
+    assert (r.power_w, r.energy_wh) == (7400, 12345678)
+    assert type(r.power_w) is int and type(r.energy_wh) is int  # not 7400.000000000001
+
+
+def test_watts_and_watt_hours_are_taken_as_they_are():
+    r = readings(sv("7400.5", "Power.Active.Import", "W"), sv("12345678", "Energy.Active.Import.Register", "Wh"))
+    assert (r.power_w, r.energy_wh) == (7400.5, 12345678)
+
+
+def test_numbers_instead_of_strings():
+    r = readings(sv(7.4, "Power.Active.Import", "kW"), sv(12345678, "Energy.Active.Import.Register", "Wh"),
+                 sv(16, "Current.Import", "A", "L1"), sv(15.9, "Current.Import", "A", "L2"))
+    assert (r.power_w, r.energy_wh, r.current_a) == (7400, 12345678, {"L1": 16, "L2": 15.9})
+
+
+def test_a_sample_without_measurand_is_the_energy_register_and_without_unit_the_base_unit():
+    assert readings(sv("4200000")).energy_wh == 4200000
+    assert readings(sv("3680", "Power.Active.Import")).power_w == 3680
+    assert readings(sv("5", "Energy.Active.Import.Register", "kWh")).energy_wh == 5000
+
+
+def test_units_in_other_case_are_understood_and_wrong_units_ignored():
+    r = readings(sv("11", "Power.Active.Import", "KW"), sv("2", "Energy.Active.Import.Register", "kwh"))
+    assert (r.power_w, r.energy_wh) == (11000, 2000)
+    r = readings(sv("11", "Power.Active.Import", "kWh"), sv("2", "Energy.Active.Import.Register", "kW"),
+                 sv("16", "Current.Import", "W", "L1"))
+    assert (r.power_w, r.energy_wh, r.current_a, r.time) == (None, None, {}, None)
+
+
+def test_currents_per_phase_and_without_phase():
+    r = readings(sv("16", "Current.Import", "A", "L1"), sv("15.9", "Current.Import", "A", "L2"),
+                 sv("16.1", "Current.Import", "A", "L3-N"), sv("0.2", "Current.Import", "A", "N"),
+                 sv("6", "Current.Offered", "A"))
+    assert r.current_a == {"L1": 16, "L2": 15.9, "L3": 16.1}
+    assert readings(sv("9.5", "Current.Import", "A")).current_a == {"unphased": 9.5}
+
+
+def test_power_per_phase_only_is_summed_and_a_total_wins():
+    phases = [sv("2466.5", "Power.Active.Import", "W", p) for p in ("L1", "L2", "L3")]
+    assert readings(*phases).power_w == 7399.5
+    assert readings(*phases, sv("7.4", "Power.Active.Import", "kW")).power_w == 7400
+
+
+def test_other_measurands_signed_data_and_unreadable_values_are_ignored():
+    r = readings(sv("230", "Voltage", "V", "L1-N"), sv("55", "SoC", "Percent"),
+                 sv("1000", "Energy.Active.Export.Register", "Wh"),
+                 sv("MIIB...", "Energy.Active.Import.Register", "Wh", format="SignedData"),
+                 sv("n/a", "Power.Active.Import", "W"), sv(None, "Power.Active.Import", "W"), "garbage", None)
+    assert r == readings()
+    assert (r.power_w, r.energy_wh, r.current_a, r.time) == (None, None, {}, None)
+
+
+def test_meter_value_and_sampled_value_may_be_objects_instead_of_arrays():
+    one = {"timestamp": T1, "sampledValue": sv("3.5", "Power.Active.Import", "kW")}
+    r = meter_readings({"connectorId": 1, "meterValue": one})
+    assert (r.power_w, r.time) == (3500, T1)
+
+
+def test_a_missing_or_unusable_meter_value_gives_no_readings():
+    for payload in ({}, {"meterValue": None}, {"meterValue": "x"}, {"meterValue": []},
+                    {"meterValue": [{"timestamp": T1}]}, {"meterValue": [{"sampledValue": 5}]}):
+        assert meter_readings(payload) == meter_readings({}) == readings()
+
+
+def test_the_newest_sample_wins_by_timestamp_whatever_the_order():
+    payload = {"meterValue": [
+        {"timestamp": T2, "sampledValue": [sv("7000", "Power.Active.Import", "W"),
+                                           sv("10", "Energy.Active.Import.Register")]},
+        {"timestamp": T1, "sampledValue": [sv("1000", "Power.Active.Import", "W"),
+                                           sv("20", "Current.Import", "A", "L1")]},
+    ]}
+    r = meter_readings(payload)
+    assert (r.power_w, r.energy_wh, r.current_a, r.time) == (7000, 10, {"L1": 20}, T2)
+
+
+def test_without_timestamps_the_array_order_decides_and_the_time_is_when_it_arrived():
+    payload = {"received_at": "2026-11-21T10:01:00.000Z", "meterValue": [
+        {"sampledValue": [sv("1000", "Power.Active.Import", "W")]},
+        {"timestamp": "yesterday", "sampledValue": [sv("2000", "Power.Active.Import", "W")]},
+    ]}
+    r = meter_readings(payload)
+    assert (r.power_w, r.time) == (2000, "2026-11-21T10:01:00.000Z")
+
+
+def test_outlet_samples_win_over_other_locations():
+    r = readings(sv("11000", "Power.Active.Import", "W", location="Inlet"),
+                 sv("7400", "Power.Active.Import", "W", location="Outlet"),
+                 sv("9000", "Power.Active.Import", "W", location="EV"))
+    assert r.power_w == 7400
+    assert readings(sv("11000", "Power.Active.Import", "W", location="Inlet")).power_w == 11000
+
+
+# -- a charger from its files ----------------------------------------------------------------------
+
+INFO = {"charger": "garage-left", "pid": 4242, "connected_at": "2026-11-21T09:59:58.000Z",
+        "remote_addr": "192.0.2.7", "started_ns": 1, "booted_at": "2026-11-21T09:59:59.000Z",
+        "boot": {"chargePointVendor": "Acme", "chargePointModel": "Box", "chargePointSerialNumber": "SN-1",
+                 "firmwareVersion": "1.2.3"}}
+
+
+def test_charger_status_from_the_files():
+    statuses = {0: {"connectorId": 0, "status": "Available", "errorCode": "NoError",
+                    "received_at": "2026-11-21T10:00:01.000Z"},
+                1: {"connectorId": 1, "status": "Faulted", "errorCode": "GroundFailure", "info": "RCD",
+                    "vendorErrorCode": "E12", "timestamp": T1, "received_at": "2026-11-21T10:00:02.000Z"}}
+    meters = {1: {"connectorId": 1, "received_at": "2026-11-21T10:00:03.000Z", "meterValue": [
+        {"timestamp": T2, "sampledValue": [sv("7.4", "Power.Active.Import", "kW"), sv("12345678"),
+                                           sv("16", "Current.Import", "A", "L1")]}]}}
+    assert charger_status(INFO, statuses, meters) == ChargerStatus(
+        identity="garage-left", pid=4242, remote_addr="192.0.2.7", connected_at="2026-11-21T09:59:58.000Z",
+        booted_at="2026-11-21T09:59:59.000Z", vendor="Acme", model="Box", serial="SN-1", firmware="1.2.3",
+        connectors=(
+            Connector(0, "Available", "NoError", status_time="2026-11-21T10:00:01.000Z"),
+            Connector(1, "Faulted", "GroundFailure", "RCD", "E12", status_time=T1, meter_time=T2,
+                      power_w=7400, energy_wh=12345678, current_a={"L1": 16}),
+        ))
+
+
+def test_a_charger_that_has_not_booted_or_reported_anything():
+    info = {"charger": "new", "pid": 7, "connected_at": "2026-11-21T09:59:58.000Z", "remote_addr": None}
+    assert charger_status(info, {}, {}) == ChargerStatus("new", 7, None, "2026-11-21T09:59:58.000Z")
+    assert render_text([charger_status(info, {}, {})]) == (
+        "new\n"
+        "  connected   2026-11-21T09:59:58.000Z (backend pid 7)\n"
+        "  charger     no BootNotification yet\n"
+        "  connectors  no StatusNotification or MeterValues yet\n")
+
+
+def test_the_serial_falls_back_to_the_charge_box_serial_and_odd_boot_data_is_ignored():
+    info = {**INFO, "boot": {"chargePointVendor": "Acme", "chargePointModel": "Box", "chargeBoxSerialNumber": "CB-9"}}
+    assert charger_status(info, {}, {}).serial == "CB-9"
+    assert charger_status({**INFO, "boot": "nonsense"}, {}, {}).vendor is None
+
+
+def test_text_has_one_block_per_charger():
+    statuses = {1: {"connectorId": 1, "status": "Charging", "errorCode": "NoError", "timestamp": T1}}
+    meters = {1: {"meterValue": [{"timestamp": T2, "sampledValue": [
+        sv("7.4", "Power.Active.Import", "kW"), sv("12345678"),
+        sv("16", "Current.Import", "A", "L1"), sv("15.9", "Current.Import", "A", "L2"),
+        sv("16.1", "Current.Import", "A", "L3")]}]},
+              2: {"meterValue": [{"timestamp": T2, "sampledValue": [sv("9", "Current.Import", "A")]}]}}
+    other = {"charger": "b", "pid": 8, "connected_at": "2026-11-21T08:00:00.000Z", "remote_addr": "192.0.2.8",
+             "booted_at": "2026-11-21T08:00:01.000Z", "boot": {"chargePointVendor": "V", "chargePointModel": "M"}}
+    text = render_text([charger_status(INFO, statuses, meters), charger_status(other, {}, {})])
+    assert text == (
+        "garage-left\n"
+        "  connected   2026-11-21T09:59:58.000Z from 192.0.2.7 (backend pid 4242)\n"
+        "  charger     Acme Box, serial SN-1, firmware 1.2.3\n"
+        "  connector 1 Charging, NoError, since 2026-11-21T10:00:00Z\n"
+        "              power 7400 W, energy 12345678 Wh, current L1 16 A / L2 15.9 A / L3 16.1 A, "
+        "at 2026-11-21T10:00:30Z\n"
+        "  connector 2 no StatusNotification yet\n"
+        "              current 9 A, at 2026-11-21T10:00:30Z\n"
+        "\n"
+        "b\n"
+        "  connected   2026-11-21T08:00:00.000Z from 192.0.2.8 (backend pid 8)\n"
+        "  charger     V M\n"
+        "  connectors  no StatusNotification or MeterValues yet\n")
+
+
+def test_a_faulted_connector_shows_its_info_and_vendor_code():
+    statuses = {1: {"status": "Faulted", "errorCode": "GroundFailure", "info": "RCD", "vendorErrorCode": "E12",
+                    "received_at": "2026-11-21T10:00:02.000Z"}}
+    assert "  connector 1 Faulted, GroundFailure (RCD; vendor code E12), since 2026-11-21T10:00:02.000Z\n" \
+        in render_text([charger_status(INFO, statuses, {})])
+
+
+def test_json_and_text_when_nothing_is_connected():
+    assert json.loads(render_json([])) == {"chargers": []}
+    assert render_text([]) == "no charger is connected\n"
+
+
+def test_json_has_every_field():
+    (charger,) = json.loads(render_json([charger_status(INFO, {}, {3: {"meterValue": [
+        {"timestamp": T1, "sampledValue": [sv("2.2", "Power.Active.Import", "kW")]}]}})]))["chargers"]
+    assert charger == {"identity": "garage-left", "pid": 4242, "remote_addr": "192.0.2.7",
+                       "connected_at": "2026-11-21T09:59:58.000Z", "booted_at": "2026-11-21T09:59:59.000Z",
+                       "vendor": "Acme", "model": "Box", "serial": "SN-1", "firmware": "1.2.3",
+                       "connectors": [{"connector_id": 3, "status": None, "error_code": None, "info": None,
+                                       "vendor_error_code": None, "status_time": None, "meter_time": T1,
+                                       "power_w": 2200, "energy_wh": None, "current_a": {}}]}
+
+
+# -- the loader on run directories -----------------------------------------------------------------
+
+def test_the_loader_ignores_stale_directories_and_shows_the_newest_of_two_live_ones(tmp_path):
+    """Live: a FIFO this test holds open for reading. Stale: a FIFO nobody reads."""
+    run_dir = tmp_path / "run"
+    held = []
+
+    def backend(identity, pid, started_ns, live, power):
+        conn = runfiles.Connection(run_dir, identity, pid)
+        conn.create({"charger": identity, "pid": pid, "connected_at": "2026-11-21T09:00:00.000Z",
+                     "remote_addr": "192.0.2.1"})
+        conn.update_info(started_ns=started_ns)
+        conn.save("meter-1.json", {"connectorId": 1, "meterValue": [
+            {"timestamp": T1, "sampledValue": [sv(power, "Power.Active.Import", "W")]}]})
+        conn.save("status-x.json", {"status": "ignored: not a connector number"})
+        if live:
+            held.append(os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK))
+
+    try:
+        backend("a", 101, 1, True, "1000")
+        backend("a", 102, 2, True, "2000")     # the reconnect: newer
+        backend("b", 103, 3, False, "3000")    # killed
+        backend("c", 104, 0, True, "4000")
+        backend("c", 105, 5, False, "5000")    # a newer one, killed: the older live one counts
+        (run_dir / "a@102" / "status-1.json").write_text("{torn")
+        got = load(run_dir)
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert [(c.identity, c.pid, c.connectors[0].power_w, c.connectors[0].status) for c in got] == \
+        [("a", 102, 2000, None), ("c", 104, 4000, None)]
+    assert load(run_dir) == []  # nobody reads any FIFO now
+    assert load(tmp_path / "never-created") == []
+
+
+def test_main_exit_status_and_message_without_chargers(tmp_path, capsys):
+    env = {"SHOCPP_RUNDIR": str(tmp_path / "run")}
+    assert main([], env) == 5
+    assert capsys.readouterr().out == "no charger is connected\n"
+    assert main(["--json"], env) == 5
+    assert json.loads(capsys.readouterr().out) == {"chargers": []}
+
+
+def test_help():
+    done = subprocess.run([str(BIN / "shocpp-status"), "--help"], capture_output=True, text=True)
+    assert done.returncode == 0 and "--json" in done.stdout and "exit status" in done.stdout
+    assert "5 no charger is connected" in done.stdout
+
+
+# -- end to end ------------------------------------------------------------------------------------
+
+async def status(site, *args):
+    proc = await asyncio.create_subprocess_exec(str(BIN / "shocpp-status"), *args, env=site.env,
+                                                stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    out, err = await proc.communicate()
+    return proc.returncode, out.decode(), err.decode()
+
+
+async def report(cp, serial, connector, status_, meter_value, skip_validation=False):
+    await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Box",
+                                        charge_point_serial_number=serial, firmware_version="1.0"))
+    await cp.call(call.StatusNotification(connector_id=connector, error_code="NoError", status=status_,
+                                          timestamp=T1))
+    # With the `ocpp` dataclass the payload is checked against its schema unless told not to.
+    await cp.call(call.MeterValues(connector_id=connector, meter_value=meter_value),
+                  skip_schema_validation=skip_validation)
+
+
+LEFT_METER = [{"timestamp": T2, "sampledValue": [
+    {"value": "7.36", "measurand": "Power.Active.Import", "unit": "kW"},
+    {"value": "12345.678", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+    {"value": "16.0", "measurand": "Current.Import", "unit": "A", "phase": "L1"},
+    {"value": "15.9", "measurand": "Current.Import", "unit": "A", "phase": "L2"},
+    {"value": "16.1", "measurand": "Current.Import", "unit": "A", "phase": "L3"}]}]
+# A charger that sends numbers and one meterValue object instead of an array.
+RIGHT_METER = {"timestamp": T2, "sampledValue": [
+    {"value": 3680, "measurand": "Power.Active.Import", "unit": "W"},
+    {"value": 4200000},
+    {"value": 16, "measurand": "Current.Import", "unit": "A", "phase": "L1"}]}
+
+
+def pid_gone(pid):
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            return "zombie" in f.read()
+    except FileNotFoundError:
+        return True
+
+
+def test_two_chargers_then_one_backend_killed(site, listener_url):
+    async def body():
+        async with charger(listener_url, "garage-left") as left, charger(listener_url, "garage-right") as right:
+            await report(left, "SN-L", 1, "Charging", LEFT_METER)
+            await report(right, "SN-R", 2, "SuspendedEV", RIGHT_METER, skip_validation=True)
+            both = await status(site, "--json")
+            (right_dir,) = site.run_dir.glob("garage-right@*")
+            pid = int(right_dir.name.rpartition("@")[2])
+            os.kill(pid, signal.SIGKILL)
+            for _ in range(200):
+                if pid_gone(pid):
+                    break
+                await asyncio.sleep(0.05)
+            return both, await status(site, "--json"), await status(site), pid
+    (code, out, err), (code_after, out_after, _), (code_text, text, _), pid = run(body())
+    assert (code, err) == (0, "")
+    chargers = json.loads(out)["chargers"]
+    assert [c["identity"] for c in chargers] == ["garage-left", "garage-right"]
+    left, right = chargers
+    assert left["remote_addr"] == right["remote_addr"] == "127.0.0.1"
+    assert (left["vendor"], left["model"], left["serial"], left["firmware"]) == ("Acme", "Box", "SN-L", "1.0")
+    assert (right["vendor"], right["model"], right["serial"]) == ("Acme", "Box", "SN-R")
+    assert left["connected_at"].startswith("20") and left["connected_at"].endswith("Z")
+    assert left["connectors"] == [{
+        "connector_id": 1, "status": "Charging", "error_code": "NoError", "info": None, "vendor_error_code": None,
+        "status_time": T1, "meter_time": T2, "power_w": 7360, "energy_wh": 12345678,
+        "current_a": {"L1": 16, "L2": 15.9, "L3": 16.1}}]
+    assert right["connectors"] == [{
+        "connector_id": 2, "status": "SuspendedEV", "error_code": "NoError", "info": None, "vendor_error_code": None,
+        "status_time": T1, "meter_time": T2, "power_w": 3680, "energy_wh": 4200000, "current_a": {"L1": 16}}]
+    assert right["pid"] == pid
+
+    assert pid_gone(pid)
+    assert list(site.run_dir.glob(f"garage-right@{pid}"))  # its files are still there, stale
+    assert code_after == 0
+    (only,) = json.loads(out_after)["chargers"]
+    assert only == left
+    assert code_text == 0
+    assert text.startswith("garage-left\n") and "garage-right" not in text
+    assert ("  connector 1 Charging, NoError, since 2026-11-21T10:00:00Z\n"
+            "              power 7360 W, energy 12345678 Wh, current L1 16 A / L2 15.9 A / L3 16.1 A, "
+            "at 2026-11-21T10:00:30Z\n") in text
+    assert "  charger     Acme Box, serial SN-L, firmware 1.0\n" in text
+
+
+def test_a_reconnected_charger_shows_its_newest_backend(site, listener_url):
+    async def body():
+        async with charger(listener_url, "CP1") as old:
+            await report(old, "SN-old", 1, "Available", LEFT_METER)  # its backend is up: it is the older
+            async with charger(listener_url, "CP1") as new:
+                await report(new, "SN-new", 1, "Preparing", LEFT_METER)
+                return await status(site, "--json"), sorted(p.name for p in site.run_dir.glob("CP1@*"))
+    (code, out, _), dirs = run(body())
+    assert code == 0 and len(dirs) == 2
+    (only,) = json.loads(out)["chargers"]
+    assert (only["serial"], only["connectors"][0]["status"]) == ("SN-new", "Preparing")
+
+
+def test_no_charger_connected_end_to_end(site, listener_url):
+    code, out, err = run(status(site))
+    assert (code, out, err) == (5, "no charger is connected\n", "")
