@@ -4,12 +4,12 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test deps websocketd clean install
+.PHONY: run test deps websocketd openssl clean install
 
 run: deps websocketd
 	bin/shocpp-listener
 
-test: deps websocketd
+test: deps websocketd openssl
 	$(PY) -m pytest -q
 
 deps: $(VENV)/.installed
@@ -27,6 +27,15 @@ websocketd:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq websocketd >/dev/null; \
 	  else \
 	    echo "websocketd is missing: install the Debian package as root: sudo apt-get install websocketd" >&2; exit 1; \
+	  fi; }
+
+# The TLS tests make a self-signed certificate with it.
+openssl:
+	@command -v openssl >/dev/null || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; \
+	  else \
+	    echo "openssl is missing: sudo apt-get install openssl" >&2; exit 1; \
 	  fi; }
 
 clean:
