@@ -4,10 +4,13 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test deps websocketd openssl clean install
+.PHONY: run test demo deps websocketd openssl clean install
 
 run: deps websocketd
 	bin/shocpp-listener
+
+demo: deps websocketd
+	$(PY) -m shocpp_sim.demo
 
 test: deps websocketd openssl
 	$(PY) -m pytest -q
@@ -17,7 +20,7 @@ deps: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test]'
+	$(PY) -m pip install --quiet -e '.[test,sim]'
 	touch $@
 
 websocketd:

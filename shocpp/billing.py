@@ -3,7 +3,7 @@
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from . import timestamps, transaction_id
 from .tags import UNKNOWN_ACCOUNT
@@ -13,19 +13,24 @@ CLOCK_SLACK = timedelta(days=1)
 _NUMBER = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?\s*", re.ASCII)
 
 
+LARGEST = 10**19  # beyond any meter register or transactionId (chargers send up to 2**63-1)
+
+
 def whole(value):
     """An integer reading from what chargers send (int, float, numeric string), or None."""
+    number = _floor(value)
+    return number if number is not None and -LARGEST < number < LARGEST else None
+
+
+def _floor(value):
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
     if isinstance(value, float) and math.isfinite(value):
         return math.floor(value)
-    if isinstance(value, str) and _NUMBER.fullmatch(value):
-        try:
-            return math.floor(Decimal(value))
-        except InvalidOperation:
-            return None
+    if isinstance(value, str) and len(value) < 64 and _NUMBER.fullmatch(value):
+        return math.floor(Decimal(value))
     return None
 
 

@@ -17,6 +17,7 @@ import time
 import uuid
 
 from . import config as config_module
+from . import log
 from . import runfiles, schemas
 
 OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED = range(9)
@@ -202,6 +203,7 @@ def list_chargers(run_dir, out=sys.stdout):
 
 
 def main(argv=None, env=None):
+    log.printable_output()
     args = parse_args(argv)
     try:
         run_dir = config_module.from_env(env).run_dir

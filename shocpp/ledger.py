@@ -18,7 +18,8 @@ class LedgerError(OSError):
 
 
 def encode(record):
-    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8")
+    # Readable UTF-8 for tail -f; a lone surrogate from a charger's JSON is kept as its \u escape.
+    return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
 
 
 def same_stop(a, b):

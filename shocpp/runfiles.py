@@ -27,8 +27,8 @@ def write_json(path, data):
     """Replace a small JSON file atomically: readers see the old or the new one, whole."""
     path = Path(path)
     temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", encoding="utf-8") as f:
-        json.dump(data, f, ensure_ascii=False)
+    with open(temporary, "w", encoding="ascii") as f:
+        json.dump(data, f)  # ASCII: whatever a charger sent, even lone surrogates
     os.chmod(temporary, FILE_MODE)
     os.replace(temporary, path)
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 from . import config as config_module
+from . import log
 from . import runfiles, timestamps
 
 OK, USAGE, NO_CHARGER, FAILED = 0, 2, 5, 8  # the numbers shocpp-command uses for the same cases
@@ -351,6 +352,7 @@ def parse_args(argv):
 
 
 def main(argv=None, env=None, out=None):
+    log.printable_output()
     args = parse_args(argv)
     out = out or sys.stdout
     try:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from . import config as config_module
+from . import log
 from . import ledger
 from .tags import UNKNOWN_ACCOUNT
 
@@ -497,6 +498,7 @@ def parse_args(argv, today):
 
 
 def main(argv=None, env=None, today=None):
+    log.printable_output()
     args = parse_args(argv, today or date.today())
     return _run(args, env)
 

@@ -6,10 +6,8 @@ import json
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -17,6 +15,8 @@ import pytest
 import websockets
 from hypothesis import HealthCheck, settings
 from ocpp.v16 import ChargePoint
+
+from shocpp_sim.demo import free_port, wait_for_port  # noqa: F401 (tests import free_port from here)
 
 # CI machines are small and busy: judge properties by their examples, never by speed.
 settings.register_profile("shocpp", deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -88,23 +88,6 @@ def run_backend(site, lines, extra_env=None, timeout=30):
 
 def replies(completed):
     return [json.loads(line) for line in completed.stdout.decode().splitlines()]
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def wait_for_port(port, proc, seconds=10):
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        assert proc.poll() is None, "the listener exited"
-        with socket.socket() as s:
-            if s.connect_ex(("127.0.0.1", port)) == 0:
-                return
-        time.sleep(0.05)
-    raise TimeoutError(f"nothing listens on {port}")
 
 
 @pytest.fixture

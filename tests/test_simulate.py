@@ -1,0 +1,401 @@
+"""shocpp-simulate and make demo: pure parts, and end to end through the real listener."""
+
+import json
+import re
+import signal
+import subprocess
+import sys
+import time
+from fractions import Fraction
+
+import pytest
+
+from conftest import BIN, ROOT
+from shocpp import billing, schemas
+from shocpp_sim import answers, messages, meter
+from shocpp_sim.answers import (Answer, ConfigChanged, Reboot, Send, StartSession, State, StopSession, answer,
+                                power_limit_w)
+from shocpp_sim.cli import charger_urls
+from shocpp_sim.stats import Stats, percentile, summary
+
+START_WH = 12_345_678
+LOG_LINE = re.compile(r"^\S+ (\S+)\[\d+\] ([<>]) (.*)$")
+A10 = {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+       "chargingProfileKind": "Relative",
+       "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [
+           {"startPeriod": 0, "limit": 10.0, "numberPhases": 3}]}}
+
+
+# -- the meter model -------------------------------------------------------------------------------
+
+def test_a_session_adds_power_times_time_exactly_to_the_wh():
+    assert meter.register_wh(START_WH, 3, 11000) == START_WH + 9            # 9.17 Wh
+    assert meter.register_wh(START_WH, 3, 11000, time_scale=600) == START_WH + 5500
+    assert meter.register_wh(START_WH, 3600, 7400) == START_WH + 7400
+
+
+def test_the_register_does_not_depend_on_how_the_session_is_cut():
+    m = meter.start(START_WH, time_scale=600)
+    for tenth in range(1, 31):
+        m = meter.advance(m, Fraction(tenth, 10), 11000)
+    assert m.wh == meter.register_wh(START_WH, 3, 11000, 600) == 12_351_178
+
+
+def test_the_meter_never_runs_backwards_and_power_changes_count_from_their_time():
+    m = meter.advance(meter.start(1000), 1800, 2000)   # half an hour at 2 kW
+    assert meter.advance(m, 900, 2000) == m             # an earlier time changes nothing
+    assert meter.advance(m, 3600, 0).wh == 2000         # then nothing for half an hour
+    assert meter.advance(m, 3600, 4000).wh == 4000      # or 4 kW
+
+
+def test_profile_limits_in_watts():
+    assert meter.limit_w("A", 10, 3) == 6900
+    assert meter.limit_w("A", 16, 1) == 3680
+    assert meter.limit_w("A", 16) == 11040              # three phases unless told
+    assert meter.limit_w("W", 7400.5) == Fraction(14801, 2)
+
+
+# -- answering the central system -------------------------------------------------------------------
+
+def test_get_configuration_known_and_unknown_keys():
+    reply = answer(State(), "GetConfiguration", {"key": ["HeartbeatInterval", "Nope", "MeterValueSampleInterval"]})
+    assert reply.payload == {"configurationKey": [
+        {"key": "HeartbeatInterval", "readonly": False, "value": "300"},
+        {"key": "MeterValueSampleInterval", "readonly": False, "value": "60"}], "unknownKey": ["Nope"]}
+    everything = answer(State(), "GetConfiguration", {}).payload
+    assert "unknownKey" not in everything
+    assert {k["key"] for k in everything["configurationKey"]} == set(answers.KEYS)
+
+
+def test_change_configuration():
+    state = State()
+    accepted = answer(state, "ChangeConfiguration", {"key": "HeartbeatInterval", "value": "60"})
+    assert accepted.payload == {"status": "Accepted"} and accepted.effects == (ConfigChanged("HeartbeatInterval"),)
+    assert accepted.state.config["HeartbeatInterval"] == "60" and state.config["HeartbeatInterval"] == "300"
+    for key, value, status in [("HeartbeatInterval", "soon", "Rejected"), ("NumberOfConnectors", "2", "Rejected"),
+                               ("Colour", "red", "NotSupported")]:
+        reply = answer(state, "ChangeConfiguration", {"key": key, "value": value})
+        assert (reply.payload, reply.state, reply.effects) == ({"status": status}, state, ())
+    key = answer(state, "ChangeConfiguration", {"key": "AuthorizationKey", "value": "ab" * 20})
+    assert key.payload == {"status": "Accepted"} and key.state.authorization_key == "ab" * 20
+    shown = answer(key.state, "GetConfiguration", {"key": ["AuthorizationKey"]}).payload
+    assert shown == {"configurationKey": [{"key": "AuthorizationKey", "readonly": False}]}  # never its value
+
+
+def test_remote_start_takes_the_connector_once():
+    started = answer(State(), "RemoteStartTransaction", {"idTag": "2222"})
+    assert started.payload == {"status": "Accepted"} and started.effects == (StartSession("2222"),)
+    assert started.state.busy
+    assert answer(started.state, "RemoteStartTransaction", {"idTag": "2222"}).payload == {"status": "Rejected"}
+    assert answer(State(), "RemoteStartTransaction", {"idTag": "2222", "connectorId": 2}).payload == \
+        {"status": "Rejected"}
+
+
+def test_remote_stop_only_for_the_running_transaction():
+    running = State(busy=True, transaction_id=10012345)
+    assert answer(running, "RemoteStopTransaction", {"transactionId": 10012345}) == \
+        Answer(running, {"status": "Accepted"}, effects=(StopSession("Remote"),))
+    assert answer(running, "RemoteStopTransaction", {"transactionId": 1}) == Answer(running, {"status": "Rejected"})
+    assert answer(State(), "RemoteStopTransaction", {"transactionId": 1}).payload == {"status": "Rejected"}
+
+
+def test_reset_trigger_unlock_availability():
+    assert answer(State(), "Reset", {"type": "Hard"}).effects == (Reboot(hard=True),)
+    assert answer(State(), "Reset", {"type": "Soft"}).effects == (Reboot(hard=False),)
+    for message in ("BootNotification", "Heartbeat", "MeterValues", "StatusNotification"):
+        reply = answer(State(), "TriggerMessage", {"requestedMessage": message, "connectorId": 1})
+        assert reply.payload == {"status": "Accepted"} and reply.effects == (Send(message, 1),)
+    assert answer(State(), "TriggerMessage", {"requestedMessage": "FirmwareStatusNotification"}).payload == \
+        {"status": "NotImplemented"}
+    running = State(busy=True, transaction_id=7)
+    assert answer(running, "UnlockConnector", {"connectorId": 1}).effects == (StopSession("UnlockCommand"),)
+    assert answer(State(), "UnlockConnector", {"connectorId": 1}) == Answer(State(), {"status": "Unlocked"})
+    scheduled = answer(running, "ChangeAvailability", {"connectorId": 0, "type": "Inoperative"})
+    assert scheduled.payload == {"status": "Scheduled"} and scheduled.state.inoperative_scheduled
+    off = answer(State(), "ChangeAvailability", {"connectorId": 0, "type": "Inoperative"})
+    assert off.payload == {"status": "Accepted"} and not off.state.operative
+    assert answers.connector_status(off.state) == "Unavailable"
+    assert answer(off.state, "RemoteStartTransaction", {"idTag": "1111"}).payload == {"status": "Rejected"}
+
+
+def test_charging_profiles_limit_the_power_until_cleared():
+    limited = answer(State(), "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": A10})
+    assert limited.payload == {"status": "Accepted"}
+    assert power_limit_w(limited.state.profiles) == 6900
+    watts = dict(A10, chargingProfileId=2, stackLevel=1,
+                 chargingSchedule={"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0,
+                                                                                        "limit": 4000}]})
+    higher = answer(limited.state, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": watts})
+    assert power_limit_w(higher.state.profiles) == 4000  # the higher stack level wins
+    tx = dict(A10, chargingProfilePurpose="TxProfile")
+    assert answer(State(), "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": tx}).payload == \
+        {"status": "Rejected"}  # no transaction runs
+    cleared = answer(higher.state, "ClearChargingProfile", {"id": 2})
+    assert cleared.payload == {"status": "Accepted"} and power_limit_w(cleared.state.profiles) == 6900
+    assert answer(cleared.state, "ClearChargingProfile", {"id": 2}).payload == {"status": "Unknown"}
+    assert power_limit_w(answer(cleared.state, "ClearChargingProfile", {}).state.profiles) is None
+
+
+def test_the_rest_and_the_errors():
+    assert answer(State(), "ClearCache", {}).payload == {"status": "Accepted"}
+    assert answer(State(), "DataTransfer", {"vendorId": "acme"}).payload == {"status": "UnknownVendorId"}
+    assert answer(State(), "GetLocalListVersion", {}).payload == {"listVersion": 0}
+    assert answer(State(), "GetDiagnostics", {"location": "ftp://x"}).error[0] == "NotImplemented"
+    assert answer(State(), "Launch", {}).error[0] == "NotImplemented"
+    assert answer(State(), "Reset", {}).error == ("OccurenceConstraintViolation", "type is required")
+    assert answer(State(), "RemoteStopTransaction", {"transactionId": "1"}).error[0] == "TypeConstraintViolation"
+    assert answer(State(), "Reset", []).error[0] == "FormationViolation"
+
+
+def test_every_confirmation_matches_the_ocpp_schema():
+    running = State(busy=True, transaction_id=10012345)
+    calls = [("GetConfiguration", {}), ("GetConfiguration", {"key": ["X"]}), ("Reset", {"type": "Soft"}),
+             ("ChangeConfiguration", {"key": "Colour", "value": "red"}), ("ClearCache", {}),
+             ("RemoteStartTransaction", {"idTag": "1"}), ("RemoteStopTransaction", {"transactionId": 10012345}),
+             ("TriggerMessage", {"requestedMessage": "Heartbeat"}), ("UnlockConnector", {"connectorId": 1}),
+             ("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": A10}),
+             ("ClearChargingProfile", {}), ("ChangeAvailability", {"connectorId": 1, "type": "Inoperative"}),
+             ("DataTransfer", {"vendorId": "v"}), ("GetLocalListVersion", {})]
+    for action, payload in calls:
+        assert schemas.check(action, "req", payload) == [], action
+        for state in (State(), running):
+            reply = answer(state, action, payload)
+            assert reply.error is None and schemas.check(action, "conf", reply.payload) == [], (action, reply)
+
+
+# -- what it sends and how it shows it --------------------------------------------------------------
+
+def test_every_message_matches_the_ocpp_schema_and_shocpp_reads_the_begin_reading():
+    ts = "2026-11-21T10:00:00.000Z"
+    stop = messages.stop_transaction(10012345, "1111", 12_351_178, ts, "Local", START_WH, ts)
+    sent = [("BootNotification", messages.boot_notification("x" * 48)),
+            ("StatusNotification", messages.status_notification(1, "Charging", ts)),
+            ("StartTransaction", messages.start_transaction("1111", START_WH, ts)),
+            ("MeterValues", messages.meter_values(START_WH, Fraction(22001, 2), ts, 10012345)),
+            ("MeterValues", messages.meter_values(START_WH, 0, ts, context="Trigger")),
+            ("StopTransaction", stop), ("Authorize", {"idTag": "1111"})]
+    for action, payload in sent:
+        assert schemas.check(action, "req", payload) == [], action
+    assert billing.begin_register_wh(stop["transactionData"]) == START_WH
+    assert [s["value"] for s in messages.meter_values(5, Fraction(22001, 2), ts)["meterValue"][0]["sampledValue"]] \
+        == ["5", "11000"]
+
+
+def test_readable_lines():
+    assert messages.describe_call("StartTransaction", messages.start_transaction("1111", START_WH, "t")) == \
+        "StartTransaction idTag=1111 meterStart=12345678"
+    assert messages.describe_result("StartTransaction", {"idTagInfo": {"status": "Accepted"},
+                                                         "transactionId": 10012345}) == \
+        "transactionId=10012345 Accepted"
+    assert messages.describe_call("MeterValues", messages.meter_values(12_347_511, 11000, "t", 10012345)) == \
+        "MeterValues transactionId=10012345 12347511 Wh 11000 W"
+    assert messages.describe_result("GetConfiguration", {"configurationKey": [
+        {"key": "HeartbeatInterval", "readonly": False, "value": "300"}], "unknownKey": ["X"]}) == \
+        "HeartbeatInterval=300 unknownKey=X"
+
+
+def test_charger_urls():
+    assert charger_urls("ws://localhost:8080") == [("sim", "ws://localhost:8080/sim")]
+    assert charger_urls("ws://localhost:8080/", "garage-left") == [("garage-left", "ws://localhost:8080/garage-left")]
+    assert charger_urls("wss://h:1/ocpp/garage-left") == [("garage-left", "wss://h:1/ocpp/garage-left")]
+    assert charger_urls("ws://h/ocpp", "cp", 2) == [("cp-1", "ws://h/ocpp/cp-1"), ("cp-2", "ws://h/ocpp/cp-2")]
+    with pytest.raises(ValueError):
+        charger_urls("http://h:8080")
+
+
+def test_summary_line():
+    assert percentile([], 50) is None
+    assert percentile([3, 1, 2, 4], 50) == 2 and percentile(list(range(1, 101)), 99) == 99
+    stats = Stats(sent=4, answered=4, sessions=1, round_trips=[0.001, 0.002, 0.003, 0.004])
+    assert summary(stats, 1) == ("shocpp-simulate: 1 charger, 4 messages sent, 4 answers, 0 errors, 1 session, "
+                                 "0 calls from the central system, round trip p50 2.0 ms p99 4.0 ms")
+
+
+# -- end to end -----------------------------------------------------------------------------------
+
+def simulate(site, url, *args, timeout=30):
+    return subprocess.run([str(BIN / "shocpp-simulate"), url, "--timeout", "10", *args], env=site.env,
+                          capture_output=True, text=True, timeout=timeout)
+
+
+def frames(site, charger, direction="<"):
+    """The frames of `charger` in the listener's log, in order."""
+    found = []
+    for line in site.log_file.read_text().splitlines():
+        match = LOG_LINE.match(line)
+        if match and match.group(1) == charger and match.group(2) == direction:
+            found.append(json.loads(match.group(3)))
+    return found
+
+
+def without_times(record):
+    return {k: v for k, v in record.items() if k not in ("stop_time", "recorded_at")}
+
+
+def wait_until(condition, seconds=15):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError("timed out waiting")
+
+
+def connector_status(site, charger):
+    for path in site.run_dir.glob(f"{charger}@*/status-1.json"):
+        try:
+            return json.loads(path.read_text())["status"]
+        except (OSError, ValueError):
+            return None
+    return None
+
+
+class Running:
+    """bin/shocpp-simulate in the background; stopped with SIGINT (or killed) at the end."""
+
+    def __init__(self, site, url, *args):
+        self.proc = subprocess.Popen([str(BIN / "shocpp-simulate"), url, "--timeout", "10", "--duration", "60",
+                                      *args], env=site.env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                     text=True)
+
+    def __enter__(self):
+        return self
+
+    def interrupt(self):
+        self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=20)
+        return self.proc.returncode, out, err
+
+    def __exit__(self, *exc):
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()
+
+
+def command(site, *args):
+    done = subprocess.run([str(BIN / "shocpp-command"), *args], env=site.env, capture_output=True, text=True,
+                          timeout=30)
+    return done.returncode, done.stdout, done.stderr
+
+
+def test_one_rfid_session_gives_the_exact_ledger_record(site, listener_url):
+    done = simulate(site, listener_url, "--id", "garage-left", "--tag", "1111", "--sessions", "1",
+                    "--session-seconds", "3", "--meter-interval", "1", "--power", "11000", "--time-scale", "600")
+    assert done.returncode == 0, done.stderr
+    stop_wh = meter.register_wh(START_WH, 3, 11000, 600)
+    assert stop_wh == 12_351_178
+    (record,) = site.ledger_lines()
+    assert without_times(record) == {
+        "charger": "garage-left", "transaction_id": 10012345, "account": "home", "account_index": 1,
+        "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": stop_wh, "consumed_kwh": 6,
+        "consumed_wh": 5500, "reason": "Local"}
+    assert "garage-left → StartTransaction idTag=1111 meterStart=12345678\n" in done.stdout
+    assert "garage-left ← transactionId=10012345 Accepted\n" in done.stdout
+    assert done.stdout.splitlines()[-1].startswith("shocpp-simulate: 1 charger, ")
+    assert ", 0 errors, 1 session, " in done.stdout
+    calls = [f for f in frames(site, "garage-left") if f[0] == 2 and f[2] != "Heartbeat"]
+    steps = [f[2] if f[2] != "StatusNotification" else f[3]["status"] for f in calls]
+    assert steps == ["BootNotification", "Available", "Available", "Preparing", "Authorize", "StartTransaction",
+                     "Charging", "MeterValues", "MeterValues", "StopTransaction", "Finishing", "Available"]
+    registers = [f[3]["meterValue"][0]["sampledValue"][0]["value"] for f in calls if f[2] == "MeterValues"]
+    assert registers == [str(meter.register_wh(START_WH, t, 11000, 600)) for t in (1, 2)] == ["12347511", "12349344"]
+
+
+def test_three_quiet_chargers_each_run_a_session(site, listener_url):
+    done = simulate(site, listener_url, "--id", "load", "--chargers", "3", "--quiet", "--sessions", "1",
+                    "--session-seconds", "1", "--meter-interval", "0")
+    assert done.returncode == 0, done.stderr
+    assert done.stderr == ""
+    (line,) = done.stdout.splitlines()
+    assert line.startswith("shocpp-simulate: 3 chargers, ") and ", 0 errors, 3 sessions, " in line
+    assert re.search(r"round trip p50 [0-9.]+ ms p99 [0-9.]+ ms$", line)
+    records = site.ledger_lines()
+    assert sorted(r["charger"] for r in records) == ["load-1", "load-2", "load-3"]
+    assert {r["consumed_wh"] for r in records} == {meter.register_wh(START_WH, 1, 11000) - START_WH} == {3}
+
+
+def test_remote_start_and_stop_through_shocpp_command(site, listener_url):
+    with Running(site, listener_url, "--id", "cp", "--meter-interval", "1") as sim:
+        wait_until(lambda: connector_status(site, "cp") == "Available")
+        assert command(site, "RemoteStartTransaction", '{"idTag":"3333"}')[:2] == (0, '{\n  "status": "Accepted"\n}\n')
+        started = wait_until(lambda: [f for f in frames(site, "cp") if f[0] == 2 and f[2] == "StartTransaction"])
+        assert started[0][3]["idTag"] == "3333" and started[0][3]["meterStart"] == START_WH
+        wait_until(lambda: connector_status(site, "cp") == "Charging")
+        tid = 20_012_345  # company-x is index 2
+        rejected = command(site, "RemoteStopTransaction", '{"transactionId":1}')
+        assert rejected[:2] == (0, '{\n  "status": "Rejected"\n}\n')
+        assert command(site, "RemoteStopTransaction", json.dumps({"transactionId": tid}))[0] == 0
+        (record,) = wait_until(site.ledger_lines)
+        code, out, err = sim.interrupt()
+    assert (record["charger"], record["transaction_id"], record["account"], record["id_tag"], record["reason"]) == \
+        ("cp", tid, "company-x", "3333", "Remote")
+    assert record["consumed_wh"] == record["meter_stop_wh"] - START_WH >= 0
+    assert code == 0, err
+    assert "cp ← RemoteStartTransaction idTag=3333\n" in out and "cp → Accepted\n" in out
+    assert ", 0 errors, 1 session, 3 calls from the central system" in out.splitlines()[-1]
+
+
+def test_get_configuration_and_a_profile_through_shocpp_command(site, listener_url):
+    with Running(site, listener_url, "--id", "cp", "--meter-interval", "7", "--heartbeat", "42") as sim:
+        wait_until(lambda: connector_status(site, "cp") == "Available")
+        code, out, _ = command(site, "GetConfiguration",
+                               '{"key":["HeartbeatInterval","MeterValueSampleInterval","Colour"]}')
+        profile = command(site, "SetChargingProfile", json.dumps({"connectorId": 1, "csChargingProfiles": A10}))
+        sim.interrupt()
+    assert code == 0
+    assert json.loads(out) == {"configurationKey": [
+        {"key": "HeartbeatInterval", "readonly": False, "value": "42"},
+        {"key": "MeterValueSampleInterval", "readonly": False, "value": "7"}], "unknownKey": ["Colour"]}
+    assert profile[:2] == (0, '{\n  "status": "Accepted"\n}\n')
+
+
+def test_ctrl_c_stops_the_running_session_first(site, listener_url):
+    with Running(site, listener_url, "--id", "cp", "--sessions", "3", "--session-seconds", "600") as sim:
+        wait_until(lambda: connector_status(site, "cp") == "Charging")
+        code, out, err = sim.interrupt()
+    assert code == 0, err
+    (record,) = site.ledger_lines()
+    assert (record["charger"], record["account"], record["reason"]) == ("cp", "home", "Other")
+    assert "cp → StopTransaction transactionId=10012345 " in out
+    assert "session 2 of 3" not in out and ", 0 errors, 1 session, " in out.splitlines()[-1]
+
+
+def test_an_unknown_tag_or_a_wrong_password_is_an_error(site, listener_url):
+    done = simulate(site, listener_url, "--id", "cp", "--tag", "0000", "--sessions", "1", "--session-seconds", "1")
+    assert done.returncode == 1
+    assert "cp ! tag 0000 was not accepted (Invalid): no session" in done.stderr
+    assert site.ledger_lines() == [] and ", 1 error, 0 sessions, " in done.stdout
+    printed = subprocess.run([str(BIN / "shocpp-passwd"), "cp"], env=site.env, capture_output=True, text=True,
+                             check=True).stdout
+    key = re.search(r"^  ([0-9a-f]{40})$", printed, re.M).group(1)
+    ok = simulate(site, listener_url, "--id", "cp", "--password", key, "--sessions", "1", "--session-seconds", "1")
+    assert ok.returncode == 0, ok.stderr
+    wrong = simulate(site, listener_url, "--id", "cp", "--password", "f" * 40, "--sessions", "1")
+    assert wrong.returncode == 1
+    assert "closed the connection before answering BootNotification" in wrong.stderr
+
+
+def test_no_listener_is_an_error_at_once(site):
+    done = simulate(site, "ws://127.0.0.1:9", "--sessions", "1")
+    assert done.returncode == 1 and "sim ! cannot connect to ws://127.0.0.1:9/sim" in done.stderr
+
+
+def test_help_and_usage():
+    shown = subprocess.run([str(BIN / "shocpp-simulate"), "--help"], capture_output=True, text=True)
+    assert shown.returncode == 0 and "examples:" in shown.stdout and "--chargers" in shown.stdout
+    bad = subprocess.run([str(BIN / "shocpp-simulate"), "http://x", "--chargers", "0"], capture_output=True, text=True)
+    assert bad.returncode == 2 and "--chargers must be at least 1" in bad.stderr
+
+
+def test_the_demo_runs_to_the_end_and_leaves_accounting_alone(site):
+    before = sorted((p.name, p.stat().st_size) for p in (ROOT / "accounting").glob("*"))
+    done = subprocess.run([sys.executable, "-m", "shocpp_sim.demo"], cwd=ROOT, env=site.env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stdout + done.stderr
+    ledger = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('    {"charger"')]
+    assert [(r["account"], r["id_tag"], r["reason"]) for r in ledger] == [("home", "1111", "Local"),
+                                                                          ("home", "2222", "Remote")]
+    assert ledger[0]["consumed_wh"] == 11000
+    assert "Done." in done.stdout
+    assert sorted((p.name, p.stat().st_size) for p in (ROOT / "accounting").glob("*")) == before
