@@ -57,7 +57,7 @@ class Site:
         """Every ledger record of the site, in file order, month files in name order."""
         records = []
         for path in sorted(self.accounting.glob("*.jsonl")):
-            records += [json.loads(line) for line in path.read_text().splitlines()]
+            records += [json.loads(line) for line in path.read_bytes().split(b"\n") if line]
         return records
 
 
