@@ -5,7 +5,7 @@ import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
-from . import timestamps, transaction_id
+from . import meter_values, timestamps, transaction_id
 from .tags import UNKNOWN_ACCOUNT
 
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=timezone.utc)  # OCPP 1.6 came out in 2015
@@ -70,16 +70,15 @@ def _energy(decoded, meter_stop, transaction_data):
 
 def begin_register_wh(transaction_data):
     """The Wh of the Transaction.Begin energy register reading in transactionData, if any."""
-    for meter_value in _as_list(transaction_data):
-        for sampled in _as_list(meter_value.get("sampledValue") if isinstance(meter_value, dict) else None):
-            wh = _begin_wh(sampled)
-            if wh is not None:
-                return wh
+    for _, sample in meter_values.samples(transaction_data):
+        wh = _begin_wh(sample)
+        if wh is not None:
+            return wh
     return None
 
 
 def _begin_wh(sampled):
-    if not isinstance(sampled, dict) or sampled.get("context") != "Transaction.Begin":
+    if sampled.get("context") != "Transaction.Begin":
         return None
     if sampled.get("measurand", "Energy.Active.Import.Register") != "Energy.Active.Import.Register":
         return None
@@ -88,12 +87,6 @@ def _begin_wh(sampled):
     if scale is None or whole(value) is None:
         return None
     return math.floor(Decimal(str(value).strip()) * scale)
-
-
-def _as_list(value):
-    if isinstance(value, dict):
-        return [value]
-    return value if isinstance(value, list) else []
 
 
 def ledger_month(stop_time, now, tz):

@@ -19,10 +19,10 @@ class Config:
     log_dir: Path
     heartbeat_interval: int
     strict: bool
-    chargers_file: Path = ROOT / "conf" / "chargers.json"
-    tls_cert: Path = None
-    tls_key: Path = None
-    max_chargers: int = 0
+    chargers_file: Path
+    tls_cert: Path
+    tls_key: Path
+    max_chargers: int
 
 
 def from_env(env=None):

@@ -4,7 +4,7 @@ Pure: the clock, the tags and the settings come in a Context; what must happen
 outside (a ledger line, a status file) goes out as effects for the I/O shell.
 """
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import tzinfo
 
 from . import billing, schemas, timestamps, transaction_id
@@ -60,7 +60,7 @@ class SaveMeterValues:
 class Outcome:
     reply: object  # CallResult or CallError
     effects: tuple = ()
-    notes: tuple = field(default=())  # lines for the log
+    notes: tuple = ()  # lines for the log
 
 
 def error(call, code, description="", details=None):

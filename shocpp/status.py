@@ -16,7 +16,7 @@ from typing import Dict, Optional, Tuple, Union
 
 from . import config as config_module
 from . import log
-from . import runfiles, timestamps
+from . import meter_values, runfiles, timestamps
 
 OK, USAGE, NO_CHARGER, FAILED = 0, 2, 5, 8  # the numbers shocpp-command uses for the same cases
 
@@ -140,27 +140,15 @@ def meter_readings(payload):
     is missing or unreadable); samples at the outlet win over others. Power and energy are the
     samples without a phase, or the sum of the L1..L3 samples when the charger sends only those.
     """
-    entries = payload.get("meterValue")
-    if isinstance(entries, dict):
-        entries = [entries]
-    if not isinstance(entries, list):
-        entries = []
     best = {}   # (kind, phase) -> _Sample
-    for entry in entries:
-        if not isinstance(entry, dict):
-            continue
+    for entry, sample in meter_values.samples(payload.get("meterValue")):
         stamp = _text(entry.get("timestamp"))
-        moment = timestamps.parse(stamp)
-        samples = entry.get("sampledValue")
-        if isinstance(samples, dict):
-            samples = [samples]
-        for sample in samples if isinstance(samples, list) else []:
-            parsed = _sample(sample, stamp, moment)
-            if parsed is None:
-                continue
-            key, candidate = parsed
-            if _better(candidate, best.get(key)):
-                best[key] = candidate
+        parsed = _sample(sample, stamp, timestamps.parse(stamp))
+        if parsed is None:
+            continue
+        key, candidate = parsed
+        if _better(candidate, best.get(key)):
+            best[key] = candidate
     dated = [s for s in best.values() if s.moment is not None]
     if dated:
         time = max(dated, key=lambda s: s.moment).timestamp
@@ -174,7 +162,7 @@ def meter_readings(payload):
 
 def _sample(sample, stamp, moment):
     """((kind, phase), _Sample) for a sample shocpp-status shows, else None."""
-    if not isinstance(sample, dict) or sample.get("format") == "SignedData":
+    if sample.get("format") == "SignedData":
         return None
     measurand = sample.get("measurand") or DEFAULT_MEASURAND
     if measurand not in MEASURANDS:

@@ -23,6 +23,10 @@ def test_defaults():
         log_dir=ROOT / "log",
         heartbeat_interval=300,
         strict=False,
+        chargers_file=ROOT / "conf" / "chargers.json",
+        tls_cert=None,
+        tls_key=None,
+        max_chargers=0,
     )
 
 
