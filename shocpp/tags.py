@@ -7,7 +7,9 @@ The index is what a transactionId carries; tags are CiString20, compared without
 import json
 import os
 from dataclasses import dataclass
+from functools import lru_cache
 
+from .schemas.compiler import compile_schema
 from .transaction_id import MAX_INDEX
 
 UNKNOWN_ACCOUNT = "unknown"
@@ -74,8 +76,15 @@ def load(path):
     return parse(text, str(path))
 
 
+@lru_cache(maxsize=None)
+def conforms():
+    return compile_schema(SCHEMA)
+
+
 def _check_schema(entries, source):
-    from jsonschema import Draft4Validator
+    if conforms()(entries):
+        return
+    from jsonschema import Draft4Validator  # only to say what is wrong
 
     errors = sorted(Draft4Validator(SCHEMA).iter_errors(entries), key=lambda e: list(e.absolute_path))
     if errors:

@@ -4,6 +4,9 @@ import json
 import os
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+from jsonschema import Draft4Validator
 
 from shocpp import config, tags
 from shocpp.tags import Account, TagsError, TagsFile
@@ -245,3 +248,17 @@ def test_tags_file_removed_keeps_last_good_tags(disk):
 def test_tags_file_missing_at_start_raises(tmp_path):
     with pytest.raises(TagsError, match="missing.json: cannot read"):
         TagsFile(tmp_path / "missing.json")
+
+
+ENTRY_VALUES = st.one_of(st.none(), st.booleans(), st.floats(allow_nan=False), st.text(max_size=3), st.lists(st.integers()))
+ENTRIES = st.lists(st.fixed_dictionaries(
+    {"index": st.integers(-2, 216) | ENTRY_VALUES,
+     "account": st.text(max_size=4) | st.sampled_from(["", "a\tb", "x" * 100, "x" * 101]) | ENTRY_VALUES,
+     "ids": st.lists(st.text(max_size=2) | st.sampled_from(["", "x" * 20, "x" * 21]) | ENTRY_VALUES, max_size=3)},
+    optional={"extra": st.integers()}), max_size=3) | ENTRY_VALUES
+
+
+@given(ENTRIES)
+def test_the_fast_check_agrees_with_jsonschema(entries):
+    # The compiled schema decides alone when tags.json is fine; jsonschema must agree.
+    assert tags.conforms()(entries) == Draft4Validator(tags.SCHEMA).is_valid(entries)

@@ -6,11 +6,11 @@ CALLRESULT. A violation carries the OCPP-J error code it maps to (OCPP-J 1.6, 4.
 
 import json
 from dataclasses import dataclass
-from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 
 from .. import timestamps
+from .compiler import compile_schema, is_multiple
 
 HERE = Path(__file__).resolve().parent
 
@@ -68,17 +68,28 @@ def schema_file(action, kind):
 
 def check(action, kind, payload):
     """The violations of `payload` against the schema, most useful first."""
+    if _predicate(action, kind)(payload):
+        return []
     found = {v for error in _validator(action, kind).iter_errors(payload) for v in _violations(error)}
     return sorted(found, key=lambda v: (v.unknown_property, v.path, _RANK.index(v.code)))
 
 
 @lru_cache(maxsize=None)
-def _validator(action, kind):
+def load(action, kind):
     if action not in ALL_ACTIONS or kind not in KINDS:
         raise KeyError(f"no schema for {action}.{kind}")
     with open(schema_file(action, kind), encoding="utf-8") as f:
-        schema = json.load(f)
-    return _validator_class()(schema, format_checker=_format_checker())
+        return json.load(f)
+
+
+@lru_cache(maxsize=None)
+def _predicate(action, kind):
+    return compile_schema(load(action, kind))
+
+
+@lru_cache(maxsize=None)
+def _validator(action, kind):
+    return _validator_class()(load(action, kind), format_checker=_format_checker())
 
 
 @lru_cache(maxsize=None)
@@ -86,19 +97,10 @@ def _validator_class():
     from jsonschema import Draft4Validator, ValidationError, validators
 
     def multiple_of(validator, factor, instance, schema):
-        # Binary floats make 21.4 no multiple of 0.1; the spec means decimals.
-        if validator.is_type(instance, "number") and not _is_multiple(instance, factor):
+        if validator.is_type(instance, "number") and not is_multiple(instance, factor):
             yield ValidationError(f"{instance!r} is not a multiple of {factor}")
 
     return validators.extend(Draft4Validator, {"multipleOf": multiple_of})
-
-
-def _is_multiple(number, factor):
-    try:
-        quotient = Decimal(str(number)) / Decimal(str(factor))
-        return quotient.is_finite() and quotient == quotient.to_integral_value()
-    except InvalidOperation:
-        return False
 
 
 @lru_cache(maxsize=None)
