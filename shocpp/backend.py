@@ -11,13 +11,8 @@ import selectors
 import signal
 import sys
 import time
-import traceback
-import uuid
 from datetime import datetime, timezone
 
-from dateutil import tz as dateutil_tz
-
-from . import chargers
 from . import config as config_module
 from . import handlers, identity, ledger, ocppj, runfiles, schemas, timestamps
 from .linebuffer import LineBuffer
@@ -43,17 +38,28 @@ class Backend:
         self.connection = connection
         self.tags_file = tags_file
         self.clock = clock
-        self.tz = tz or dateutil_tz.tzlocal()
-        self.outbox = Outbox(new_id=lambda: str(uuid.uuid4()))
+        self.tz = tz
+        self.outbox = Outbox(new_id=lambda: os.urandom(16).hex())
+        self.unsaved = {}  # run file name -> its latest content
+
+    def on_lines(self, lines):
+        """Answer a batch of frames (what one read brought): the ledger at once, frame by frame; the
+        run files once for the batch, as they hold only the latest state; then the replies, together."""
+        replies = [reply for reply in map(self.reply_to, lines) if reply is not None]
+        self.write_run_files()
+        self.send(*replies)
 
     def on_line(self, line):
+        self.on_lines([line])
+
+    def reply_to(self, line):
         self.log.incoming(line)
         frame = ocppj.decode(line)
         if isinstance(frame, ocppj.Call):
-            self.send(self.answer(frame))
-        elif isinstance(frame, ocppj.Malformed) and frame.unique_id is not None:
-            self.send(ocppj.CallError(frame.unique_id, "FormationViolation", frame.reason, {}))
-        elif isinstance(frame, ocppj.Malformed):
+            return self.answer(frame)
+        if isinstance(frame, ocppj.Malformed) and frame.unique_id is not None:
+            return ocppj.CallError(frame.unique_id, "FormationViolation", frame.reason, {})
+        if isinstance(frame, ocppj.Malformed):
             self.log.note(f"dropped: {frame.reason}")
         elif isinstance(frame, ocppj.Ignored):
             self.log.note(f"ignored: message type {frame.message_type!r} is not 2, 3 or 4")
@@ -62,6 +68,7 @@ class Backend:
             if actions is None:
                 self.log.note(f"ignored: answer {frame.unique_id!r} matches no call of ours")
             self.perform(actions or [])
+        return None
 
     def on_command(self, line):
         """A request id from the commands FIFO: queue its call for the charger."""
@@ -100,6 +107,7 @@ class Backend:
                 self.log.note(note)
             return self.carry_out(call, outcome)
         except Exception:
+            import traceback  # seldom needed, and every start would pay for it
             self.log.error(f"{call.action} {call.unique_id!r} failed: {traceback.format_exc()}")
             return ocppj.CallError(call.unique_id, "InternalError", "the central system failed", {})
 
@@ -140,25 +148,33 @@ class Backend:
 
     def save(self, effect):
         received = {"received_at": timestamps.format_utc(self.clock())}
-        try:
-            if isinstance(effect, handlers.SaveBoot):
-                self.connection.update_info(boot=effect.payload, booted_at=received["received_at"])
-            elif isinstance(effect, handlers.SaveStatus):
-                self.connection.save(f"status-{effect.connector_id}.json", {**received, **effect.payload})
-            elif isinstance(effect, handlers.SaveMeterValues):
-                self.connection.save(f"meter-{effect.connector_id}.json", {**received, **effect.payload})
-        except OSError as e:
-            self.log.error(f"cannot save {type(effect).__name__} under {self.connection.path}: {e}")
+        if isinstance(effect, handlers.SaveBoot):
+            self.connection.info.update(boot=effect.payload, booted_at=received["received_at"])
+            self.unsaved[runfiles.INFO] = self.connection.info
+        elif isinstance(effect, handlers.SaveStatus):
+            self.unsaved[f"status-{effect.connector_id}.json"] = {**received, **effect.payload}
+        elif isinstance(effect, handlers.SaveMeterValues):
+            self.unsaved[f"meter-{effect.connector_id}.json"] = {**received, **effect.payload}
 
-    def send(self, frame):
-        line = ocppj.encode(frame)
-        self.log.outgoing(line)
-        self.write((line + "\n").encode("utf-8"))
+    def write_run_files(self):
+        for name, data in self.unsaved.items():
+            try:
+                self.connection.save(name, data)
+            except OSError as e:
+                self.log.error(f"cannot save {name} under {self.connection.path}: {e}")
+        self.unsaved.clear()
+
+    def send(self, *frames):
+        lines = [ocppj.encode(frame) for frame in frames]
+        for line in lines:
+            self.log.outgoing(line)
+        if lines:
+            self.write("".join(line + "\n" for line in lines).encode("utf-8"))
 
 
 class Termination:
-    """SIGTERM ends the backend between frames, never inside one (say, between a ledger write and
-    its fsync): the charger then gets either the confirmation or nothing, and retries."""
+    """SIGTERM ends the backend between batches of frames, never inside one (say, between a ledger
+    write and its fsync): the charger then gets either the confirmation or nothing, and retries."""
 
     def __init__(self):
         self.busy = False
@@ -188,7 +204,7 @@ def printable_id(text):
 def serve(backend, stdin_fd=0, commands_fd=None):
     """Answer the charger's lines from stdin and pass on commands from the FIFO, until EOF on stdin."""
     frames, commands = LineBuffer(ocppj.MAX_LINE), LineBuffer(256)
-    with selectors.DefaultSelector() as selector:
+    with selectors.PollSelector() as selector:  # epoll refuses a regular file as stdin
         selector.register(stdin_fd, selectors.EVENT_READ)
         if commands_fd is not None:
             selector.register(commands_fd, selectors.EVENT_READ)
@@ -213,9 +229,8 @@ def _read_some(fd):
 
 def _read_frames(backend, fd, buffer):
     data = os.read(fd, READ_SIZE)
-    for line in buffer.feed(data) if data else buffer.rest():
-        with TERMINATION:
-            backend.on_line(line)
+    with TERMINATION:
+        backend.on_lines(buffer.feed(data) if data else buffer.rest())
     return bool(data)
 
 
@@ -247,7 +262,9 @@ def parse_args(argv):
 
 
 def main(argv=None, env=None):
-    parse_args(argv)
+    argv = sys.argv[1:] if argv is None else argv
+    if argv:  # websocketd passes none; argparse is for --help, and costs every start a little
+        parse_args(argv)
     env = os.environ if env is None else env
     try:
         config = config_module.from_env(env)
@@ -280,6 +297,7 @@ def authentication_problem(config, charger, env):
     """Why the charger may not connect (Security Profile 1), or None. No chargers file: no check."""
     if not config.chargers_file.exists():
         return None
+    from . import chargers  # hashlib and scrypt: only for sites that use passwords
     try:
         allowed = chargers.load(config.chargers_file)
     except chargers.ChargersError as e:

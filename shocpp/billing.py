@@ -90,7 +90,10 @@ def _begin_wh(sampled):
 
 
 def ledger_month(stop_time, now, tz):
-    """'YYYY-MM' in the site's zone: of the charger's stop time when plausible, else of now."""
+    """'YYYY-MM' in the site's zone: of the charger's stop time when plausible, else of now.
+
+    tz None is the machine's zone (TZ, /etc/localtime), with its offset at that moment.
+    """
     moment = timestamps.parse(stop_time)
     if moment is None or not EARLIEST_PLAUSIBLE <= moment <= now + CLOCK_SLACK:
         moment = now

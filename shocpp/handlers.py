@@ -6,6 +6,7 @@ outside (a ledger line, a status file) goes out as effects for the I/O shell.
 
 from dataclasses import dataclass
 from datetime import tzinfo
+from typing import Optional
 
 from . import billing, schemas, timestamps, transaction_id
 from .ocppj import CallError, CallResult
@@ -27,7 +28,7 @@ class Context:
     charger: str
     tags: Tags
     now: object  # aware datetime
-    tz: tzinfo
+    tz: Optional[tzinfo]  # the site's zone for ledger months; None: the machine's
     heartbeat_interval: int = 300
     strict: bool = False
 

@@ -253,3 +253,20 @@ def test_sigterm_during_a_frame_waits_for_its_end():
     assert done == ["the frame finished"]
     with pytest.raises(SystemExit):
         termination.handler(signal.SIGTERM, None)  # between frames: at once
+
+
+def test_a_batch_writes_each_run_file_once_with_the_latest_state_then_all_replies(site):
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    events = []
+    real_save = conn.save
+    conn.save = lambda name, data: events.append(name) or real_save(name, data)
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), events.append, conn, TagsFile(cfg.tags_file))
+    status = '[2,"%s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"%s"}]'
+    shell.on_lines([(status % ("1", "Preparing")).encode(), (status % ("2", "Charging")).encode(),
+                    b'[2,"3","Heartbeat",{}]'])
+    assert events[:-1] == ["status-1.json"]
+    assert [json.loads(line)[1] for line in events[-1].splitlines()] == ["1", "2", "3"]
+    assert runfiles.read_json(conn.path / "status-1.json")["status"] == "Charging"
+    conn.remove()

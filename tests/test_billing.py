@@ -2,6 +2,7 @@
 
 import json
 import math
+import time
 from datetime import datetime, timezone
 
 import pytest
@@ -309,6 +310,21 @@ UTC = timezone.utc
 ])
 def test_ledger_month_of_a_plausible_stop_time(stop_time, now, zone, month):
     assert ledger_month(stop_time, now, zone) == month
+
+
+@pytest.mark.parametrize("stop_time, month", [
+    ("2026-10-31T23:30:00Z", "2026-11"),   # winter time, UTC+1
+    ("2026-06-30T22:30:00Z", "2026-07"),   # summer time, UTC+2
+    ("2026-06-30T21:59:59Z", "2026-06"),
+])
+def test_ledger_month_without_zone_is_in_the_machines_zone_at_that_moment(stop_time, month, monkeypatch):
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    try:
+        assert ledger_month(stop_time, NOW, None) == month
+    finally:
+        monkeypatch.undo()
+        time.tzset()
 
 
 LATE_NOW = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)    # already December in Berlin
