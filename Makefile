@@ -1,10 +1,11 @@
-# shocpp: `make run` starts the listener, `make test` runs the tests. Both set up what they need.
+# shocpp: `make run` starts the listener, `make test` runs the tests, `make bench` the benchmarks
+# (results in bench/RESULTS.md). All set up what they need.
 # `make install PREFIX=/opt/shocpp` installs it to run as a service (see misc/shocpp.service).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test demo deps websocketd openssl clean install
+.PHONY: run test bench demo deps websocketd openssl clean install
 
 run: deps websocketd
 	bin/shocpp-listener
@@ -15,12 +16,18 @@ demo: deps websocketd
 test: deps websocketd openssl
 	$(PY) -m pytest -q
 
+# About 20 minutes on 2 cores; `$(PY) -m bench --help` runs parts.
+bench: deps websocketd
+	$(PY) -m bench
+
 deps: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The dependencies only: bin/ and the tests find shocpp/ in this tree.
+$(VENV)/.installed: pyproject.toml misc/requirements.py
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[test,sim]'
+	$(PY) misc/requirements.py test sim > $(VENV)/requirements.txt
+	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	touch $@
 
 websocketd:
@@ -67,9 +74,7 @@ install:
 	[ -d "$(PREFIX)/run" ] || install -d -m 770 "$(PREFIX)/run"
 	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
 	[ -x "$(PREFIX)/.venv/bin/python" ] || $(INSTALL_PYTHON) -m venv "$(PREFIX)/.venv"
-	"$(PREFIX)/.venv/bin/python" -c 'import ast, re, sys; deps = re.search(r"^dependencies\s*=\s*(\[[^]]*\])", \
-	  open(sys.argv[1]).read(), re.M).group(1); print(*ast.literal_eval(deps), sep="\n")' pyproject.toml \
-	  > "$(PREFIX)/.venv/requirements.txt"
+	"$(PREFIX)/.venv/bin/python" misc/requirements.py > "$(PREFIX)/.venv/requirements.txt"
 	"$(PREFIX)/.venv/bin/python" -m pip install --quiet -r "$(PREFIX)/.venv/requirements.txt"
 	"$(PREFIX)/.venv/bin/python" -m compileall -q "$(PREFIX)/shocpp"
 	@echo "installed in $(PREFIX); as a service: see 'Running as a service' in $(PREFIX)/README.md"

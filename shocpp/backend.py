@@ -5,7 +5,6 @@ carries out the effects (ledger first: no confirmation before the line is on
 disk) and writes the reply.
 """
 
-import argparse
 import os
 import selectors
 import signal
@@ -250,6 +249,8 @@ def accepts_subprotocol(env):
 
 
 def parse_args(argv):
+    import argparse
+
     parser = argparse.ArgumentParser(
         prog="shocpp-backend",
         description="Serve one OCPP 1.6J charger: frames on stdin, replies on stdout, one per line. "

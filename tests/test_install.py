@@ -155,3 +155,18 @@ def test_a_relative_prefix_is_refused(tmp_path):
     done = make_install("opt/shocpp")
     assert done.returncode != 0 and "PREFIX must be an absolute path" in done.stderr
     assert not (ROOT / "opt").exists()
+
+
+def test_the_requirements_are_those_of_pyproject():
+    import sys
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    expected = list(dict.fromkeys(project["dependencies"] + project["optional-dependencies"]["test"]
+                                  + project["optional-dependencies"]["sim"]))
+    done = subprocess.run([sys.executable, "misc/requirements.py", "test", "sim"], cwd=ROOT,
+                          capture_output=True, text=True)
+    assert done.stdout.splitlines() == expected
+    refused = subprocess.run([sys.executable, "misc/requirements.py", "nonesuch"], cwd=ROOT,
+                             capture_output=True, text=True)
+    assert refused.returncode == 1 and "no list 'nonesuch'" in refused.stderr
