@@ -14,7 +14,6 @@ import select
 import shutil
 import sys
 import time
-import uuid
 
 from . import config as config_module
 from . import log
@@ -114,7 +113,7 @@ def _pid_alive(pid):
 
 def send(run_dir, conn, action, payload, timeout):
     """The backend's answer for one call: result, error, timeout or refused."""
-    request_id = uuid.uuid4().hex
+    request_id = os.urandom(16).hex()
     where = runfiles.request_dir(run_dir, request_id)
     runfiles.ensure_dir(runfiles.commands_dir(run_dir))
     where.mkdir()

@@ -1,7 +1,7 @@
 """Settings from the environment, with defaults relative to the install (the directory above bin/)."""
 
 import os
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -11,18 +11,15 @@ class ConfigError(ValueError):
     """An environment variable holds a value shocpp cannot use; the message names it."""
 
 
-@dataclass(frozen=True)
-class Config:
-    tags_file: Path
-    accounting_dir: Path
-    run_dir: Path
-    log_dir: Path
-    heartbeat_interval: int
-    strict: bool
-    chargers_file: Path
-    tls_cert: Path
-    tls_key: Path
-    max_chargers: int
+# Named tuples, not dataclasses, here and in runfiles and schemas: importing dataclasses
+# would be a sixth of shocpp-command's start.
+Config = namedtuple("Config", [
+    "tags_file", "accounting_dir", "run_dir", "log_dir",   # Path
+    "heartbeat_interval",                                    # int, seconds
+    "strict",                                                # bool
+    "chargers_file", "tls_cert", "tls_key",                  # Path (the TLS ones may be None)
+    "max_chargers",                                          # int, 0: no limit
+])
 
 
 def from_env(env=None):

@@ -13,7 +13,7 @@ import os
 import re
 import shutil
 import time
-from dataclasses import dataclass
+from collections import namedtuple
 from pathlib import Path
 
 INFO = "info.json"
@@ -93,13 +93,8 @@ class Connection:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-@dataclass(frozen=True)
-class Found:
-    identity: str
-    pid: int
-    path: Path
-    info: dict
-    alive: bool
+class Found(namedtuple("Found", ["identity", "pid", "path", "info", "alive"])):
+    __slots__ = ()
 
     @property
     def fifo(self):

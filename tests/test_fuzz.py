@@ -32,7 +32,6 @@ import shutil
 import string
 import time
 from collections import Counter
-from dataclasses import replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -516,7 +515,7 @@ class Site:
         os.ftruncate(self.log.fd, 0)
         self.log.stderr.seek(0)
         self.log.stderr.truncate()
-        cfg = replace(self.config, accounting_dir=self.root / f"ledger-{self.batches}")
+        cfg = self.config._replace(accounting_dir=self.root / f"ledger-{self.batches}")
         return backend.Backend(cfg, CHARGER, self.log, write, self.connection, self.tags_file)
 
 

@@ -5,7 +5,7 @@ CALLRESULT. A violation carries the OCPP-J error code it maps to (OCPP-J 1.6, 4.
 """
 
 import json
-from dataclasses import dataclass
+from collections import namedtuple
 from functools import lru_cache
 from pathlib import Path
 
@@ -43,12 +43,8 @@ _RANK = ("OccurenceConstraintViolation", "TypeConstraintViolation", "PropertyCon
          "FormationViolation")
 
 
-@dataclass(frozen=True)
-class Violation:
-    code: str
-    path: str
-    message: str
-    unknown_property: bool = False
+class Violation(namedtuple("Violation", ["code", "path", "message", "unknown_property"], defaults=[False])):
+    __slots__ = ()
 
     def describe(self):
         where = f"{self.path}: " if self.path else ""
