@@ -101,7 +101,7 @@ class Backend:
 
     def answer(self, call):
         try:
-            outcome = handlers.handle(call, self.context())
+            outcome = handlers.handle(call, self.context(call.action))
             for note in outcome.notes:
                 self.log.note(note)
             return self.carry_out(call, outcome)
@@ -110,10 +110,12 @@ class Backend:
             self.log.error(f"{call.action} {call.unique_id!r} failed: {traceback.format_exc()}")
             return ocppj.CallError(call.unique_id, "InternalError", "the central system failed", {})
 
-    def context(self):
-        tags, problem = self.tags_file.current()
-        if problem:
-            self.log.error(problem)
+    def context(self, action):
+        tags = None
+        if action in handlers.NEEDS_TAGS:
+            tags, problem = self.tags_file.current()
+            if problem:
+                self.log.error(problem)
         return handlers.Context(self.charger, tags, self.clock(), self.tz,
                                 self.config.heartbeat_interval, self.config.strict)
 

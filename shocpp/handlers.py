@@ -26,7 +26,7 @@ TOLERANT = {
 @dataclass(frozen=True)
 class Context:
     charger: str
-    tags: Tags
+    tags: Optional[Tags]  # None for the actions not in NEEDS_TAGS
     now: object  # aware datetime
     tz: Optional[tzinfo]  # the site's zone for ledger months; None: the machine's
     heartbeat_interval: int = 300
@@ -115,6 +115,10 @@ def _usable(name, value):
 
 def _result(call, payload, *effects, notes=()):
     return Outcome(CallResult(call.unique_id, payload), tuple(effects), tuple(notes))
+
+
+# The actions that look tags up; the shell reads tags.json (a stat at least) only for these.
+NEEDS_TAGS = frozenset({"Authorize", "StartTransaction", "StopTransaction"})
 
 
 def _id_tag_info(ctx, id_tag):

@@ -270,3 +270,19 @@ def test_a_batch_writes_each_run_file_once_with_the_latest_state_then_all_replie
     assert [json.loads(line)[1] for line in events[-1].splitlines()] == ["1", "2", "3"]
     assert runfiles.read_json(conn.path / "status-1.json")["status"] == "Charging"
     conn.remove()
+
+
+def test_tags_json_is_consulted_only_by_the_actions_that_look_tags_up(site, monkeypatch):
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    tags_file = TagsFile(cfg.tags_file)
+    looked = []
+    real_current = tags_file.current
+    monkeypatch.setattr(tags_file, "current", lambda: looked.append(1) or real_current())
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), lambda data: None, conn, tags_file)
+    shell.on_lines([SESSION[0].encode(), SESSION[1].encode(), b'[2,"h","Heartbeat",{}]', SESSION[4].encode()])
+    assert looked == []
+    shell.on_lines([SESSION[2].encode(), SESSION[3].encode(), SESSION[5].encode()])
+    assert looked == [1, 1, 1]
+    conn.remove()

@@ -212,3 +212,22 @@ def test_absurd_connector_ids_are_confirmed_but_not_kept(action, payload):
     outcome = handle(action, payload)
     assert result(outcome) == {} and outcome.effects == ()
     assert outcome.notes[-1].endswith("is outside 0..100: not kept")
+
+
+NO_TAGS_NEEDED = {
+    "BootNotification": BOOT,
+    "Heartbeat": {},
+    "StatusNotification": {"connectorId": 1, "errorCode": "NoError", "status": "Available"},
+    "MeterValues": {"connectorId": 1, "meterValue": [{"timestamp": STAMP, "sampledValue": [{"value": "1"}]}]},
+    "DataTransfer": {"vendorId": "v"},
+    "DiagnosticsStatusNotification": {"status": "Idle"},
+    "FirmwareStatusNotification": {"status": "Idle"},
+}
+
+
+def test_actions_outside_needs_tags_are_answered_without_tags():
+    assert set(NO_TAGS_NEEDED) | handlers.NEEDS_TAGS == set(handlers.schemas.FROM_CHARGER)
+    no_tags = handlers.Context("CP1", None, NOW, tz.UTC)
+    for action, payload in NO_TAGS_NEEDED.items():
+        outcome = handlers.handle(Call("u1", action, payload), no_tags)
+        assert isinstance(outcome.reply, CallResult), (action, outcome.reply)
