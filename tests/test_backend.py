@@ -8,7 +8,7 @@ import time
 
 import pytest
 
-from shocpp import backend, config, handlers, ocppj, runfiles
+from shocpp import backend, config, runfiles
 from shocpp.log import Log
 from shocpp.tags import TagsFile
 

@@ -11,7 +11,6 @@ import pytest
 import websockets
 from ocpp.v16 import call
 
-from shocpp import chargers
 
 from conftest import BIN, charger, run
 

@@ -1,0 +1,77 @@
+"""Cold start: from process start to the first reply on stdout, as at every (re)connection.
+
+websocketd starts a backend for each connection, so this is what a reconnect costs before the
+charger gets its first answer. Beside it, in the same run, the interpreter alone (`python -c pass`).
+"""
+
+import os
+import subprocess
+import time
+
+from . import frames
+from .common import BIN, Section, figure, make_site, python, temporary_directory
+
+BOOT = frames.line("1", "BootNotification", frames.mix(1)[0][1]) + "\n"
+HEARTBEAT = frames.line("1", "Heartbeat", {}) + "\n"
+
+
+def first_reply(env, line):
+    """Seconds from starting bin/shocpp-backend with `line` waiting on stdin to its first reply."""
+    read_end, write_end = os.pipe()
+    os.write(write_end, line.encode())
+    started = time.perf_counter()
+    proc = subprocess.Popen([str(BIN / "shocpp-backend")], stdin=read_end, stdout=subprocess.PIPE, env=env)
+    try:
+        reply = proc.stdout.readline()
+        elapsed = time.perf_counter() - started
+    finally:
+        os.close(read_end)
+        os.close(write_end)
+        proc.wait(timeout=30)
+    if not reply.startswith(b"[3,"):
+        raise RuntimeError(f"the backend answered {reply[:200]!r}")
+    return elapsed
+
+
+def bare(argv):
+    started = time.perf_counter()
+    subprocess.run(argv, check=True)
+    return time.perf_counter() - started
+
+
+def imports(env):
+    """The slowest imports of a start, from python -X importtime (cumulative ms)."""
+    done = subprocess.run([python(), "-X", "importtime", "-m", "shocpp.backend"], input=BOOT.encode(),
+                          capture_output=True, check=True,
+                          env={**env, "PYTHONSAFEPATH": "1", "PYTHONPATH": str(BIN.parent)})
+    rows = []
+    for line in done.stderr.decode().splitlines():
+        parts = line.split("|")
+        if len(parts) == 3 and parts[1].strip().isdigit():
+            rows.append((int(parts[1]), parts[2].rstrip()))
+    top = [name for name in rows if not name[1].startswith("   ")]  # top-level imports only
+    lines = [f"{us / 1000:6.1f} ms  {name.strip()}" for us, name in sorted(top, reverse=True)[:12]]
+    return "\n".join(lines)
+
+
+def run(quick=False):
+    starts = 3 if quick else 30
+    with temporary_directory() as tmp:
+        env = {**make_site(tmp), "PATH_INFO": "/bench-1"}
+        boot, heartbeat, interpreter = [], [], []
+        for _ in range(starts):  # interleaved, so that a busy moment hits all three alike
+            boot.append(1000 * first_reply(env, BOOT))
+            heartbeat.append(1000 * first_reply(env, HEARTBEAT))
+            interpreter.append(1000 * bare([python(), "-c", "pass"]))
+        top = imports(env)
+    return Section(
+        "Cold start",
+        f"From starting `bin/shocpp-backend` (the sh wrapper and the Python of the project's .venv) with "
+        f"a frame already waiting on stdin to its first reply on stdout; {starts} starts each, interleaved "
+        f"with the same number of `python -c pass` runs of the same interpreter.",
+        [figure("first reply to a BootNotification", boot, "ms", at_most=150),
+         figure("first reply to a Heartbeat", heartbeat, "ms"),
+         figure("python -c pass (the floor)", interpreter, "ms"),
+         figure("BootNotification / floor", [b / i for b, i in zip(boot, interpreter)], "")],
+        ["The slowest top-level imports of one start (python -X importtime, cumulative):",
+         "```\n" + top + "\n```"])
