@@ -10,6 +10,7 @@ from . import machine, report
 
 BENCHMARKS = ("throughput", "coldstart", "memory", "fleet", "command_rt", "summary_cost")
 HERE = Path(__file__).resolve().parent
+FINDINGS = HERE / "FINDINGS.md"  # written by hand from the profiles; appended to the results
 
 
 def parse_args(argv):
@@ -33,9 +34,10 @@ def main(argv=None):
         module = importlib.import_module(f"bench.{name}")
         sections.append(module.run(quick=args.quick))
         print(f"bench: {name} done in {time.monotonic() - started:.0f} s", file=sys.stderr, flush=True)
-    command = "python -m bench" + (" --quick" if args.quick else "") + \
-        (f" --only {' '.join(args.only)}" if args.only else "")
-    args.output.write_text(report.render(machine.describe(), sections, command))
+    command = "make bench" if not (args.quick or args.only) else "python -m bench" + \
+        (" --quick" if args.quick else "") + (f" --only {' '.join(args.only)}" if args.only else "")
+    findings = FINDINGS.read_text() if FINDINGS.exists() and not args.quick else ""
+    args.output.write_text(report.render(machine.describe(), sections, command, findings))
     print(f"bench: wrote {args.output}", file=sys.stderr)
     return 0
 

@@ -17,8 +17,16 @@ def describe():
         "memory": f"{_memory_gib():.1f} GiB",
         "system": f"{platform.system()} {platform.release()} ({platform.machine()})",
         "Python": _run([python(), "-c", "import sys; print(sys.version.split()[0])"]) or sys.version.split()[0],
-        "websocketd": _run(["websocketd", "--version"]) or "not installed",
+        "websocketd": _websocketd(),
     }
+
+
+def _websocketd():
+    built = _run(["websocketd", "--version"])
+    if built is None:
+        return "not installed"
+    package = _run(["dpkg-query", "-W", "-f=${Version}\n", "websocketd"])
+    return f"{built} (Debian package {package})" if package else built
 
 
 def _cpu_model():

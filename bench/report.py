@@ -3,7 +3,7 @@
 from .common import number
 
 
-def render(machine, sections, command):
+def render(machine, sections, command, findings=""):
     lines = ["# shocpp benchmark results", "",
              f"Written by `{command}` on {machine['date']}. Every figure is the median of its runs; "
              "the spread is the lowest and the highest run. Targets are those of issue 6, for the "
@@ -27,4 +27,6 @@ def render(machine, sections, command):
             lines.append("")
         for note in section.notes:
             lines += [note.rstrip(), ""]
+    if findings:
+        lines += [findings.rstrip(), ""]
     return "\n".join(lines).rstrip() + "\n"
