@@ -41,12 +41,12 @@ def test_figures_and_targets():
 def test_report_lists_missed_targets_and_the_machine():
     section = Section("Throughput", "How.", [figure("mix", [1000, 1200, 900], "frames/s", at_least=5000),
                                              Figure("floor", [2.5], "")], ["a note"])
-    text = report.render({"date": "today", "cores": 2}, [section], "make bench")
+    text = report.render({"date": "today", "cores": 2}, [section], "make bench", "## Findings\n\nby hand\n")
     assert "- cores: 2" in text
     assert "| Throughput: mix | 1,000 frames/s | ≥ 5,000 frames/s | **missed** |" in text
     assert "| mix | 1,000 frames/s | 900 – 1,200 | 3 | ≥ 5,000 (**missed**) |" in text
     assert "| floor | 2.50  | 2.50 – 2.50 | 1 |  |" in text
-    assert text.endswith("a note\n")
+    assert text.endswith("a note\n\n## Findings\n\nby hand\n")
 
 
 def test_throughput_and_cold_start_run_and_write_their_results(tmp_path):
