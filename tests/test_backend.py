@@ -286,3 +286,13 @@ def test_tags_json_is_consulted_only_by_the_actions_that_look_tags_up(site, monk
     shell.on_lines([SESSION[2].encode(), SESSION[3].encode(), SESSION[5].encode()])
     assert looked == [1, 1, 1]
     conn.remove()
+
+
+def test_stdin_may_be_a_regular_file(site, tmp_path):
+    frames_file = tmp_path / "frames.txt"
+    frames_file.write_text("\n".join(SESSION[:3]) + "\n")
+    with open(frames_file, "rb") as stdin:
+        done = subprocess.run([str(BIN / "shocpp-backend")], stdin=stdin, capture_output=True,
+                              env={**site.env, "PATH_INFO": "/CP1"}, timeout=30)
+    assert done.returncode == 0 and done.stderr == b""
+    assert [r[:2] for r in replies(done)] == [[3, "b"], [3, "s"], [3, "a"]]
