@@ -9,7 +9,8 @@ import subprocess
 import time
 
 from . import frames
-from .common import BIN, Section, figure, make_site, python, temporary_directory
+from .common import (BIN, Section, figure, make_site, parse_importtime, python, temporary_directory, timed,
+                     wrapper_env)
 
 BOOT = frames.line("1", "BootNotification", frames.mix(1)[0][1]) + "\n"
 HEARTBEAT = frames.line("1", "Heartbeat", {}) + "\n"
@@ -33,25 +34,13 @@ def first_reply(env, line):
     return elapsed
 
 
-def bare(argv):
-    started = time.perf_counter()
-    subprocess.run(argv, check=True)
-    return time.perf_counter() - started
-
-
 def imports(env):
     """The slowest imports of a start, from python -X importtime (cumulative ms)."""
     done = subprocess.run([python(), "-X", "importtime", "-m", "shocpp.backend"], input=BOOT.encode(),
                           capture_output=True, check=True,
-                          env={**env, "PYTHONSAFEPATH": "1", "PYTHONPATH": str(BIN.parent)})
-    rows = []
-    for line in done.stderr.decode().splitlines():
-        parts = line.split("|")
-        if len(parts) == 3 and parts[1].strip().isdigit():
-            rows.append((int(parts[1]), parts[2].rstrip()))
-    top = [name for name in rows if not name[1].startswith("   ")]  # top-level imports only
-    lines = [f"{us / 1000:6.1f} ms  {name.strip()}" for us, name in sorted(top, reverse=True)[:12]]
-    return "\n".join(lines)
+                          env=wrapper_env(env))
+    top = [(ms, name) for name, (depth, ms) in parse_importtime(done.stderr.decode()).items() if depth == 0]
+    return "\n".join(f"{ms:6.1f} ms  {name}" for ms, name in sorted(top, reverse=True)[:12])
 
 
 def run(quick=False):
@@ -62,7 +51,7 @@ def run(quick=False):
         for _ in range(starts):  # interleaved, so that a busy moment hits all three alike
             boot.append(1000 * first_reply(env, BOOT))
             heartbeat.append(1000 * first_reply(env, HEARTBEAT))
-            interpreter.append(1000 * bare([python(), "-c", "pass"]))
+            interpreter.append(1000 * timed([python(), "-c", "pass"], env))
         top = imports(env)
     return Section(
         "Cold start",

@@ -17,8 +17,8 @@ from pathlib import Path
 from shocpp import command, runfiles
 from shocpp import config as config_module
 
-from .common import (BIN, Section, figure, listener, make_site, percentile, python, start, stop,
-                     temporary_directory, wrapper_env)
+from .common import (BIN, Section, figure, listener, make_site, parse_importtime, percentile, python, start,
+                     stop, temporary_directory, timed, wrapper_env)
 
 CHARGER = "bench-cmd"
 ACTION, PAYLOAD = "GetConfiguration", "{}"
@@ -56,13 +56,7 @@ def command_argv():
 
 
 def timed_process(argv, env):
-    """Milliseconds from start to exit; a failing process is a broken benchmark."""
-    started = time.perf_counter()
-    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = 1000 * (time.perf_counter() - started)
-    if done.returncode != 0:
-        raise RuntimeError(f"{argv[0]} exited with {done.returncode}: {done.stderr.decode(errors='replace')}")
-    return elapsed
+    return 1000 * timed(argv, env)
 
 
 def process_batch(env, count):
@@ -129,18 +123,6 @@ def import_times(env, repeats):
         runs.append(parse_importtime(done.stderr))
     ms = {name: statistics.median(r.get(name, (0, 0))[1] for r in runs) for name in runs[0]}
     return import_tree(runs[0].items()), ms
-
-
-def parse_importtime(text):
-    """{name: (depth, cumulative ms)} from -X importtime's stderr, in its order (children first)."""
-    found = {}
-    for line in text.splitlines():
-        if not line.startswith("import time:") or "cumulative" in line:
-            continue
-        _, cumulative, name = line[len("import time:"):].split("|")
-        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
-        found[name.strip()] = (depth, int(cumulative) / 1000)
-    return found
 
 
 def import_tree(entries):

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Optional
 
+from shocpp_sim.stats import percentile  # noqa: F401 (the benchmarks' percentile too)
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
 PAGE = os.sysconf("SC_PAGE_SIZE")
@@ -59,15 +61,6 @@ def number(value):
     if abs(value) >= 10:
         return f"{value:.1f}"
     return f"{value:.2f}"
-
-
-def percentile(values, p):
-    """Nearest-rank percentile; None of nothing."""
-    if not values:
-        return None
-    ordered = sorted(values)
-    index = max(0, -(-p * len(ordered) // 100) - 1)
-    return ordered[int(index)]
 
 
 def make_site(directory, tags=TAGS):
@@ -181,20 +174,68 @@ def cpu_seconds(pids):
     return total / TICKS
 
 
+def rollup(pid):
+    """/proc/PID/smaps_rollup as {field: bytes}."""
+    fields = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) == 3 and parts[2] == "kB":
+                fields[parts[0].rstrip(":")] = int(parts[1]) * 1024
+    return fields
+
+
+def uss(fields):
+    """Unique set size: the pages this process alone holds, what it costs to add one."""
+    return fields["Private_Clean"] + fields["Private_Dirty"]
+
+
 def memory(pids):
-    """(RSS, PSS) in bytes, summed over the processes. PSS shares shared pages out fairly."""
+    """(RSS, PSS) in bytes, summed over the living processes. PSS shares shared pages out fairly."""
     rss = pss = 0
     for pid in pids:
         try:
-            with open(f"/proc/{pid}/smaps_rollup") as f:
-                for line in f:
-                    if line.startswith("Rss:"):
-                        rss += int(line.split()[1]) * 1024
-                    elif line.startswith("Pss:"):
-                        pss += int(line.split()[1]) * 1024
+            fields = rollup(pid)
         except OSError:
             continue
+        rss, pss = rss + fields["Rss"], pss + fields["Pss"]
     return rss, pss
+
+
+def timed(argv, env):
+    """Seconds from start to exit of a process whose output is thrown away; failing is an error."""
+    started = time.perf_counter()
+    done = subprocess.run(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    elapsed = time.perf_counter() - started
+    if done.returncode != 0:
+        raise RuntimeError(f"{' '.join(map(str, argv))} exited with {done.returncode}: "
+                           f"{done.stderr.decode(errors='replace')}")
+    return elapsed
+
+
+def profile_table(stats, top=12):
+    """A Markdown table of the functions of a pstats.Stats with the most own time."""
+    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
+    lines = [f"| `{_where(func)}` | {calls:,} | {own * 1000:.0f} | {cum * 1000:.0f} |"
+             for func, (_, calls, own, cum, _) in rows]
+    return "\n".join(["| function | calls | own ms | cumulative ms |", "|---|---:|---:|---:|", *lines])
+
+
+def _where(func):
+    path, line, name = func
+    return f"{Path(path).name}:{line} {name}" if line else name
+
+
+def parse_importtime(text):
+    """{name: (depth, cumulative ms)} from -X importtime's stderr, in its order (children first)."""
+    found = {}
+    for line in text.splitlines():
+        if not line.startswith("import time:") or "cumulative" in line:
+            continue
+        _, cumulative, name = line[len("import time:"):].split("|")
+        depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
+        found[name.strip()] = (depth, int(cumulative) / 1000)
+    return found
 
 
 class Usage:

@@ -16,7 +16,7 @@ import subprocess
 import threading
 
 from .common import (BIN, ROOT, Section, Usage, figure, make_site, number, python, serving, start, stop,
-                     temporary_directory)
+                     temporary_directory, wrapper_env)
 from .load import WARM_UP_TIMEOUT
 
 SERVERS = ("shocpp", "echo", "peer")
@@ -56,20 +56,14 @@ def server_command(server, port, directory):
     if server == "echo":
         return ["websocketd", "--address=127.0.0.1", f"--port={port}",
                 "--header-ws=Sec-WebSocket-Protocol: ocpp1.6", "cat"], dict(os.environ)
-    return [python(), "-m", "bench.peer", "--port", str(port)], module_env()
-
-
-def module_env():
-    env = dict(os.environ)
-    env["PYTHONPATH"] = str(ROOT) + (os.pathsep + env["PYTHONPATH"] if env.get("PYTHONPATH") else "")
-    return env
+    return [python(), "-m", "bench.peer", "--port", str(port)], wrapper_env(os.environ)
 
 
 def drive(server, port, chargers, seconds):
     """Run the load; measure the server's tree over the measured window, memory with all connected."""
     argv = [python(), "-m", "bench.load", "--url", f"ws://127.0.0.1:{port}", "--chargers", str(chargers),
             "--seconds", str(seconds), "--ramp", str(RAMP), "--timeout", str(ANSWER_TIMEOUT), "--hold"]
-    load = start(argv, module_env(), stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
+    load = start(argv, wrapper_env(os.environ), stdin=subprocess.PIPE, stdout=subprocess.PIPE, cwd=ROOT)
     try:
         lines = reader(load)
         # Deadlines only against a hung load: it gives up on its own well before them.

@@ -16,8 +16,8 @@ import websockets
 from shocpp_sim import messages
 
 from . import frames
-from .common import (BIN, Section, figure, listener, make_site, memory, python, start, stop, temporary_directory,
-                     tree, wrapper_env)
+from .common import (BIN, Section, figure, listener, make_site, memory, python, rollup, start, stop,
+                     temporary_directory, tree, uss, wrapper_env)
 
 MB = 1e6
 SETTLE = 0.5      # seconds after the last answer before memory is read
@@ -30,22 +30,6 @@ LAYERS = (
     ("`shocpp.backend` and `jsonschema` (which it imports lazily, if at all)", "import shocpp.backend, jsonschema"),
 )
 BOOT = frames.line("boot", "BootNotification", messages.boot_notification("bench"))
-
-
-def rollup(pid):
-    """/proc/PID/smaps_rollup as {field: bytes}."""
-    fields = {}
-    with open(f"/proc/{pid}/smaps_rollup") as f:
-        for line in f:
-            parts = line.split()
-            if len(parts) == 3 and parts[2] == "kB":
-                fields[parts[0].rstrip(":")] = int(parts[1]) * 1024
-    return fields
-
-
-def uss(fields):
-    """Unique set size: the pages this process alone holds, what it costs to add one."""
-    return fields["Private_Clean"] + fields["Private_Dirty"]
 
 
 def idle_backend(env, n):

@@ -10,18 +10,17 @@ import cProfile
 import io
 import pstats
 import random
-import subprocess
 import time
 from collections import defaultdict
 from contextlib import redirect_stdout
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
 from shocpp import handlers, ledger, ocppj, summary, tags, transaction_id
 from shocpp import config as config_module
 from shocpp_sim import messages
 
-from .common import BIN, TAGS, Section, figure, make_site, number, python, temporary_directory
+from .common import (BIN, TAGS, Section, figure, make_site, number, profile_table, python,
+                     temporary_directory, timed)
 
 YEAR = 2025
 CHARGERS = 10
@@ -76,42 +75,17 @@ def year_args(fmt="table"):
 
 
 def timed_summary(env, args):
-    """Seconds of one bin/shocpp-summary process, its output thrown away."""
-    started = time.perf_counter()
-    done = subprocess.run([str(BIN / "shocpp-summary"), *args], env=env,
-                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    elapsed = time.perf_counter() - started
-    if done.returncode != 0:
-        raise RuntimeError(f"shocpp-summary {' '.join(args)} exited with {done.returncode}: "
-                           f"{done.stderr.decode(errors='replace')}")
-    return elapsed
+    return timed([str(BIN / "shocpp-summary"), *args], env)
 
 
-def floor(env):
-    started = time.perf_counter()
-    subprocess.run([python(), "-c", "pass"], env=env, check=True)
-    return time.perf_counter() - started
-
-
-def profile_note(env, top=12):
+def profile_note(env):
     """Where the time of one year's table goes: shocpp.summary.main under cProfile, in-process."""
-    profiler, out = cProfile.Profile(), io.StringIO()
+    profiler = cProfile.Profile()
     with redirect_stdout(io.StringIO()):
         profiler.runcall(summary.main, year_args(), env)
-    stats = pstats.Stats(profiler, stream=out)
-    total = stats.total_tt
-    rows = sorted(stats.stats.items(), key=lambda item: item[1][2], reverse=True)[:top]
-    lines = [f"| `{where(func)}` | {calls:,} | {own * 1000:.0f} | {cum * 1000:.0f} |"
-             for func, (_, calls, own, cum, _) in rows]
-    return "\n".join([
-        f"**Where the time goes** (cProfile of `summary.main` for the year in-process, {total:.2f} s under "
-        f"the profiler, which slows it; functions by their own time):", "",
-        "| function | calls | own ms | cumulative ms |", "|---|---:|---:|---:|", *lines])
-
-
-def where(func):
-    path, line, name = func
-    return f"{Path(path).name}:{line} {name}" if line else name
+    stats = pstats.Stats(profiler)
+    return (f"**Where the time goes** (cProfile of `summary.main` for the year in-process, {stats.total_tt:.2f} s "
+            f"under the profiler, which slows it; functions by their own time):\n\n" + profile_table(stats))
 
 
 def run(quick=False):
@@ -129,7 +103,7 @@ def run(quick=False):
             figure("year, CSV", [timed_summary(env, year_args("csv")) for _ in range(repeats)], "s"),
             figure("year, JSON", [timed_summary(env, year_args("json")) for _ in range(repeats)], "s"),
             figure("one month, table", [timed_summary(env, [str(YEAR), "6"]) for _ in range(repeats)], "s"),
-            figure("python -c pass (the floor)", [floor(env) for _ in range(repeats)], "s"),
+            figure("python -c pass (the floor)", [timed([python(), "-c", "pass"], env) for _ in range(repeats)], "s"),
         ]
         notes = [f"The ledger: {files} files, {size / 1e6:.1f} MB, {sessions:,} lines; made in {made:.1f} s "
                  "(not measured)."]

@@ -5,7 +5,6 @@ first byte written to the last reply read. The floor is Python's own json.loads 
 the same lines in this process: the least any Python backend must do per frame.
 """
 
-import io
 import json
 import os
 import pstats
@@ -14,7 +13,8 @@ import threading
 import time
 
 from . import frames
-from .common import BIN, Section, figure, make_site, python, temporary_directory
+from .common import (BIN, Section, figure, make_site, profile_table, python, temporary_directory,
+                     wrapper_env)
 
 ACTIONS = ("BootNotification", "Heartbeat", "StatusNotification", "Authorize", "StartTransaction",
            "MeterValues", "StopTransaction")
@@ -70,11 +70,8 @@ def profile(env, lines, directory):
     data = "".join(line + "\n" for line in lines).encode()
     subprocess.run([python(), "-m", "cProfile", "-o", out, "-m", "shocpp.backend"], input=data,
                    stdout=subprocess.DEVNULL, check=True,
-                   env={**env, "PATH_INFO": "/bench-1", "PYTHONSAFEPATH": "1", "PYTHONPATH": str(BIN.parent)})
-    text = io.StringIO()
-    pstats.Stats(out, stream=text).sort_stats("tottime").print_stats(15)
-    table = text.getvalue()
-    return table[table.index("ncalls"):].rstrip()
+                   env=wrapper_env({**env, "PATH_INFO": "/bench-1"}))
+    return profile_table(pstats.Stats(out))
 
 
 def run(quick=False):
@@ -101,8 +98,8 @@ def run(quick=False):
         f"{per_type:,} frames. The clock runs from the first frame written to the last reply read, "
         f"after one warm-up heartbeat; each figure is {repeats} runs, each in a fresh process.",
         figures,
-        ["Where the time goes in the realistic mix (cProfile of the backend, by own time):",
-         "```\n" + hot + "\n```"])
+        ["Where the time goes in the realistic mix (cProfile of the backend, functions by their own time):",
+         hot])
 
 
 def _counts(lines):

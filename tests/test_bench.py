@@ -1,5 +1,6 @@
 """The benchmark suite runs (tiny sizes) and reports what it measured; nothing here is about speed."""
 
+import re
 import subprocess
 import sys
 
@@ -61,4 +62,6 @@ def test_throughput_and_cold_start_run_and_write_their_results(tmp_path):
         median = float(row.split("|")[2].split()[0].replace(",", ""))
         assert median > 0, row
     assert "- websocketd: " in text and "- cores: " in text
-    assert "posix" in text or "shocpp" in text  # the profile of where the time goes
+    assert "| function | calls | own ms | cumulative ms |" in text  # the profile of where the time goes
+    assert re.search(r"^\| `\w+\.py:\d+ \w+` \| [\d,]+ \| \d+ \| \d+ \|$", text, re.M)
+    assert re.search(r"^\s+[\d.]+ ms  shocpp\.handlers$", text, re.M)  # the slowest imports

@@ -12,7 +12,7 @@ from contextlib import redirect_stdout
 import pytest
 
 from bench import command_rt, memory, summary_cost
-from bench.common import make_site
+from bench.common import make_site, parse_importtime, rollup, uss
 from shocpp import summary
 
 
@@ -55,7 +55,7 @@ def test_importtime_output_becomes_a_tree():
             "import time:       200 |        300 |   b\n"
             "import time:       400 |        700 | a\n"
             "import time:      1600 |       1600 | d\n")
-    found = command_rt.parse_importtime(text)
+    found = parse_importtime(text)
     assert found == {"c": (2, 0.1), "b": (1, 0.3), "a": (0, 0.7), "d": (0, 1.6)}
     tree = command_rt.import_tree(found.items())
     assert tree == [("a", [("b", [("c", [])])]), ("d", [])]
@@ -102,5 +102,5 @@ def test_memory_figures():
 
 
 def test_rollup_of_this_process():
-    fields = memory.rollup(os.getpid())
-    assert fields["Rss"] >= memory.uss(fields) > 0
+    fields = rollup(os.getpid())
+    assert fields["Rss"] >= uss(fields) > 0

@@ -20,11 +20,6 @@ ACTIONS = schemas.ALL_ACTIONS
 PAIRS = [(action, kind) for action in ACTIONS for kind in schemas.KINDS]
 
 
-def load(action, kind):
-    with open(schemas.schema_file(action, kind), encoding="utf-8") as f:
-        return json.load(f)
-
-
 # ---------------------------------------------------------------------------
 # 1. The files and their conventions
 # ---------------------------------------------------------------------------
@@ -501,7 +496,7 @@ def payload_fields(value, prefix=""):
 
 @pytest.mark.parametrize("key", sorted(SAMPLES))
 def test_full_sample_uses_every_field(key):
-    schema = load(*key.split("."))
+    schema = schemas.load(*key.split("."))
     assert set(schema_fields(schema, schema)) == set(payload_fields(SAMPLES[key]["full"]))
 
 
