@@ -2,7 +2,7 @@
 
 The real listener on a free loopback port and bin/shocpp-simulate connected to it as one
 charger. Measured: the whole `bin/shocpp-command ... GetConfiguration '{}'` process, beside
-`python -c pass` (the floor) and `python -c 'import shocpp.command'` (start-up and imports);
+`python -c pass` (the floor) and `python -c 'import shocpp.tools.command'` (start-up and imports);
 the same round trip in-process, with the functions shocpp-command calls (the FIFO round trip
 alone); and 10 commands started together. Where the start-up goes comes from -X importtime.
 """
@@ -14,7 +14,8 @@ import threading
 import time
 from pathlib import Path
 
-from shocpp import command, runfiles
+from shocpp.tools import command
+from shocpp import runfiles
 from shocpp import config as config_module
 
 from .common import (BIN, Section, figure, listener, make_site, parse_importtime, percentile, python, start,
@@ -62,7 +63,7 @@ def timed_process(argv, env):
 def process_batch(env, count):
     """`count` runs of each process, interleaved so that they share the machine's moods."""
     argvs = {"floor": [python(), "-c", "pass"],
-             "imports": [python(), "-c", "import shocpp.command"],
+             "imports": [python(), "-c", "import shocpp.tools.command"],
              "command": command_argv()}
     times = {name: [] for name in argvs}
     for _ in range(count):
@@ -116,7 +117,7 @@ def import_times(env, repeats):
     (the tree of the first run, [(name, [children])], and each module's median cumulative ms)."""
     runs = []
     for _ in range(repeats):
-        done = subprocess.run([python(), "-X", "importtime", "-m", "shocpp.command", *command_argv()[1:]],
+        done = subprocess.run([python(), "-X", "importtime", "-m", "shocpp.tools.command", *command_argv()[1:]],
                               env=wrapper_env(env), capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"shocpp-command -X importtime exited with {done.returncode}")
@@ -148,11 +149,11 @@ def where_the_time_goes(imports, floor_ms, imports_ms, command_ms, in_process_ms
     tree, ms = imports
     return "\n".join([
         f"**Where the time goes.** Of the command's {command_ms:.0f} ms (p50): the interpreter starting "
-        f"with nothing to do (`python -c pass`) {floor_ms:.0f} ms; importing `shocpp.command` on top "
+        f"with nothing to do (`python -c pass`) {floor_ms:.0f} ms; importing `shocpp.tools.command` on top "
         f"{imports_ms - floor_ms:.0f} ms; the rest, {command_ms - imports_ms:.0f} ms, is the sh wrapper, "
         "argument parsing, the payload's schema check with its lazy imports, the FIFO round trip "
         f"(in-process {in_process_ms:.1f} ms) and exit. The imports of a real command "
-        "(`python -X importtime -m shocpp.command ...`, cumulative ms, median of its runs, a little slower "
+        "(`python -X importtime -m shocpp.tools.command ...`, cumulative ms, median of its runs, a little slower "
         "than without -X importtime; those of 1.5 ms or more, nested under what imported them, 3 levels):",
         "",
         "| import | ms |", "|---|---:|", *tree_rows(tree, ms)])
@@ -182,7 +183,7 @@ def measure(env, per_batch, batches, rounds, import_repeats):
         figure("shocpp-command process, p50", p(commands, 50), "ms", at_most=20),
         figure("shocpp-command process, p99", p(commands, 99), "ms"),
         figure("python -c pass (the floor), p50", p([b["floor"] for b in processes], 50), "ms"),
-        figure("python -c 'import shocpp.command', p50", p([b["imports"] for b in processes], 50), "ms"),
+        figure("python -c 'import shocpp.tools.command', p50", p([b["imports"] for b in processes], 50), "ms"),
         figure("in-process round trip (FIFO, backend, charger), p50", p(in_process, 50), "ms"),
         figure("in-process round trip, p99", p(in_process, 99), "ms"),
         figure(f"{AT_ONCE} commands at once: until all answered", [t for t, _ in together], "ms"),
@@ -191,7 +192,7 @@ def measure(env, per_batch, batches, rounds, import_repeats):
     ]
     median = {f.name: f.median for f in figures}
     note = where_the_time_goes(imports, median["python -c pass (the floor), p50"],
-                               median["python -c 'import shocpp.command', p50"],
+                               median["python -c 'import shocpp.tools.command', p50"],
                                median["shocpp-command process, p50"],
                                median["in-process round trip (FIFO, backend, charger), p50"])
     return Section(
@@ -199,7 +200,7 @@ def measure(env, per_batch, batches, rounds, import_repeats):
         about=(f"`bin/shocpp-command --charger {CHARGER} {ACTION} '{PAYLOAD}'` to bin/shocpp-simulate, "
                "connected through the real listener (websocketd) on loopback; the simulator answers at once. "
                f"Process figures: the wall time of the whole process, p50 and p99 of {per_batch} runs, "
-               f"{batches} batch(es), each run of `python -c pass` and of `python -c 'import shocpp.command'` "
+               f"{batches} batch(es), each run of `python -c pass` and of `python -c 'import shocpp.tools.command'` "
                "(same interpreter and environment as the bin/ wrapper) interleaved with the commands. "
                "In-process: `command.parse_payload`, `choose` and `send` called in the benchmark's own "
                "process, the same round trip without the interpreter's start: request files, FIFO, backend, "

@@ -9,7 +9,7 @@ StopTransaction: a session of half an hour with MeterValues every minute is near
 import json
 from datetime import datetime, timedelta, timezone
 
-from shocpp import transaction_id
+from shocpp.protocol import transaction_id
 from shocpp_sim import messages
 
 METER_VALUES_PER_SESSION = 20

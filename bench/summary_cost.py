@@ -15,7 +15,9 @@ from collections import defaultdict
 from contextlib import redirect_stdout
 from datetime import datetime, timedelta, timezone
 
-from shocpp import handlers, ledger, ocppj, summary, tags, transaction_id
+from shocpp.protocol import handlers, ocppj, tags, transaction_id
+from shocpp import ledger, tags_file
+from shocpp.tools import summary
 from shocpp import config as config_module
 from shocpp_sim import messages
 
@@ -63,7 +65,7 @@ def write_ledger(env, sessions):
     """A year of ledger in the site's accounting directory: (files, bytes)."""
     directory = config_module.from_env(env).accounting_dir
     directory.mkdir(parents=True, exist_ok=True)
-    known = tags.load(env["SHOCPP_TAGSFILE"])
+    known = tags_file.load(env["SHOCPP_TAGSFILE"])
     months = ledger_lines(stop_payloads(sessions), known)
     for month, lines in months.items():
         ledger.month_file(directory, month).write_bytes(b"".join(lines))
@@ -79,7 +81,7 @@ def timed_summary(env, args):
 
 
 def profile_note(env):
-    """Where the time of one year's table goes: shocpp.summary.main under cProfile, in-process."""
+    """Where the time of one year's table goes: shocpp.tools.summary.main under cProfile, in-process."""
     profiler = cProfile.Profile()
     with redirect_stdout(io.StringIO()):
         profiler.runcall(summary.main, year_args(), env)

@@ -13,11 +13,13 @@ import time
 from datetime import datetime, timezone
 
 from . import config as config_module
-from . import handlers, identity, ledger, ocppj, runfiles, schemas, timestamps
-from .linebuffer import LineBuffer
+from . import ledger, runfiles
 from .log import Log
-from .outbox import Deliver, Outbox
-from .tags import TagsError, TagsFile
+from .protocol import handlers, identity, ocppj, schemas, timestamps
+from .protocol.linebuffer import LineBuffer
+from .protocol.outbox import Deliver, Outbox
+from .protocol.tags import TagsError
+from .tags_file import TagsFile
 
 SUBPROTOCOL = "ocpp1.6"
 READ_SIZE = 65536
@@ -300,12 +302,13 @@ def authentication_problem(config, charger, env):
     """Why the charger may not connect (Security Profile 1), or None. No chargers file: no check."""
     if not config.chargers_file.exists():
         return None
-    from . import chargers  # hashlib and scrypt: only for sites that use passwords
+    from . import chargers_file  # hashlib and scrypt: only for sites that use passwords
+    from .protocol import authentication
     try:
-        allowed = chargers.load(config.chargers_file)
-    except chargers.ChargersError as e:
+        allowed = chargers_file.load(config.chargers_file)
+    except authentication.ChargersError as e:
         return str(e)
-    return chargers.refusal(allowed, charger, env.get("HTTP_AUTHORIZATION"))
+    return authentication.refusal(allowed, charger, env.get("HTTP_AUTHORIZATION"))
 
 
 def run(config, charger, log, tags_file, env):

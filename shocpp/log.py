@@ -9,7 +9,7 @@ import os
 import sys
 from datetime import datetime, timezone
 
-from . import timestamps
+from .protocol import timestamps
 
 MAX_LOGGED = 4096
 

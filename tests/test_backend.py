@@ -10,7 +10,7 @@ import pytest
 
 from shocpp import backend, config, runfiles
 from shocpp.log import Log
-from shocpp.tags import TagsFile
+from shocpp.tags_file import TagsFile
 
 from conftest import BIN, replies, run_backend
 

@@ -6,7 +6,7 @@ import sys
 
 from bench import frames, report
 from bench.common import Figure, Section, figure, percentile
-from shocpp import schemas, transaction_id
+from shocpp.protocol import schemas, transaction_id
 
 from conftest import ROOT
 
@@ -64,4 +64,4 @@ def test_throughput_and_cold_start_run_and_write_their_results(tmp_path):
     assert "- websocketd: " in text and "- cores: " in text
     assert "| function | calls | own ms | cumulative ms |" in text  # the profile of where the time goes
     assert re.search(r"^\| `\w+\.py:\d+ \w+` \| [\d,]+ \| \d+ \| \d+ \|$", text, re.M)
-    assert re.search(r"^\s+[\d.]+ ms  shocpp\.handlers$", text, re.M)  # the slowest imports
+    assert re.search(r"^\s+[\d.]+ ms  shocpp\.protocol\.handlers$", text, re.M)  # the slowest imports

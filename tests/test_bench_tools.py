@@ -13,7 +13,7 @@ import pytest
 
 from bench import command_rt, memory, summary_cost
 from bench.common import make_site, parse_importtime, rollup, uss
-from shocpp import summary
+from shocpp.tools import summary
 
 
 def by_name(section):

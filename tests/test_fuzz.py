@@ -41,7 +41,7 @@ from hypothesis import strategies as st
 
 from shocpp import backend, config, runfiles
 from shocpp.log import Log
-from shocpp.tags import TagsFile
+from shocpp.tags_file import TagsFile
 
 from conftest import TAGS
 
@@ -49,7 +49,7 @@ FRAMES = int(os.environ.get("SHOCPP_FUZZ_FRAMES") or 2000)
 BATCH = 12
 CHARGER = "CP-fuzz"
 
-# --- the oracle: written from OCPP-J 1.6 and the README, not from shocpp.ocppj ----------------
+# --- the oracle: written from OCPP-J 1.6 and the README, not from shocpp.protocol.ocppj ----------------
 
 MAX_LINE = 64 * 1024
 MAX_ID = 36

@@ -3,9 +3,9 @@ from datetime import datetime, timezone
 import pytest
 from dateutil import tz
 
-from shocpp import handlers, tags
-from shocpp.handlers import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
-from shocpp.ocppj import Call, CallError, CallResult
+from shocpp.protocol import handlers, tags
+from shocpp.protocol.handlers import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
+from shocpp.protocol.ocppj import Call, CallError, CallResult
 
 from conftest import TAGS
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shocpp.identity import DEFAULT, MAX_LENGTH, BadIdentity, from_path
+from shocpp.protocol.identity import DEFAULT, MAX_LENGTH, BadIdentity, from_path
 
 SAFE = re.compile(r"[A-Za-z0-9._:-]{1,48}")
 

@@ -40,7 +40,7 @@ def installed(prefix, command, *args, input=None, env=None):
 
 def test_the_tree_is_installed_with_its_directories(prefix):
     for path in ("bin/shocpp-listener", "bin/shocpp-backend", "bin/shocpp-command", "bin/shocpp-status",
-                 "shocpp/backend.py", "shocpp/schemas/BootNotification.req.json", "conf/tags.json",
+                 "shocpp/backend.py", "shocpp/protocol/schemas/BootNotification.req.json", "conf/tags.json",
                  "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
                  "README.md", "pyproject.toml"):
         assert (prefix / path).is_file(), path

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shocpp.linebuffer import LineBuffer
+from shocpp.protocol.linebuffer import LineBuffer
 
 MAX = 10
 

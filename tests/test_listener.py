@@ -10,7 +10,7 @@ import subprocess
 import websockets
 from ocpp.v16 import call
 
-from shocpp import listener
+from shocpp.tools import listener
 
 from conftest import BIN, charger, free_port, run
 

@@ -1,4 +1,4 @@
-from shocpp import meter_values
+from shocpp.protocol import meter_values
 
 
 def test_as_list_takes_an_object_for_a_one_element_array_and_drops_the_rest():

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shocpp import ocppj
-from shocpp.ocppj import Call, CallError, CallResult, Ignored, Malformed, decode, encode
+from shocpp.protocol import ocppj
+from shocpp.protocol.ocppj import Call, CallError, CallResult, Ignored, Malformed, decode, encode
 
 FRAME_CLASSES = (Call, CallResult, CallError, Malformed, Ignored)
 

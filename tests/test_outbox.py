@@ -1,7 +1,7 @@
 import itertools
 
-from shocpp.ocppj import Call, CallError, CallResult
-from shocpp.outbox import TIMEOUT, Deliver, Outbox, Send
+from shocpp.protocol.ocppj import Call, CallError, CallResult
+from shocpp.protocol.outbox import TIMEOUT, Deliver, Outbox, Send
 
 
 def outbox():

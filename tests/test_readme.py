@@ -5,8 +5,8 @@ import shlex
 
 import pytest
 
-from shocpp import schemas
-from shocpp.command import parse_payload
+from shocpp.protocol import schemas
+from shocpp.tools.command import parse_payload
 
 from conftest import ROOT
 

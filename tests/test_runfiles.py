@@ -85,7 +85,7 @@ def test_request_ids_cannot_name_a_path_outside_the_commands_dir(tmp_path):
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="changing a file's group to one we are not in needs root")
 def test_a_commands_request_gets_the_run_directorys_group(tmp_path):
-    from shocpp import command
+    from shocpp.tools import command
     os.chown(tmp_path, -1, 4242)
     where = tmp_path / "commands" / ("b" * 32)
     where.mkdir(parents=True)

@@ -10,8 +10,8 @@ import json
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from shocpp import schemas
-from shocpp.schemas import compiler
+from shocpp.protocol import schemas
+from shocpp.protocol.schemas import compiler
 
 PAIRS = [(action, kind) for action in schemas.ALL_ACTIONS for kind in schemas.KINDS]
 

@@ -1,7 +1,7 @@
 """The OCPP 1.6 schema files: their conventions, and their verdicts cross-checked
 against an independent judge (the `ocpp` package's own schemas, used as a black box).
 
-Every sample is run through both `shocpp.schemas.check` and `ocpp.messages.validate_payload`;
+Every sample is run through both `shocpp.protocol.schemas.check` and `ocpp.messages.validate_payload`;
 the two must agree on valid / invalid, and for invalid samples our violation must carry
 the expected OCPP-J error code.
 """
@@ -10,11 +10,12 @@ import asyncio
 import copy
 import json
 import re
+from pathlib import Path
 
 import pytest
 from jsonschema import Draft4Validator
 
-from shocpp import schemas
+from shocpp.protocol import schemas
 
 ACTIONS = schemas.ALL_ACTIONS
 PAIRS = [(action, kind) for action in ACTIONS for kind in schemas.KINDS]
@@ -26,7 +27,7 @@ PAIRS = [(action, kind) for action in ACTIONS for kind in schemas.KINDS]
 
 def test_exactly_the_56_files():
     assert len(ACTIONS) == 28
-    present = {p.name for p in schemas.HERE.glob("*.json")}
+    present = {p.name for p in Path(schemas.HERE).glob("*.json")}
     assert present == {f"{a}.{k}.json" for a, k in PAIRS}
 
 
@@ -43,7 +44,7 @@ def walk(node, where="#"):
 
 @pytest.mark.parametrize("action, kind", PAIRS, ids=[f"{a}.{k}" for a, k in PAIRS])
 def test_file_conventions(action, kind):
-    path = schemas.schema_file(action, kind)
+    path = Path(schemas.schema_file(action, kind))
     text = path.read_text(encoding="utf-8")
     schema = json.loads(text)
     assert schema["$schema"] == "http://json-schema.org/draft-04/schema#"

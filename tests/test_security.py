@@ -131,7 +131,8 @@ def test_a_broken_chargers_file_stops_the_listener_and_refuses_backends(site):
 
 
 def test_the_listener_says_when_chargers_are_not_authenticated(site):
-    from shocpp import config, listener
+    from shocpp import config
+    from shocpp.tools import listener
     assert "chargers are NOT authenticated" in listener.authentication_note(config.from_env(site.env))
     passwd(site, "CP1")
     assert listener.authentication_note(config.from_env(site.env)).startswith("1 chargers allowed")

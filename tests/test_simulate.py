@@ -11,7 +11,7 @@ from fractions import Fraction
 import pytest
 
 from conftest import BIN, ROOT
-from shocpp import billing, schemas
+from shocpp.protocol import billing, schemas
 from shocpp_sim import answers, messages, meter
 from shocpp_sim.answers import (Answer, ConfigChanged, Reboot, Send, StartSession, State, StopSession, answer,
                                 power_limit_w)

@@ -9,8 +9,8 @@ from datetime import date
 import pytest
 
 from conftest import BIN
-from shocpp import summary
-from shocpp.summary import BadRecord, Session, aggregate, bar, parse_legacy, parse_line
+from shocpp.tools import summary
+from shocpp.tools.summary import BadRecord, Session, aggregate, bar, parse_legacy, parse_line
 
 
 def record(charger, tid, account, index, tag, start_kwh, stop_wh, kwh, stop_time, reason="Local", wh=None):

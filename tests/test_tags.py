@@ -8,8 +8,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 from jsonschema import Draft4Validator
 
-from shocpp import config, tags
-from shocpp.tags import Account, TagsError, TagsFile
+from shocpp import config, tags_file
+from shocpp.protocol import tags
+from shocpp.protocol.tags import Account, TagsError
+from shocpp.tags_file import TagsFile
 
 
 NOT_A_LIST = 'tags.json: must be a list of accounts like [{"index": 1, "account": "name", "ids": ["tag"]}]'
@@ -79,7 +81,7 @@ def test_empty_list_and_same_tag_twice_in_one_account_are_fine():
 
 
 def test_shipped_tags_file_loads():
-    shipped = tags.load(config.ROOT / "conf" / "tags.json")
+    shipped = tags_file.load(config.ROOT / "conf" / "tags.json")
     assert shipped.by_index == {1: Account(1, "home"), 2: Account(2, "company-x"), 3: Account(3, "guest")}
     assert shipped.lookup("04a2b9c1d23e80") == Account(2, "company-x")
 
@@ -152,7 +154,7 @@ def test_source_names_the_file():
 def test_load_missing_file_names_the_path(tmp_path):
     path = tmp_path / "nothing-here.json"
     with pytest.raises(TagsError, match=r"nothing-here\.json: cannot read: .*No such file or directory"):
-        tags.load(path)
+        tags_file.load(path)
     assert str(path) in _load_error(path)
 
 
@@ -170,7 +172,7 @@ def test_load_broken_file_names_the_path(tmp_path):
 
 def _load_error(path):
     with pytest.raises(TagsError) as caught:
-        tags.load(path)
+        tags_file.load(path)
     return str(caught.value)
 
 

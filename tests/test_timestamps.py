@@ -7,7 +7,7 @@ from dateutil import parser as dateutil_parser
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shocpp import timestamps
+from shocpp.protocol import timestamps
 
 
 def by_dateutil(text):

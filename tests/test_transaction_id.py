@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from shocpp.transaction_id import (
+from shocpp.protocol.transaction_id import (
     INT32_MAX, MAX_INDEX, SPAN, UNKNOWN_INDEX, Decoded, consumed_kwh, decode, encode,
 )
 

@@ -1,4 +1,4 @@
-"""chargers.json: the chargers allowed to connect, with the hash of each one's password
+"""Charger authentication: the chargers allowed to connect, with the hash of each one's password
 (OCPP 1.6 Security Profile 1: HTTP Basic auth, user = charger identity, password = AuthorizationKey).
 
 [{"id": "garage-left", "password_hash": "scrypt$16384$8$1$<salt>$<hash>"}, ...]
@@ -10,9 +10,7 @@ import binascii
 import hashlib
 import hmac
 import json
-import os
 import re
-import secrets
 
 from .identity import MAX_LENGTH, is_safe
 
@@ -25,10 +23,6 @@ class ChargersError(Exception):
     """chargers.json is broken; the message names the file and the problem."""
 
 
-def new_key():
-    return secrets.token_hex(KEY_BYTES)
-
-
 def _normalise(password):
     """The key as hex text, whether the charger sends the 20 raw bytes or the 40 hex characters."""
     if len(password) == KEY_BYTES * 2 and re.fullmatch(rb"[0-9A-Fa-f]+", password):
@@ -38,10 +32,9 @@ def _normalise(password):
     return password
 
 
-def hash_password(password, salt=None):
+def hash_password(password, salt):
     if isinstance(password, str):
         password = password.encode("utf-8")
-    salt = salt or os.urandom(16)
     digest = hashlib.scrypt(_normalise(password), salt=salt, dklen=32, **SCRYPT)
     b64 = lambda b: base64.b64encode(b).decode()
     return f"scrypt${SCRYPT['n']}${SCRYPT['r']}${SCRYPT['p']}${b64(salt)}${b64(digest)}"
@@ -83,14 +76,6 @@ def _entry(entry, where):
     return ident, stored
 
 
-def load(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            return parse(f.read(), str(path))
-    except (OSError, UnicodeDecodeError) as e:
-        raise ChargersError(f"{path}: cannot read: {e}") from None
-
-
 def refusal(chargers, identity, authorization):
     """Why a connection may not go on (never naming the password), or None when it may."""
     if identity not in chargers:
@@ -107,15 +92,3 @@ def refusal(chargers, identity, authorization):
     if not verify(password, chargers[identity]):
         return "wrong password"
     return None
-
-
-def save(path, chargers):
-    """Write {identity: hash} atomically, readable by the service's group only."""
-    temporary = f"{path}.tmp"
-    entries = [{"id": i, "password_hash": h} for i, h in sorted(chargers.items())]
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(entries, indent=2) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)

@@ -7,12 +7,11 @@ CALLRESULT. A violation carries the OCPP-J error code it maps to (OCPP-J 1.6, 4.
 import json
 from collections import namedtuple
 from functools import lru_cache
-from pathlib import Path
 
 from .. import timestamps
 from .compiler import compile_schema, is_multiple
 
-HERE = Path(__file__).resolve().parent
+HERE = __path__[0]  # package data, read like a module: no pathlib in the pure core
 
 FROM_CHARGER = (
     "Authorize", "BootNotification", "DataTransfer", "DiagnosticsStatusNotification",
@@ -59,7 +58,7 @@ def path_text(parts):
 
 
 def schema_file(action, kind):
-    return HERE / f"{action}.{kind}.json"
+    return f"{HERE}/{action}.{kind}.json"
 
 
 def check(action, kind, payload):

@@ -15,9 +15,10 @@ import shutil
 import sys
 import time
 
-from . import config as config_module
-from . import log
-from . import runfiles, schemas
+from .. import config as config_module
+from .. import log
+from .. import runfiles
+from ..protocol import schemas
 
 OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED = range(9)
 GRACE = 2.0  # the backend reports its own timeout; give it a moment to arrive

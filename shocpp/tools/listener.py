@@ -6,10 +6,12 @@ import shlex
 import shutil
 import sys
 
-from . import chargers
-from . import config as config_module
-from .config import ROOT
-from .tags import TagsError, load
+from .. import chargers_file
+from .. import config as config_module
+from ..config import ROOT
+from ..protocol.authentication import ChargersError
+from ..protocol.tags import TagsError
+from ..tags_file import load
 
 BACKEND = ROOT / "bin" / "shocpp-backend"
 PASSED_ALWAYS = ("PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL")
@@ -50,7 +52,7 @@ def authentication_note(config):
     if not config.chargers_file.exists():
         return (f"chargers are NOT authenticated: no {config.chargers_file} "
                 "(create it with bin/shocpp-passwd <chargerId>)")
-    return f"{len(chargers.load(config.chargers_file))} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
+    return f"{len(chargers_file.load(config.chargers_file))} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
 
 
 def _port(env):
@@ -83,7 +85,7 @@ def main(argv=None, env=None):
         argv_ws = command(env)
         load(config.tags_file)
         note = authentication_note(config)
-    except (config_module.ConfigError, TagsError, chargers.ChargersError) as e:
+    except (config_module.ConfigError, TagsError, ChargersError) as e:
         print(f"shocpp-listener: not started: {e}", file=sys.stderr)
         return 2
     if args.print_command:

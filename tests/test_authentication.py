@@ -5,7 +5,9 @@ import stat
 
 import pytest
 
-from shocpp import chargers, passwd
+from shocpp import chargers_file
+from shocpp.protocol import authentication
+from shocpp.tools import passwd
 
 KEY = "00112233445566778899aabbccddeeff00112233"
 
@@ -18,22 +20,22 @@ def header(user, password):
 
 @pytest.fixture(scope="module")
 def allowed():
-    return {"CP1": chargers.hash_password(KEY)}
+    return {"CP1": chargers_file.new_hash(KEY)}
 
 
 def test_new_keys_are_40_hex_characters_and_differ():
-    keys = {chargers.new_key() for _ in range(20)}
+    keys = {chargers_file.new_key() for _ in range(20)}
     assert len(keys) == 20 and all(len(k) == 40 and int(k, 16) >= 0 for k in keys)
 
 
 def test_the_hash_is_salted_and_verifies_only_the_key(allowed):
-    assert chargers.hash_password(KEY) != chargers.hash_password(KEY)
-    assert chargers.hash_password(KEY).startswith("scrypt$16384$8$1$")
-    assert chargers.verify(KEY.encode(), allowed["CP1"])
-    assert chargers.verify(KEY.upper().encode(), allowed["CP1"])
-    assert chargers.verify(bytes.fromhex(KEY), allowed["CP1"])
-    assert not chargers.verify(KEY[:-1].encode() + b"4", allowed["CP1"])
-    assert not chargers.verify(b"", allowed["CP1"])
+    assert chargers_file.new_hash(KEY) != chargers_file.new_hash(KEY)
+    assert chargers_file.new_hash(KEY).startswith("scrypt$16384$8$1$")
+    assert authentication.verify(KEY.encode(), allowed["CP1"])
+    assert authentication.verify(KEY.upper().encode(), allowed["CP1"])
+    assert authentication.verify(bytes.fromhex(KEY), allowed["CP1"])
+    assert not authentication.verify(KEY[:-1].encode() + b"4", allowed["CP1"])
+    assert not authentication.verify(b"", allowed["CP1"])
 
 
 @pytest.mark.parametrize("identity, authorization, reason", [
@@ -50,7 +52,7 @@ def test_the_hash_is_salted_and_verifies_only_the_key(allowed):
     ("CP2", header("CP2", KEY), "charger 'CP2' is not listed in the chargers file"),
 ])
 def test_refusal(allowed, identity, authorization, reason):
-    assert chargers.refusal(allowed, identity, authorization) == reason
+    assert authentication.refusal(allowed, identity, authorization) == reason
 
 
 @pytest.mark.parametrize("text, message", [
@@ -61,14 +63,14 @@ def test_refusal(allowed, identity, authorization, reason):
     ('[{"id": "CP1", "password_hash": "secret"}]', "entry 1 (CP1): password_hash is not a scrypt hash"),
 ])
 def test_broken_files_are_named(text, message):
-    with pytest.raises(chargers.ChargersError, match=message.replace("(", r"\(").replace(")", r"\)")):
-        chargers.parse(text, "conf/chargers.json")
+    with pytest.raises(authentication.ChargersError, match=message.replace("(", r"\(").replace(")", r"\)")):
+        authentication.parse(text, "conf/chargers.json")
 
 
 def test_a_charger_listed_twice_is_refused(allowed):
     entry = {"id": "CP1", "password_hash": allowed["CP1"]}
-    with pytest.raises(chargers.ChargersError, match="charger 'CP1' is listed twice"):
-        chargers.parse(json.dumps([entry, entry]))
+    with pytest.raises(authentication.ChargersError, match="charger 'CP1' is listed twice"):
+        authentication.parse(json.dumps([entry, entry]))
 
 
 def test_passwd_creates_replaces_lists_and_removes(tmp_path, capsys):
@@ -78,23 +80,23 @@ def test_passwd_creates_replaces_lists_and_removes(tmp_path, capsys):
     key = first.split("\n\n  ")[1].split("\n")[0]
     assert len(key) == 40
     assert f"""ChangeConfiguration '{{"key":"AuthorizationKey","value":"{key}"}}'""" in first
-    stored = chargers.load(tmp_path / "chargers.json")
-    assert chargers.refusal(stored, "garage-left", header("garage-left", key)) is None
+    stored = chargers_file.load(tmp_path / "chargers.json")
+    assert authentication.refusal(stored, "garage-left", header("garage-left", key)) is None
     assert key not in (tmp_path / "chargers.json").read_text()
     assert stat.S_IMODE(os.stat(tmp_path / "chargers.json").st_mode) == 0o640
 
     assert passwd.main(["garage-left"], env) == 0
     second = capsys.readouterr().out.split("\n\n  ")[1].split("\n")[0]
-    replaced = chargers.load(tmp_path / "chargers.json")
-    assert chargers.refusal(replaced, "garage-left", header("garage-left", key)) == "wrong password"
-    assert chargers.refusal(replaced, "garage-left", header("garage-left", second)) is None
+    replaced = chargers_file.load(tmp_path / "chargers.json")
+    assert authentication.refusal(replaced, "garage-left", header("garage-left", key)) == "wrong password"
+    assert authentication.refusal(replaced, "garage-left", header("garage-left", second)) is None
 
     assert passwd.main(["garage-right"], env) == 0
     capsys.readouterr()
     assert passwd.main(["--list"], env) == 0
     assert capsys.readouterr().out == "garage-left\ngarage-right\n"
     assert passwd.main(["--remove", "garage-left"], env) == 0
-    assert list(chargers.load(tmp_path / "chargers.json")) == ["garage-right"]
+    assert list(chargers_file.load(tmp_path / "chargers.json")) == ["garage-right"]
     assert passwd.main(["--remove", "garage-left"], env) == 1
 
 

@@ -18,10 +18,10 @@ from datetime import date
 from pathlib import Path
 from typing import Optional
 
-from . import config as config_module
-from . import log
-from . import ledger
-from .tags import UNKNOWN_ACCOUNT
+from .. import config as config_module
+from .. import log
+from .. import ledger
+from ..protocol.tags import UNKNOWN_ACCOUNT
 
 OK, FAILED, USAGE = 0, 1, 2
 MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July",

@@ -14,9 +14,10 @@ from decimal import Decimal, InvalidOperation
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
-from . import config as config_module
-from . import log
-from . import meter_values, runfiles, timestamps
+from .. import config as config_module
+from .. import log
+from ..protocol import meter_values, timestamps
+from .. import runfiles
 
 OK, USAGE, NO_CHARGER, FAILED = 0, 2, 5, 8  # the numbers shocpp-command uses for the same cases
 

@@ -5,7 +5,6 @@ The index is what a transactionId carries; tags are CiString20, compared without
 """
 
 import json
-import os
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -67,15 +66,6 @@ def parse(text, source="tags.json"):
     return Tags(entries)
 
 
-def load(path):
-    try:
-        with open(path, encoding="utf-8") as f:
-            text = f.read()
-    except (OSError, UnicodeDecodeError) as e:
-        raise TagsError(f"{path}: cannot read: {e}") from None
-    return parse(text, str(path))
-
-
 @lru_cache(maxsize=None)
 def conforms():
     return compile_schema(SCHEMA)
@@ -125,31 +115,3 @@ def _check_unique(entries, source):
             if other != index:
                 raise TagsError(f"{source}: tag {tag!r} is listed under two accounts "
                                 f"(index {other} {seen_index[other]!r} and index {index} {account!r})")
-
-
-class TagsFile:
-    """tags.json as it is now: reloaded when it changes; a broken edit keeps the last good one."""
-
-    def __init__(self, path):
-        self.path = path
-        self._stamp = self._stat()
-        self.tags = load(path)
-
-    def current(self):
-        """The tags, and an error message when a changed file could not be used."""
-        stamp = self._stat()
-        if stamp == self._stamp:
-            return self.tags, None
-        self._stamp = stamp
-        try:
-            self.tags = load(self.path)
-        except TagsError as e:
-            return self.tags, f"{e}; still using the tags loaded before"
-        return self.tags, None
-
-    def _stat(self):
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return st.st_ino, st.st_size, st.st_mtime_ns

@@ -4,8 +4,10 @@ import argparse
 import json
 import sys
 
-from . import chargers, config as config_module
-from .identity import MAX_LENGTH, is_safe
+from .. import chargers_file
+from .. import config as config_module
+from ..protocol.authentication import ChargersError
+from ..protocol.identity import MAX_LENGTH, is_safe
 
 
 def parse_args(argv):
@@ -28,7 +30,7 @@ def parse_args(argv):
 
 
 def _existing(path):
-    return chargers.load(path) if path.exists() else {}
+    return chargers_file.load(path) if path.exists() else {}
 
 
 def main(argv=None, env=None, out=None):
@@ -44,13 +46,13 @@ def main(argv=None, env=None, out=None):
             if known.pop(args.charger, None) is None:
                 print(f"shocpp-passwd: {args.charger!r} is not in {path}", file=sys.stderr)
                 return 1
-            chargers.save(path, known)
+            chargers_file.save(path, known)
             print(f"removed {args.charger} from {path}", file=out)
             return 0
-        key = chargers.new_key()
-        known[args.charger] = chargers.hash_password(key)
-        chargers.save(path, known)
-    except (chargers.ChargersError, config_module.ConfigError, OSError) as e:
+        key = chargers_file.new_key()
+        known[args.charger] = chargers_file.new_hash(key)
+        chargers_file.save(path, known)
+    except (ChargersError, config_module.ConfigError, OSError) as e:
         print(f"shocpp-passwd: {e}", file=sys.stderr)
         return 2
     payload = json.dumps({"key": "AuthorizationKey", "value": key}, separators=(",", ":"))
