@@ -1,8 +1,7 @@
 """The backend websocketd starts for each charger: OCPP-J frames on stdin, replies on stdout.
 
-The I/O shell around the pure parts: it reads lines, lets `handlers` decide,
-carries out the effects (ledger first: no confirmation before the line is on
-disk) and writes the reply.
+The I/O shell around the protocol's Session: it moves lines in and frames out, and carries out
+each Step's effects in order, the ledger first: no confirmation goes out before its line is on disk.
 """
 
 import os
@@ -15,15 +14,15 @@ from datetime import datetime, timezone
 from . import config as config_module
 from . import ledger, runfiles
 from .log import Log
-from .protocol import handlers, identity, ocppj, schemas, timestamps
+from .protocol import identity, ocppj, timestamps
+from .protocol.effects import Deliver, RecordStop, SaveBoot, SaveMeterValues, SaveStatus
 from .protocol.linebuffer import LineBuffer
-from .protocol.outbox import Deliver, Outbox
+from .protocol.session import Session
 from .protocol.tags import TagsError
 from .tags_file import TagsFile
 
 SUBPROTOCOL = "ocpp1.6"
 READ_SIZE = 65536
-MAX_COMMAND_TIMEOUT = 3600
 
 
 def now_utc():
@@ -33,130 +32,97 @@ def now_utc():
 class Backend:
     def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None):
         self.config = config
-        self.charger = charger
         self.log = log
         self.write = write
         self.connection = connection
         self.tags_file = tags_file
         self.clock = clock
-        self.tz = tz
-        self.outbox = Outbox(new_id=lambda: os.urandom(16).hex())
+        self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval, config.strict)
         self.unsaved = {}  # run file name -> its latest content
 
     def on_lines(self, lines):
         """Answer a batch of frames (what one read brought): the ledger at once, frame by frame; the
         run files once for the batch, as they hold only the latest state; then the replies, together."""
-        replies = [reply for reply in map(self.reply_to, lines) if reply is not None]
+        replies = []
+        for line in lines:
+            self.log.incoming(line)
+            replies += self.apply(self.session.receive(line, self.clock(), time.monotonic(), self.tags))
         self.write_run_files()
-        self.send(*replies)
+        self.send(replies)
 
     def on_line(self, line):
         self.on_lines([line])
 
-    def reply_to(self, line):
-        self.log.incoming(line)
-        frame = ocppj.decode(line)
-        if isinstance(frame, ocppj.Call):
-            return self.answer(frame)
-        if isinstance(frame, ocppj.Malformed) and frame.unique_id is not None:
-            return ocppj.CallError(frame.unique_id, "FormationViolation", frame.reason, {})
-        if isinstance(frame, ocppj.Malformed):
-            self.log.note(f"dropped: {frame.reason}")
-        elif isinstance(frame, ocppj.Ignored):
-            self.log.note(f"ignored: message type {frame.message_type!r} is not 2, 3 or 4")
-        else:
-            actions = self.outbox.on_answer(frame, time.monotonic())
-            if actions is None:
-                self.log.note(f"ignored: answer {frame.unique_id!r} matches no call of ours")
-            self.perform(actions or [])
-        return None
-
     def on_command(self, line):
-        """A request id from the commands FIFO: queue its call for the charger."""
+        """A request id from the commands FIFO: its request, read from the request file, to the session."""
         request_id = line.decode("ascii", "replace").strip()
         try:
             request = runfiles.read_json(runfiles.request_dir(self.config.run_dir, request_id) / runfiles.REQUEST)
-            action, payload, timeout = request["action"], request["payload"], float(request["timeout"])
-        except (OSError, ValueError, KeyError, TypeError) as e:
+        except (OSError, ValueError) as e:
             self.log.note(f"command {printable_id(request_id)} ignored: {e}")
             return
-        problem = schemas.outgoing_problem(action, payload)
-        if problem or not 0 < timeout <= MAX_COMMAND_TIMEOUT:
-            self.perform([Deliver(request_id, {"status": "refused", "message": problem or "bad timeout"})])
-            return
-        self.log.note(f"command {request_id}: {action} queued")
-        self.perform(self.outbox.submit(request_id, action, payload, time.monotonic() + timeout, time.monotonic()))
+        self.send(self.apply(self.session.command(request_id, request, time.monotonic())))
 
     def tick(self):
-        self.perform(self.outbox.tick(time.monotonic()))
+        self.send(self.apply(self.session.tick(time.monotonic())))
 
     def seconds_to_deadline(self):
-        deadline = self.outbox.next_deadline()
+        deadline = self.session.next_deadline()
         return None if deadline is None else max(0.0, deadline - time.monotonic())
 
-    def perform(self, actions):
-        for action in actions:
-            if isinstance(action, Deliver):
-                self.deliver(action)
-            else:
-                self.send(action.call)
+    def tags(self):
+        tags, problem = self.tags_file.current()
+        if problem:
+            self.log.error(problem)
+        return tags
 
-    def answer(self, call):
-        try:
-            outcome = handlers.handle(call, self.context(call.action))
-            for note in outcome.notes:
-                self.log.note(note)
-            return self.carry_out(call, outcome)
-        except Exception:
-            import traceback  # seldom needed, and every start would pay for it
-            self.log.error(f"{call.action} {call.unique_id!r} failed: {traceback.format_exc()}")
-            return ocppj.CallError(call.unique_id, "InternalError", "the central system failed", {})
-
-    def context(self, action):
-        tags = None
-        if action in handlers.NEEDS_TAGS:
-            tags, problem = self.tags_file.current()
-            if problem:
-                self.log.error(problem)
-        return handlers.Context(self.charger, tags, self.clock(), self.tz,
-                                self.config.heartbeat_interval, self.config.strict)
-
-    def carry_out(self, call, outcome):
-        for effect in outcome.effects:
-            if isinstance(effect, handlers.RecordStop):
-                try:
-                    self.record(effect)
-                except ledger.LedgerError as e:
-                    self.log.error(f"not confirmed, the charger will retry: {e}")
-                    return ocppj.CallError(call.unique_id, "InternalError", "the ledger could not be written", {})
+    def apply(self, step):
+        """Log the step's notes and carry out its effects, in order; the frames to send."""
+        for note in step.notes:
+            self.log.note(note)
+        for error in step.errors:
+            self.log.error(error)
+        replies = step.replies
+        for effect in step.effects:
+            if isinstance(effect, RecordStop):
+                if not self.record(effect):
+                    replies = (effect.refusal,)
+            elif isinstance(effect, Deliver):
+                self.deliver(effect)
             else:
                 self.save(effect)
-        return outcome.reply
+        return list(replies)
 
     def record(self, effect):
-        written = ledger.append(self.config.accounting_dir, effect.month, effect.record)
+        """Append the record; False, logged, when it could not be made durable."""
+        try:
+            written = ledger.append(self.config.accounting_dir, effect.month, effect.record)
+        except ledger.LedgerError as e:
+            self.log.error(f"not confirmed, the charger will retry: {e}")
+            return False
         what = "recorded" if written else "already recorded (retransmission), not written again"
         r = effect.record
         self.log.note(f"{what}: transaction {r['transaction_id']} account {r['account']} "
                       f"{r['consumed_kwh']} kWh in {effect.month}.jsonl")
+        return True
 
-    def deliver(self, action):
+    def deliver(self, effect):
         try:
-            delivered = runfiles.deliver(self.config.run_dir, action.request_id, action.answer)
+            delivered = runfiles.deliver(self.config.run_dir, effect.request_id, effect.answer)
         except OSError as e:  # a command's broken files must not cost the charger its connection
-            self.log.error(f"command {action.request_id}: cannot hand over the answer: {e}")
+            self.log.error(f"command {effect.request_id}: cannot hand over the answer: {e}")
             return
-        self.log.note(f"command {action.request_id}: {action.answer['status']}"
+        self.log.note(f"command {effect.request_id}: {effect.answer['status']}"
                       + ("" if delivered else " (the command is gone)"))
 
     def save(self, effect):
         received = {"received_at": timestamps.format_utc(self.clock())}
-        if isinstance(effect, handlers.SaveBoot):
+        if isinstance(effect, SaveBoot):
             self.connection.info.update(boot=effect.payload, booted_at=received["received_at"])
             self.unsaved[runfiles.INFO] = self.connection.info
-        elif isinstance(effect, handlers.SaveStatus):
+        elif isinstance(effect, SaveStatus):
             self.unsaved[f"status-{effect.connector_id}.json"] = {**received, **effect.payload}
-        elif isinstance(effect, handlers.SaveMeterValues):
+        elif isinstance(effect, SaveMeterValues):
             self.unsaved[f"meter-{effect.connector_id}.json"] = {**received, **effect.payload}
 
     def write_run_files(self):
@@ -167,7 +133,7 @@ class Backend:
                 self.log.error(f"cannot save {name} under {self.connection.path}: {e}")
         self.unsaved.clear()
 
-    def send(self, *frames):
+    def send(self, frames):
         lines = [ocppj.encode(frame) for frame in frames]
         for line in lines:
             self.log.outgoing(line)

@@ -1,11 +1,12 @@
-"""Fuzzing the backend's frame handling: Backend.on_line in-process, with a real ledger.
+"""Fuzzing the frame handling: the protocol Session driven directly, its steps carried out by the
+shell's `apply` on a real ledger and real run files.
 
 Hypothesis generates batches of lines: structured OCPP-J frames (CALLs of the ten charger actions
 with valid, near-valid and random payloads, CALLRESULTs, CALLERRORs, other message types), byte
 mutations of valid frames, raw bytes and a few lines over 64 KiB. Each batch goes through one
-Backend with a fresh ledger directory, and for every line:
+Session with a fresh ledger directory, and for every line:
 
-1. no exception escapes on_line;
+1. no exception escapes Session.receive or the carrying out of its step;
 2. every line written is one well-formed OCPP-J reply, [3, id, {}] or [4, id, code, "text", {}]
    with one of the ten OCPP-J 1.6 error codes, ending with its only newline;
 3. a CALL whose unique id can be read is answered exactly once, with that id; other lines are not
@@ -40,6 +41,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from shocpp import backend, config, runfiles
+from shocpp.protocol import ocppj
 from shocpp.log import Log
 from shocpp.tags_file import TagsFile
 
@@ -542,16 +544,17 @@ def identity(record):
 
 
 def feed(site, batch):
-    """Run one batch through a Backend with a fresh ledger and check every property."""
-    written = []
-    shell = site.backend(written.append)
+    """Run one batch through a Session with a fresh ledger and check every property."""
+    shell = site.backend(None)
     try:
         stops = []  # (identity, confirmed)
         for line, valid in batch:
             assert b"\n" not in line
             expect = Expect(line)
-            written.clear()
-            shell.on_line(line)  # 1. nothing escapes
+            step = shell.session.receive(line, backend.now_utc(), time.monotonic(), shell.tags)  # 1.
+            frames = shell.apply(step)
+            shell.write_run_files()
+            written = [(ocppj.encode(frame) + "\n").encode() for frame in frames]
             site.fed += 1
             site.seen["over 64 KiB"] += len(line) > MAX_LINE
             replies = [check_reply(data) for data in written]  # 2.

@@ -4,7 +4,7 @@ import pytest
 from dateutil import tz
 
 from shocpp.protocol import handlers, tags
-from shocpp.protocol.handlers import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
+from shocpp.protocol.effects import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
 from shocpp.protocol.ocppj import Call, CallError, CallResult
 
 from conftest import TAGS
@@ -113,7 +113,8 @@ def test_stop_transaction_records_the_decoded_energy():
     assert outcome.effects == (RecordStop("2026-11", {
         "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12_350_999, "consumed_kwh": 5,
-        "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "recorded_at": STAMP}),)
+        "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "recorded_at": STAMP},
+        CallError("u1", "InternalError", "the ledger could not be written", {})),)
 
 
 def test_stop_transaction_without_id_tag_gets_an_empty_confirmation():

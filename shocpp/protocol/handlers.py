@@ -9,7 +9,9 @@ from datetime import tzinfo
 from typing import Optional
 
 from . import billing, schemas, timestamps, transaction_id
-from .ocppj import CallError, CallResult
+from .effects import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
+from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION, TYPE_CONSTRAINT_VIOLATION,
+                    CallError, CallResult)
 from .tags import Tags
 
 MAX_CONNECTOR = 100
@@ -34,30 +36,6 @@ class Context:
 
 
 @dataclass(frozen=True)
-class RecordStop:
-    """Append a ledger record; the confirmation may go out only once it is durable."""
-    month: str
-    record: dict
-
-
-@dataclass(frozen=True)
-class SaveBoot:
-    payload: dict
-
-
-@dataclass(frozen=True)
-class SaveStatus:
-    connector_id: int
-    payload: dict
-
-
-@dataclass(frozen=True)
-class SaveMeterValues:
-    connector_id: int
-    payload: dict
-
-
-@dataclass(frozen=True)
 class Outcome:
     reply: object  # CallResult or CallError
     effects: tuple = ()
@@ -71,9 +49,9 @@ def error(call, code, description="", details=None):
 def handle(call, ctx):
     """The Outcome for a CALL from the charger."""
     if call.action not in schemas.ALL_ACTIONS:
-        return error(call, "NotImplemented", f"unknown action {call.action!r}")
+        return error(call, NOT_IMPLEMENTED, f"unknown action {call.action!r}")
     if call.action not in schemas.FROM_CHARGER:
-        return error(call, "NotSupported", f"{call.action} is sent by a central system, not to it")
+        return error(call, NOT_SUPPORTED, f"{call.action} is sent by a central system, not to it")
     violations = schemas.check(call.action, "req", call.payload)
     notes = tuple(f"{call.action} deviates from the schema: {v.describe()}" for v in violations)
     refusal = _refusal(call, violations, ctx.strict)
@@ -97,10 +75,10 @@ def _unusable(call, needed):
     for name in needed:
         value = call.payload.get(name)
         if value is None:
-            return error(call, "OccurenceConstraintViolation", f"required property {name} is missing",
+            return error(call, OCCURENCE_CONSTRAINT_VIOLATION, f"required property {name} is missing",
                          {"path": name})
         if not _usable(name, value):
-            return error(call, "TypeConstraintViolation", f"{name}: {value!r} cannot be used",
+            return error(call, TYPE_CONSTRAINT_VIOLATION, f"{name}: {value!r} cannot be used",
                          {"path": name})
     return None
 
@@ -172,7 +150,8 @@ def stop_transaction(call, ctx):
     month = billing.ledger_month(call.payload.get("timestamp"), ctx.now, ctx.tz)
     id_tag = _tag(call.payload)
     reply = {} if id_tag is None else {"idTagInfo": _id_tag_info(ctx, id_tag)}
-    return _result(call, reply, RecordStop(month, record))
+    refusal = CallError(call.unique_id, INTERNAL_ERROR, "the ledger could not be written", {})
+    return _result(call, reply, RecordStop(month, record, refusal))
 
 
 def meter_values(call, ctx):

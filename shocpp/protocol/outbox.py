@@ -1,25 +1,14 @@
 """Calls from the central system to the charger, one outstanding at a time (OCPP-J 1.6, 4.1.1).
 
 Pure: requests come in with their deadline, and each method returns what to
-do — Send a CALL to the charger, Deliver an answer to the waiting command.
+do, in order: a CALL to send to the charger, or the Deliver effect of an answer.
 """
 
 from collections import deque
 from dataclasses import dataclass
 
+from .effects import Deliver
 from .ocppj import Call, CallError
-
-
-@dataclass(frozen=True)
-class Send:
-    call: Call
-
-
-@dataclass(frozen=True)
-class Deliver:
-    request_id: str
-    answer: dict
-
 
 @dataclass
 class _Request:
@@ -79,5 +68,5 @@ class Outbox:
                 continue
             request.unique_id = self.new_id()
             self.current = request
-            actions.append(Send(Call(request.unique_id, request.action, request.payload)))
+            actions.append(Call(request.unique_id, request.action, request.payload))
         return actions

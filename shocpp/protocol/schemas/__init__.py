@@ -9,6 +9,8 @@ from collections import namedtuple
 from functools import lru_cache
 
 from .. import timestamps
+from ..ocppj import (FORMATION_VIOLATION, OCCURENCE_CONSTRAINT_VIOLATION, PROPERTY_CONSTRAINT_VIOLATION,
+                     TYPE_CONSTRAINT_VIOLATION)
 from .compiler import compile_schema, is_multiple
 
 HERE = __path__[0]  # package data, read like a module: no pathlib in the pure core
@@ -29,17 +31,16 @@ ALL_ACTIONS = tuple(sorted(set(FROM_CHARGER) | set(FROM_CENTRAL)))
 KINDS = ("req", "conf")
 
 _CODES = {
-    "required": "OccurenceConstraintViolation",
-    "minItems": "OccurenceConstraintViolation",
-    "maxItems": "OccurenceConstraintViolation",
-    "type": "TypeConstraintViolation",
-    "maxLength": "TypeConstraintViolation",
-    "additionalProperties": "FormationViolation",
+    "required": OCCURENCE_CONSTRAINT_VIOLATION,
+    "minItems": OCCURENCE_CONSTRAINT_VIOLATION,
+    "maxItems": OCCURENCE_CONSTRAINT_VIOLATION,
+    "type": TYPE_CONSTRAINT_VIOLATION,
+    "maxLength": TYPE_CONSTRAINT_VIOLATION,
+    "additionalProperties": FORMATION_VIOLATION,
 }
-_DEFAULT_CODE = "PropertyConstraintViolation"
+_DEFAULT_CODE = PROPERTY_CONSTRAINT_VIOLATION
 # For one field, the most telling first: missing, then wrong type, then wrong value.
-_RANK = ("OccurenceConstraintViolation", "TypeConstraintViolation", "PropertyConstraintViolation",
-         "FormationViolation")
+_RANK = (OCCURENCE_CONSTRAINT_VIOLATION, TYPE_CONSTRAINT_VIOLATION, PROPERTY_CONSTRAINT_VIOLATION, FORMATION_VIOLATION)
 
 
 class Violation(namedtuple("Violation", ["code", "path", "message", "unknown_property"], defaults=[False])):
@@ -111,10 +112,10 @@ def _violations(error):
     if error.validator == "additionalProperties":
         known = error.schema.get("properties", {})
         extra = [k for k in error.instance if k not in known]
-        return [_named("FormationViolation", error, k, "unknown property", True) for k in extra]
+        return [_named(FORMATION_VIOLATION, error, k, "unknown property", True) for k in extra]
     if error.validator == "required":
         missing = [k for k in error.validator_value if k not in error.instance]
-        return [_named("OccurenceConstraintViolation", error, k, "required property is missing") for k in missing]
+        return [_named(OCCURENCE_CONSTRAINT_VIOLATION, error, k, "required property is missing") for k in missing]
     code = _CODES.get(error.validator, _DEFAULT_CODE)
     return [Violation(code, path_text(error.absolute_path), error.message)]
 

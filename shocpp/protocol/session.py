@@ -1,0 +1,78 @@
+"""One charger connection's protocol, h11-style: events in, one Step out for each.
+
+The Session holds all that a connection knows and decides everything: what a line is and what
+answers it, which of shocpp-command's calls goes to the charger next, when a command has waited
+too long. The shell only moves bytes and carries out the effects. The clocks come in as
+arguments: `now`, an aware datetime, for replies and records; `mono`, monotonic seconds, for the
+deadlines of commands.
+"""
+
+from . import handlers, ocppj, schemas
+from .effects import Deliver, Step
+from .ocppj import FORMATION_VIOLATION, INTERNAL_ERROR, Call, CallError
+from .outbox import Outbox
+
+MAX_COMMAND_TIMEOUT = 3600
+
+
+class Session:
+    def __init__(self, charger, new_id, tz=None, heartbeat_interval=300, strict=False):
+        self.charger = charger
+        self.tz = tz  # the site's zone for ledger months; None: the machine's
+        self.heartbeat_interval = heartbeat_interval
+        self.strict = strict
+        self.outbox = Outbox(new_id)
+
+    def receive(self, line, now, mono, tags=None):
+        """The Step for one line from the charger. `tags()` gives the current Tags; it is called only
+        for the actions that look tags up, so the shell reads tags.json only for those."""
+        frame = ocppj.decode(line)
+        if isinstance(frame, Call):
+            return self._answer(frame, now, tags)
+        if isinstance(frame, ocppj.Malformed):
+            if frame.unique_id is not None:
+                return Step(replies=(CallError(frame.unique_id, FORMATION_VIOLATION, frame.reason, {}),))
+            return Step(notes=(f"dropped: {frame.reason}",))
+        if isinstance(frame, ocppj.Ignored):
+            return Step(notes=(f"ignored: message type {frame.message_type!r} is not 2, 3 or 4",))
+        actions = self.outbox.on_answer(frame, mono)
+        if actions is None:
+            return Step(notes=(f"ignored: answer {frame.unique_id!r} matches no call of ours",))
+        return _step(actions)
+
+    def command(self, request_id, request, mono):
+        """The Step for a call from shocpp-command: its request {"action", "payload", "timeout"}."""
+        try:
+            action, payload, timeout = request["action"], request["payload"], float(request["timeout"])
+        except (KeyError, TypeError, ValueError) as e:
+            return Step(notes=(f"command {request_id} ignored: {e!r}",))
+        problem = schemas.outgoing_problem(action, payload)
+        if problem or not 0 < timeout <= MAX_COMMAND_TIMEOUT:
+            return Step(effects=(Deliver(request_id, {"status": "refused", "message": problem or "bad timeout"}),))
+        queued = Step(notes=(f"command {request_id}: {action} queued",))
+        return queued + _step(self.outbox.submit(request_id, action, payload, mono + timeout, mono))
+
+    def tick(self, mono):
+        """The Step once the monotonic clock reached `mono`: timeouts, and the next call to send."""
+        return _step(self.outbox.tick(mono))
+
+    def next_deadline(self):
+        """The monotonic time of the next tick that can change anything, or None."""
+        return self.outbox.next_deadline()
+
+    def _answer(self, call, now, tags):
+        try:
+            current = tags() if tags is not None and call.action in handlers.NEEDS_TAGS else None
+            context = handlers.Context(self.charger, current, now, self.tz, self.heartbeat_interval, self.strict)
+            outcome = handlers.handle(call, context)
+        except Exception:
+            import traceback  # seldom needed, and every start would pay for it
+            return Step(replies=(CallError(call.unique_id, INTERNAL_ERROR, "the central system failed", {}),),
+                        errors=(f"{call.action} {call.unique_id!r} failed: {traceback.format_exc()}",))
+        return Step((outcome.reply,), outcome.effects, outcome.notes)
+
+
+def _step(actions):
+    """The Step for the outbox's actions: its CALLs go to the charger, its answers to the commands."""
+    return Step(replies=tuple(a for a in actions if isinstance(a, Call)),
+                effects=tuple(a for a in actions if isinstance(a, Deliver)))
