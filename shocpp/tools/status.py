@@ -10,13 +10,13 @@ import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 from .. import config as config_module
 from .. import log
-from ..protocol import meter_values, timestamps
+from ..protocol import meter_values, numbers, timestamps
 from .. import runfiles
 
 OK, USAGE, NO_CHARGER, FAILED = 0, 2, 5, 8  # the numbers shocpp-command uses for the same cases
@@ -171,7 +171,7 @@ def _sample(sample, stamp, moment):
     kind, base, factors = MEASURANDS[measurand]
     unit = sample.get("unit")
     factor = factors.get(base.lower() if unit in (None, "") else str(unit).lower())
-    number = parse_number(sample.get("value"))
+    number = numbers.decimal(sample.get("value"))
     if factor is None or number is None:
         return None
     phase = _phase(sample.get("phase"))
@@ -210,23 +210,6 @@ def _total(best, kind):
         return _plain(best[(kind, UNPHASED)].value)
     phased = [best[(kind, p)].value for p in PHASES if (kind, p) in best]
     return _plain(sum(phased, Decimal(0))) if phased else None
-
-
-def parse_number(value):
-    """A finite Decimal from a string (as the spec says) or a JSON number (as some chargers send)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        value = repr(value)
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 def _plain(number):

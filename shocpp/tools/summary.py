@@ -21,6 +21,7 @@ from typing import Optional
 from .. import config as config_module
 from .. import log
 from .. import ledger
+from ..protocol import numbers
 from ..protocol.tags import UNKNOWN_ACCOUNT
 
 OK, FAILED, USAGE = 0, 1, 2
@@ -33,7 +34,6 @@ NEGATIVE, UNKNOWN_ENERGY = "negative", "unknown_energy"
 CSV_FIELDS = ("month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh", "meter_stop_kwh",
               "consumed_kwh", "consumed_wh", "reason", "transaction_id", "source", "flag")
 _MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
-_INTEGER = re.compile(r"\s*-?[0-9]+\s*", re.ASCII)
 
 EXAMPLES = """\
 examples:
@@ -225,13 +225,13 @@ def parse_legacy(text, month=None):
         raise BadRecord("no account")
     if "consumed_kwh" not in record:
         raise BadRecord("no consumed_kwh")
-    kwh = _legacy_int(record["consumed_kwh"])
+    kwh = numbers.integer(record["consumed_kwh"])
     if kwh is None:
         raise BadRecord(f"consumed_kwh {json.dumps(record['consumed_kwh'])} is not a whole number")
-    end_kwh = _legacy_int(record.get("end_kwh"))
+    end_kwh = numbers.integer(record.get("end_kwh"))
     # The original wrote an empty account for an index missing from tags.json.
     return Session(account or UNKNOWN_ACCOUNT, kwh, _text(record.get("localtime")),
-                   start_kwh=_legacy_int(record.get("begin_kwh")),
+                   start_kwh=numbers.integer(record.get("begin_kwh")),
                    stop_kwh=None if end_kwh is None else str(end_kwh), source=LEGACY, month=month)
 
 
@@ -245,12 +245,6 @@ def kwh_text(wh):
 
 def _int_or_none(value):
     return value if type(value) is int else None
-
-
-def _legacy_int(value):
-    if type(value) is int:
-        return value
-    return int(value) if isinstance(value, str) and _INTEGER.fullmatch(value) else None
 
 
 def _text(value):
