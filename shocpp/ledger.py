@@ -10,6 +10,8 @@ import json
 import os
 from pathlib import Path
 
+from . import atomic
+
 IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
 
 
@@ -67,7 +69,7 @@ def _append_locked(directory, path, data, record):
             os.ftruncate(fd, size)
             raise
         if created:
-            _fsync_dir(directory)
+            atomic.fsync_dir(directory)
         return True
     finally:
         os.close(fd)
@@ -103,10 +105,3 @@ def _holds(data, record):
                 continue
     return False
 
-
-def _fsync_dir(directory):
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -16,6 +16,8 @@ import time
 from collections import namedtuple
 from pathlib import Path
 
+from . import atomic
+
 INFO = "info.json"
 COMMANDS_FIFO = "commands"
 REQUEST, ANSWER, WAKE = "request.json", "answer.json", "wake"
@@ -24,13 +26,8 @@ DIR_MODE, FILE_MODE, FIFO_MODE = 0o750, 0o640, 0o660  # commands come from the s
 
 
 def write_json(path, data):
-    """Replace a small JSON file atomically: readers see the old or the new one, whole."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", encoding="ascii") as f:
-        json.dump(data, f)  # ASCII: whatever a charger sent, even lone surrogates
-    os.chmod(temporary, FILE_MODE)
-    os.replace(temporary, path)
+    """Replace a run file atomically, readable by the service's group (no fsync: a restart makes them anew)."""
+    atomic.write_json(path, data, mode=FILE_MODE)
 
 
 def read_json(path):
