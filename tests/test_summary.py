@@ -170,13 +170,6 @@ def test_accounts_sorted_by_kwh_then_name_and_unknown_apart():
     assert (s.grand_total.sessions, s.grand_total.kwh) == (7, 25)
 
 
-def test_months_between_and_the_previous_month():
-    assert summary.months_between((2025, 11), (2026, 2)) == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
-    assert summary.months_between((2026, 10), (2026, 10)) == [(2026, 10)]
-    assert summary.previous_month(date(2026, 1, 1)) == (2025, 12)
-    assert summary.previous_month(date(2026, 11, 30)) == (2026, 10)
-
-
 def eighths(text):
     return 8 * text.count("█") + sum(summary.EIGHTHS.index(c) for c in text if c != "█")
 

@@ -3,7 +3,7 @@
 import math
 from datetime import datetime, timedelta, timezone
 
-from . import meter_values, numbers, timestamps, transaction_id
+from . import meter_values, months, numbers, timestamps, transaction_id
 from .tags import UNKNOWN_ACCOUNT
 
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=timezone.utc)  # OCPP 1.6 came out in 2015
@@ -73,4 +73,4 @@ def ledger_month(stop_time, now, tz):
     moment = timestamps.parse(stop_time)
     if moment is None or not EARLIEST_PLAUSIBLE <= moment <= now + CLOCK_SLACK:
         moment = now
-    return moment.astimezone(tz).strftime("%Y-%m")
+    return months.label(months.of(moment.astimezone(tz)))

@@ -21,19 +21,16 @@ from typing import Optional
 from .. import config as config_module
 from .. import log
 from .. import ledger
-from ..protocol import numbers
+from ..protocol import months, numbers
 from ..protocol.tags import UNKNOWN_ACCOUNT
 
 OK, FAILED, USAGE = 0, 1, 2
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July",
-               "August", "September", "October", "November", "December")
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 LEGACY, LEDGER = "legacy", "ledger"
 NEGATIVE, UNKNOWN_ENERGY = "negative", "unknown_energy"
 CSV_FIELDS = ("month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh", "meter_stop_kwh",
               "consumed_kwh", "consumed_wh", "reason", "transaction_id", "source", "flag")
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 
 EXAMPLES = """\
 examples:
@@ -128,33 +125,21 @@ class Summary:
 
 # --- months ---------------------------------------------------------------------------------
 
-def month_label(month):
-    return f"{month[0]:04d}-{month[1]:02d}"
-
-
-def previous_month(today):
-    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-
-
-def months_between(first, last):
-    count = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
-    start = first[0] * 12 + first[1] - 1
-    return [(n // 12, n % 12 + 1) for n in range(start, start + count)]
-
-
 def parse_month(text, option):
-    match = _MONTH.fullmatch(text)
-    if not match:
+    try:
+        month = months.parse(text)
+    except ValueError as e:
+        raise ValueError(f"{option} {text}: {e}") from None
+    if month is None:
         raise ValueError(f"{option} {text!r} is not a month like 2026-10")
-    return _checked(int(match[1]), int(match[2]), f"{option} {text}")
+    return month
 
 
 def _checked(year, month, what):
-    if not 1 <= year <= 9999:
-        raise ValueError(f"{what}: year {year} is not 1 to 9999")
-    if not 1 <= month <= 12:
-        raise ValueError(f"{what}: month {month} is not 1 to 12")
-    return year, month
+    try:
+        return months.checked(year, month)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
 
 
 def month_range(year, month, first, last, today):
@@ -171,18 +156,18 @@ def month_range(year, month, first, last, today):
     if last and not first:
         raise ValueError("--to needs --from")
     if not first:
-        return previous_month(today), previous_month(today)
+        previous = months.previous(months.of(today))
+        return previous, previous
     start = parse_month(first, "--from")
-    end = parse_month(last, "--to") if last else (today.year, today.month)
+    end = parse_month(last, "--to") if last else months.of(today)
     if start > end:
-        raise ValueError(f"--from {month_label(start)} is after "
-                         + (f"--to {month_label(end)}" if last else f"this month ({month_label(end)})"))
+        raise ValueError(f"--from {months.label(start)} is after "
+                         + (f"--to {months.label(end)}" if last else f"this month ({months.label(end)})"))
     return start, end
 
 
 def period(first, last):
-    name = f"{MONTH_NAMES[first[1] - 1]} {first[0]}"
-    return name if first == last else f"{name} to {MONTH_NAMES[last[1] - 1]} {last[0]}"
+    return months.name(first) if first == last else f"{months.name(first)} to {months.name(last)}"
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -253,12 +238,13 @@ def _text(value):
 
 # --- reading --------------------------------------------------------------------------------
 
-def read_sessions(directory, months):
-    """The sessions of the months, in order (legacy records first in a month), and the problems."""
+def read_sessions(directory, wanted):
+    """The sessions of the months wanted, in order (legacy records first in a month), and the problems."""
     sessions, problems = [], []
-    for month in months:
-        label = month_label(month)
-        for path in sorted((Path(directory) / f"{month[0]:04d}" / f"{month[1]:02d}").glob("*.json")):
+    for month in wanted:
+        label = months.label(month)
+        year, number = label.split("-")
+        for path in sorted((Path(directory) / year / number).glob("*.json")):
             _read_legacy(path, label, sessions, problems)
         _read_ledger(ledger.month_file(directory, label), label, sessions, problems)
     return sessions, problems
@@ -435,8 +421,8 @@ def _session_values(s):
 
 def render_json(summary):
     head = {
-        "from": month_label(summary.first),
-        "to": month_label(summary.last),
+        "from": months.label(summary.first),
+        "to": months.label(summary.last),
         "account_filter": summary.account,
         "accounts": [{"account": name, **_tally_dict(t)} for name, t in summary.accounts],
         "accounts_total": _tally_dict(summary.accounts_total),
@@ -502,7 +488,7 @@ def _run(args, env):
         directory = config_module.from_env(env).accounting_dir
         if not directory.is_dir():
             raise FileNotFoundError(f"the ledger directory {directory} does not exist (SHOCPP_ACCOUNTINGDIR)")
-        sessions, problems = read_sessions(directory, months_between(args.first, args.last))
+        sessions, problems = read_sessions(directory, months.between(args.first, args.last))
     except (OSError, config_module.ConfigError) as e:
         print(f"shocpp-summary: {e}", file=sys.stderr)
         return FAILED
