@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from conftest import BIN
+from shocpp import exits
 from shocpp.tools import summary
 from shocpp.tools.summary import BadRecord, Session, aggregate, bar, parse_legacy, parse_line
 
@@ -344,7 +345,7 @@ def test_a_last_line_without_newline_was_never_confirmed(capsys, tmp_path):
 
 def test_a_missing_ledger_directory_is_an_error(capsys, tmp_path):
     status, out, err = run_main(capsys, tmp_path / "nowhere", "2026", "10")
-    assert (status, out) == (1, "")
+    assert (status, out) == (exits.FAILED, "")
     assert err == f"shocpp-summary: the ledger directory {tmp_path / 'nowhere'} does not exist " \
                   "(SHOCPP_ACCOUNTINGDIR)\n"
 

@@ -21,10 +21,12 @@ from typing import Optional
 from .. import config as config_module
 from .. import log
 from .. import ledger
+from ..exits import FAILED, OK, USAGE, describe
 from ..protocol import months, numbers
 from ..protocol.tags import UNKNOWN_ACCOUNT
 
-OK, FAILED, USAGE = 0, 1, 2
+EXITS = (OK, USAGE, FAILED)
+EXIT_DETAILS = {FAILED: "the ledger cannot be read"}
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 LEGACY, LEDGER = "legacy", "ledger"
@@ -42,7 +44,8 @@ examples:
 
 Sessions under the account 'unknown' (charged with unknown tags) are totalled on a line of
 their own, outside the accounts' total and inside the grand total. Ledger lines that cannot be
-read are named on stderr and skipped. Exit status: 0 done, 1 the ledger cannot be read, 2 bad usage.
+read are named on stderr and skipped.
+
 """
 
 
@@ -458,7 +461,7 @@ RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
 
 def parse_args(argv, today):
     parser = argparse.ArgumentParser(
-        prog="shocpp-summary", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="shocpp-summary", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS), formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The energy charged per account in a month (default: the previous month), with\n"
                     "every session, from the ledger in SHOCPP_ACCOUNTINGDIR.")
     parser.add_argument("year", nargs="?", help="the year, e.g. 2026")
@@ -491,7 +494,7 @@ def _run(args, env):
         sessions, problems = read_sessions(directory, months.between(args.first, args.last))
     except (OSError, config_module.ConfigError) as e:
         print(f"shocpp-summary: {e}", file=sys.stderr)
-        return FAILED
+        return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     for problem in problems:
         print(f"shocpp-summary: {problem}; skipped", file=sys.stderr)
     if problems:
