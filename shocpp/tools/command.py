@@ -45,7 +45,8 @@ class Failure(Exception):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        prog="shocpp-command", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS), formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="shocpp-command", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Send an OCPP 1.6 call to a connected charger and print its confirmation as JSON.")
     parser.add_argument("action", nargs="?", help=f"one of: {', '.join(schemas.FROM_CENTRAL)}")
     parser.add_argument("payload", nargs="?", default="{}", help="the call's payload as JSON (default {})")

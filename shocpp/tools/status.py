@@ -317,7 +317,8 @@ def load(run_dir):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        prog="shocpp-status", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS), formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="shocpp-status", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Show the connected chargers: identity, address, connected since, vendor, model and "
                     "serial from the BootNotification, each connector's status (StatusNotification) "
                     "and its latest meter readings (MeterValues).")

@@ -461,7 +461,8 @@ RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
 
 def parse_args(argv, today):
     parser = argparse.ArgumentParser(
-        prog="shocpp-summary", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS), formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="shocpp-summary", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The energy charged per account in a month (default: the previous month), with\n"
                     "every session, from the ledger in SHOCPP_ACCOUNTINGDIR.")
     parser.add_argument("year", nargs="?", help="the year, e.g. 2026")
