@@ -1,9 +1,9 @@
 """The file side of chargers.json (SHOCPP_CHARGERSFILE): reading and writing it, new keys and salts."""
 
-import json
 import os
 import secrets
 
+from . import atomic
 from .protocol.authentication import KEY_BYTES, ChargersError, hash_password, parse
 
 
@@ -26,11 +26,5 @@ def load(path):
 
 def save(path, chargers):
     """Write {identity: hash} atomically, readable by the service's group only."""
-    temporary = f"{path}.tmp"
     entries = [{"id": i, "password_hash": h} for i, h in sorted(chargers.items())]
-    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o640)
-    with os.fdopen(fd, "w", encoding="utf-8") as f:
-        f.write(json.dumps(entries, indent=2) + "\n")
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(temporary, path)
+    atomic.write_json(path, entries, mode=0o640, fsync=True, indent=2)

@@ -10,6 +10,9 @@ import json
 import os
 from pathlib import Path
 
+from . import atomic
+from .protocol import months
+
 IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
 
 
@@ -30,20 +33,13 @@ def month_file(directory, month):
     return Path(directory) / f"{month}.jsonl"
 
 
-def neighbours(month):
-    """The month before and after 'YYYY-MM': a retransmission may land there."""
-    year, mon = map(int, month.split("-"))
-    before = f"{year - (mon == 1)}-{(mon - 2) % 12 + 1:02d}"
-    after = f"{year + (mon == 12)}-{mon % 12 + 1:02d}"
-    return before, after
-
-
 def append(directory, month, record):
     """Append `record` to the month's file; False if the same stop is there already."""
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
-        if any(_contains(month_file(directory, m), record) for m in neighbours(month)):
+        # A retransmission may be filed under a neighbouring month (another stop time, a clock fixed).
+        if any(_contains(month_file(directory, m), record) for m in months.neighbours(month)):
             return False
         return _append_locked(directory, month_file(directory, month), encode(record), record)
     except OSError as e:
@@ -67,7 +63,7 @@ def _append_locked(directory, path, data, record):
             os.ftruncate(fd, size)
             raise
         if created:
-            _fsync_dir(directory)
+            atomic.fsync_dir(directory)
         return True
     finally:
         os.close(fd)
@@ -103,10 +99,3 @@ def _holds(data, record):
                 continue
     return False
 
-
-def _fsync_dir(directory):
-    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)

@@ -13,8 +13,11 @@ import os
 import re
 import shutil
 import time
-from collections import namedtuple
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Optional
+
+from . import atomic
 
 INFO = "info.json"
 COMMANDS_FIFO = "commands"
@@ -24,13 +27,8 @@ DIR_MODE, FILE_MODE, FIFO_MODE = 0o750, 0o640, 0o660  # commands come from the s
 
 
 def write_json(path, data):
-    """Replace a small JSON file atomically: readers see the old or the new one, whole."""
-    path = Path(path)
-    temporary = path.with_name(f".{path.name}.tmp")
-    with open(temporary, "w", encoding="ascii") as f:
-        json.dump(data, f)  # ASCII: whatever a charger sent, even lone surrogates
-    os.chmod(temporary, FILE_MODE)
-    os.replace(temporary, path)
+    """Replace a run file atomically, readable by the service's group (no fsync: a restart makes them anew)."""
+    atomic.write_json(path, data, mode=FILE_MODE)
 
 
 def read_json(path):
@@ -63,17 +61,33 @@ def fifo_has_reader(path):
     return True
 
 
+@dataclass(eq=False)
 class Connection:
-    """The directory of one backend, created at connect and removed at disconnect."""
+    """The directory of one backend, `<run>/<identity>@<pid>`.
 
-    def __init__(self, run_dir, identity, pid):
-        self.run_dir = Path(run_dir)
-        self.path = self.run_dir / f"{identity}@{pid}"
-        self.info = {}
+    Its backend makes it at connect and removes it at disconnect (create, update_info, save,
+    remove); shocpp-command and shocpp-status find it with connections().
+    """
+
+    run_dir: Path
+    identity: str
+    pid: int
+    info: dict = field(default_factory=dict)
+    alive: bool = True  # as found: a backend reads its FIFO; False: stale, its backend was killed
+    path: Optional[Path] = None
+
+    def __post_init__(self):
+        self.run_dir = Path(self.run_dir)
+        if self.path is None:
+            self.path = self.run_dir / f"{self.identity}@{self.pid}"
 
     @property
     def fifo(self):
         return self.path / COMMANDS_FIFO
+
+    @property
+    def started_ns(self):
+        return self.info.get("started_ns", 0)
 
     def create(self, info):
         ensure_dir(self.run_dir)
@@ -93,14 +107,6 @@ class Connection:
         shutil.rmtree(self.path, ignore_errors=True)
 
 
-class Found(namedtuple("Found", ["identity", "pid", "path", "info", "alive"])):
-    __slots__ = ()
-
-    @property
-    def fifo(self):
-        return self.path / COMMANDS_FIFO
-
-
 def connections(run_dir):
     """Every charger connection under the run directory, newest first; stale ones have alive False."""
     found = []
@@ -110,9 +116,11 @@ def connections(run_dir):
             info = read_json(path / INFO)
         except (OSError, ValueError):
             continue  # being created or removed
-        found.append(Found(identity, int(pid) if pid.isdigit() else 0, path, info,
-                           fifo_has_reader(path / COMMANDS_FIFO)))
-    return sorted(found, key=lambda c: c.info.get("started_ns", 0), reverse=True)
+        if not isinstance(info, dict):
+            continue
+        found.append(Connection(run_dir, identity, int(pid) if pid.isdigit() else 0, info,
+                                fifo_has_reader(path / COMMANDS_FIFO), path))
+    return sorted(found, key=lambda c: c.started_ns, reverse=True)
 
 
 def live_chargers(run_dir):

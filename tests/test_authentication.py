@@ -5,7 +5,7 @@ import stat
 
 import pytest
 
-from shocpp import chargers_file
+from shocpp import chargers_file, exits
 from shocpp.protocol import authentication
 from shocpp.tools import passwd
 
@@ -97,7 +97,7 @@ def test_passwd_creates_replaces_lists_and_removes(tmp_path, capsys):
     assert capsys.readouterr().out == "garage-left\ngarage-right\n"
     assert passwd.main(["--remove", "garage-left"], env) == 0
     assert list(chargers_file.load(tmp_path / "chargers.json")) == ["garage-right"]
-    assert passwd.main(["--remove", "garage-left"], env) == 1
+    assert passwd.main(["--remove", "garage-left"], env) == exits.NO_SUCH_CHARGER
 
 
 def test_passwd_refuses_an_unsafe_identity(tmp_path):

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from shocpp.protocol import tags, transaction_id
-from shocpp.protocol.billing import ledger_month, stop_record, whole
+from shocpp.protocol.billing import ledger_month, stop_record
+from shocpp.protocol.numbers import whole
 
 NOW = datetime(2026, 11, 21, 13, 52, 7, 123456, tzinfo=timezone.utc)
 RECORDED_AT = "2026-11-21T13:52:07.123Z"

@@ -54,12 +54,6 @@ def test_a_retransmission_filed_under_a_neighbouring_month_is_recognised(tmp_pat
     assert not (tmp_path / f"{retry}.jsonl").exists()
 
 
-def test_neighbours_wrap_around_the_year():
-    assert ledger.neighbours("2026-01") == ("2025-12", "2026-02")
-    assert ledger.neighbours("2026-12") == ("2026-11", "2027-01")
-    assert ledger.neighbours("2026-06") == ("2026-05", "2026-07")
-
-
 def test_a_torn_last_line_left_by_a_crash_is_cut_before_the_next_append(tmp_path):
     path = tmp_path / "2026-11.jsonl"
     whole = ledger.encode(record())

@@ -10,6 +10,7 @@ import subprocess
 import websockets
 from ocpp.v16 import call
 
+from shocpp import exits
 from shocpp.tools import listener
 
 from conftest import BIN, charger, free_port, run
@@ -127,7 +128,7 @@ def test_the_listener_refuses_a_broken_tags_file(site):
 
 
 def test_the_listener_says_how_to_install_websocketd(site, tmp_path, capsys):
-    assert listener.main([], {**site.env, "PATH": str(tmp_path)}) == 3
+    assert listener.main([], {**site.env, "PATH": str(tmp_path)}) == exits.NOT_INSTALLED
     assert "sudo apt-get install websocketd" in capsys.readouterr().err
 
 

@@ -53,6 +53,31 @@ def test_connections_are_newest_first_and_only_those_with_a_reader_are_alive(tmp
             os.close(fd)
 
 
+def test_the_directory_a_backend_made_is_found_as_the_same_record(tmp_path):
+    made = runfiles.Connection(tmp_path, "CP1", 10)
+    made.create({"charger": "CP1"})
+    reader = os.open(made.fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        (found,) = runfiles.connections(tmp_path)
+    finally:
+        os.close(reader)
+    assert type(found) is runfiles.Connection
+    assert (found.identity, found.pid, found.path, found.fifo, found.info, found.started_ns, found.alive) == \
+        ("CP1", 10, made.path, made.fifo, made.info, made.info["started_ns"], True)
+    (stale,) = runfiles.connections(tmp_path)
+    assert stale.alive is False
+
+
+def test_a_directory_without_a_readable_info_or_pid(tmp_path):
+    (tmp_path / "CP1@12").mkdir()                      # being created: no info.json yet
+    (tmp_path / "CP2@x").mkdir()
+    runfiles.write_json(tmp_path / "CP2@x" / runfiles.INFO, {"charger": "CP2"})
+    (tmp_path / "CP3@13").mkdir()
+    runfiles.write_json(tmp_path / "CP3@13" / runfiles.INFO, ["not", "an", "object"])
+    (found,) = runfiles.connections(tmp_path)
+    assert (found.identity, found.pid, found.path, found.started_ns) == ("CP2", 0, tmp_path / "CP2@x", 0)
+
+
 def test_deliver_to_a_command_that_is_gone_cleans_up(tmp_path):
     request_id = "0" * 32
     where = runfiles.request_dir(tmp_path, request_id)

@@ -10,8 +10,9 @@ from ocpp.v16 import call
 
 from conftest import BIN, charger, run
 from shocpp import runfiles
-from shocpp.tools.status import (ChargerStatus, Connector, charger_status, load, main, meter_readings, parse_number,
-                           render_json, render_text)
+from shocpp.protocol.numbers import decimal as parse_number
+from shocpp.tools.status import (ChargerStatus, Connector, charger_status, load, main, meter_readings, render_json,
+                                 render_text)
 
 T1, T2 = "2026-11-21T10:00:00Z", "2026-11-21T10:00:30Z"
 

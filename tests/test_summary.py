@@ -9,6 +9,7 @@ from datetime import date
 import pytest
 
 from conftest import BIN
+from shocpp import exits
 from shocpp.tools import summary
 from shocpp.tools.summary import BadRecord, Session, aggregate, bar, parse_legacy, parse_line
 
@@ -168,13 +169,6 @@ def test_accounts_sorted_by_kwh_then_name_and_unknown_apart():
     assert (s.unknown.sessions, s.unknown.kwh, s.unknown.unknown_energy) == (2, 7, 1)
     assert (s.accounts_total.sessions, s.accounts_total.kwh, s.accounts_total.negative) == (5, 18, 1)
     assert (s.grand_total.sessions, s.grand_total.kwh) == (7, 25)
-
-
-def test_months_between_and_the_previous_month():
-    assert summary.months_between((2025, 11), (2026, 2)) == [(2025, 11), (2025, 12), (2026, 1), (2026, 2)]
-    assert summary.months_between((2026, 10), (2026, 10)) == [(2026, 10)]
-    assert summary.previous_month(date(2026, 1, 1)) == (2025, 12)
-    assert summary.previous_month(date(2026, 11, 30)) == (2026, 10)
 
 
 def eighths(text):
@@ -351,7 +345,7 @@ def test_a_last_line_without_newline_was_never_confirmed(capsys, tmp_path):
 
 def test_a_missing_ledger_directory_is_an_error(capsys, tmp_path):
     status, out, err = run_main(capsys, tmp_path / "nowhere", "2026", "10")
-    assert (status, out) == (1, "")
+    assert (status, out) == (exits.FAILED, "")
     assert err == f"shocpp-summary: the ledger directory {tmp_path / 'nowhere'} does not exist " \
                   "(SHOCPP_ACCOUNTINGDIR)\n"
 

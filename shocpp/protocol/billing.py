@@ -1,42 +1,18 @@
 """What a StopTransaction bills: the ledger record, built from the message alone."""
 
 import math
-import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 
-from . import meter_values, timestamps, transaction_id
+from . import meter_values, months, numbers, timestamps, transaction_id
 from .tags import UNKNOWN_ACCOUNT
 
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=timezone.utc)  # OCPP 1.6 came out in 2015
 CLOCK_SLACK = timedelta(days=1)
-_NUMBER = re.compile(r"\s*-?[0-9]+(\.[0-9]+)?\s*", re.ASCII)
-
-
-LARGEST = 10**19  # beyond any meter register or transactionId (chargers send up to 2**63-1)
-
-
-def whole(value):
-    """An integer reading from what chargers send (int, float, numeric string), or None."""
-    number = _floor(value)
-    return number if number is not None and -LARGEST < number < LARGEST else None
-
-
-def _floor(value):
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return value
-    if isinstance(value, float) and math.isfinite(value):
-        return math.floor(value)
-    if isinstance(value, str) and len(value) < 64 and _NUMBER.fullmatch(value):
-        return math.floor(Decimal(value))
-    return None
 
 
 def stop_record(charger, payload, tags, now):
     """The ledger record for a StopTransaction payload whose transactionId and meterStop are usable."""
-    tid, meter_stop = whole(payload["transactionId"]), whole(payload["meterStop"])
+    tid, meter_stop = numbers.whole(payload["transactionId"]), numbers.whole(payload["meterStop"])
     decoded = transaction_id.decode(tid)
     record = {
         "charger": charger,
@@ -82,11 +58,11 @@ def _begin_wh(sampled):
         return None
     if sampled.get("measurand", "Energy.Active.Import.Register") != "Energy.Active.Import.Register":
         return None
-    value = sampled.get("value")
+    reading = numbers.decimal(sampled.get("value"), exponent=False)
     scale = {"Wh": 1, "kWh": 1000}.get(sampled.get("unit", "Wh"))
-    if scale is None or whole(value) is None:
+    if scale is None or reading is None:
         return None
-    return math.floor(Decimal(str(value).strip()) * scale)
+    return math.floor(reading * scale)
 
 
 def ledger_month(stop_time, now, tz):
@@ -97,4 +73,4 @@ def ledger_month(stop_time, now, tz):
     moment = timestamps.parse(stop_time)
     if moment is None or not EARLIEST_PLAUSIBLE <= moment <= now + CLOCK_SLACK:
         moment = now
-    return moment.astimezone(tz).strftime("%Y-%m")
+    return months.label(months.of(moment.astimezone(tz)))

@@ -8,10 +8,10 @@ from dataclasses import dataclass
 from datetime import tzinfo
 from typing import Optional
 
-from . import billing, schemas, timestamps, transaction_id
+from . import billing, numbers, schemas, timestamps, transaction_id
 from .effects import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
-from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION, TYPE_CONSTRAINT_VIOLATION,
-                    CallError, CallResult)
+from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION,
+                    TYPE_CONSTRAINT_VIOLATION, CallError, CallResult)
 from .tags import Tags
 
 MAX_CONNECTOR = 100
@@ -85,10 +85,10 @@ def _unusable(call, needed):
 
 def _usable(name, value):
     if name == "idTag":
-        return isinstance(value, str) or billing.whole(value) == value
+        return isinstance(value, str) or numbers.integer(value) is not None
     if name == "meterValue":
         return isinstance(value, (list, dict))
-    return billing.whole(value) is not None
+    return numbers.whole(value) is not None
 
 
 def _result(call, payload, *effects, notes=()):
@@ -140,7 +140,7 @@ def start_transaction(call, ctx):
     id_tag = _tag(call.payload)
     account = ctx.tags.lookup(id_tag)
     index = account.index if account else transaction_id.UNKNOWN_INDEX
-    tid = transaction_id.encode(index, billing.whole(call.payload["meterStart"]))
+    tid = transaction_id.encode(index, numbers.whole(call.payload["meterStart"]))
     note = f"start: tag {id_tag!r} -> account {account.name if account else 'unknown'}, transactionId {tid}"
     return _result(call, {"idTagInfo": _id_tag_info(ctx, id_tag), "transactionId": tid}, notes=[note])
 
@@ -155,7 +155,7 @@ def stop_transaction(call, ctx):
 
 
 def meter_values(call, ctx):
-    effects, notes = _saved(SaveMeterValues, billing.whole(call.payload["connectorId"]), call.payload)
+    effects, notes = _saved(SaveMeterValues, numbers.whole(call.payload["connectorId"]), call.payload)
     return _result(call, {}, *effects, notes=notes)
 
 

@@ -18,9 +18,12 @@ import time
 from .. import config as config_module
 from .. import log
 from .. import runfiles
+from ..exits import AMBIGUOUS, CALLERROR, FAILED, NO_CHARGER, NO_SUCH_CHARGER, OK, STALE, TIMEOUT, USAGE, describe
 from ..protocol import schemas
 
-OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED = range(9)
+EXITS = (OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED)
+EXIT_DETAILS = {OK: "the charger confirmed", NO_SUCH_CHARGER: "none of that name is connected",
+                FAILED: "e.g. no permission on the run directory"}
 GRACE = 2.0  # the backend reports its own timeout; give it a moment to arrive
 
 EXAMPLES = """\
@@ -31,9 +34,6 @@ examples:
   shocpp-command TriggerMessage '{"requestedMessage":"MeterValues"}'
   shocpp-command --list
 
-exit status: 0 answered, 1 the charger answered with a CALLERROR, 2 bad usage or payload (nothing sent),
-3 no answer in time, 4 no such charger connected, 5 no charger connected, 6 stale FIFO of a killed
-backend, 7 several chargers connected (choose with --charger), 8 other failure.
 """
 
 
@@ -45,7 +45,8 @@ class Failure(Exception):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        prog="shocpp-command", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="shocpp-command", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Send an OCPP 1.6 call to a connected charger and print its confirmation as JSON.")
     parser.add_argument("action", nargs="?", help=f"one of: {', '.join(schemas.FROM_CENTRAL)}")
     parser.add_argument("payload", nargs="?", default="{}", help="the call's payload as JSON (default {})")
@@ -218,7 +219,7 @@ def main(argv=None, env=None):
         return e.status
     except (OSError, config_module.ConfigError) as e:
         print(f"shocpp-command: {e}", file=sys.stderr)
-        return FAILED
+        return USAGE if isinstance(e, config_module.ConfigError) else FAILED
 
 
 if __name__ == "__main__":

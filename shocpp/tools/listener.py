@@ -5,16 +5,21 @@ import os
 import shlex
 import shutil
 import sys
+import textwrap
 
 from .. import chargers_file
 from .. import config as config_module
 from ..config import ROOT
+from ..exits import NOT_INSTALLED, OK, USAGE, describe
 from ..protocol.authentication import ChargersError
 from ..protocol.tags import TagsError
 from ..tags_file import load
 
 BACKEND = ROOT / "bin" / "shocpp-backend"
 PASSED_ALWAYS = ("PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL")
+EXITS = (OK, USAGE, NOT_INSTALLED)
+EXIT_DETAILS = {OK: "--print-command; otherwise it becomes websocketd",
+                USAGE: "not started: a setting, tags.json or chargers.json is broken"}
 INSTALL_HINT = ("websocketd is not installed. It is the Debian package 'websocketd': "
                 "sudo apt-get install websocketd (or run 'make run', which installs it).")
 
@@ -62,16 +67,20 @@ def _port(env):
     return int(text)
 
 
+DESCRIPTION = ("Accept OCPP 1.6J chargers on ws://WS_ADDRESS:WS_PORT/<chargerId> (websocketd, one shocpp-backend "
+               "process per charger). Runs in the foreground; stop it with Ctrl-C.")
+SETTINGS = ("Settings (environment): WS_ADDRESS (0.0.0.0), WS_PORT (8080), SHOCPP_TAGSFILE (conf/tags.json), "
+            "SHOCPP_ACCOUNTINGDIR (accounting/), SHOCPP_RUNDIR (run/), SHOCPP_LOGDIR (log/), "
+            "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0), SHOCPP_CHARGERSFILE (conf/chargers.json), "
+            "SHOCPP_TLS_CERT and SHOCPP_TLS_KEY (serve wss://), SHOCPP_MAX_CHARGERS (0: no limit). "
+            "The frame log is LOGDIR/shocpp.log.")
+
+
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        prog="shocpp-listener",
-        description="Accept OCPP 1.6J chargers on ws://WS_ADDRESS:WS_PORT/<chargerId> (websocketd, "
-                    "one shocpp-backend process per charger). Runs in the foreground; stop it with Ctrl-C.",
-        epilog="Settings (environment): WS_ADDRESS (0.0.0.0), WS_PORT (8080), SHOCPP_TAGSFILE (conf/tags.json), "
-               "SHOCPP_ACCOUNTINGDIR (accounting/), SHOCPP_RUNDIR (run/), SHOCPP_LOGDIR (log/), "
-               "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0), SHOCPP_CHARGERSFILE (conf/chargers.json), "
-               "SHOCPP_TLS_CERT and SHOCPP_TLS_KEY (serve wss://), SHOCPP_MAX_CHARGERS (0: no limit). "
-               "The frame log is LOGDIR/shocpp.log.")
+        prog="shocpp-listener", description=textwrap.fill(DESCRIPTION, 100),
+        epilog=textwrap.fill(SETTINGS, 100) + "\n\n" + describe(EXITS, EXIT_DETAILS),
+        formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--print-command", action="store_true",
                         help="print the websocketd command line instead of running it")
     return parser.parse_args(argv)
@@ -87,14 +96,14 @@ def main(argv=None, env=None):
         note = authentication_note(config)
     except (config_module.ConfigError, TagsError, ChargersError) as e:
         print(f"shocpp-listener: not started: {e}", file=sys.stderr)
-        return 2
+        return USAGE
     if args.print_command:
         print(shlex.join(argv_ws))
-        return 0
+        return OK
     websocketd = shutil.which("websocketd", path=env.get("PATH"))
     if websocketd is None:
         print(f"shocpp-listener: {INSTALL_HINT}", file=sys.stderr)
-        return 3
+        return NOT_INSTALLED
     scheme = "wss" if config.tls_cert else "ws"
     print(f"shocpp-listener: {scheme}://{env.get('WS_ADDRESS') or '0.0.0.0'}:{_port(env)}/<chargerId>, "
           f"tags {config.tags_file}, ledger {config.accounting_dir}, log {config.log_dir}/shocpp.log\n"

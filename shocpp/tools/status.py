@@ -10,16 +10,20 @@ import argparse
 import json
 import sys
 from dataclasses import asdict, dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 from .. import config as config_module
 from .. import log
-from ..protocol import meter_values, timestamps
+from ..protocol import meter_values, numbers, timestamps
 from .. import runfiles
+from ..exits import FAILED, NO_CHARGER, OK, USAGE, describe
 
-OK, USAGE, NO_CHARGER, FAILED = 0, 2, 5, 8  # the numbers shocpp-command uses for the same cases
+EXITS = (OK, USAGE, NO_CHARGER, FAILED)
+EXIT_DETAILS = {OK: "at least one charger is connected",
+                NO_CHARGER: 'the text says so; --json prints {"chargers": []}',
+                FAILED: "the run directory cannot be read"}
 
 EXAMPLES = """\
 examples:
@@ -33,8 +37,6 @@ register, also when the charger names no measurand), current in A per phase (Cur
 readings in kW and kWh are converted. Times are as the charger or the backend wrote them (UTC).
 Only chargers whose backend is running are shown; files left by a killed backend are ignored.
 
-exit status: 0 at least one charger is connected, 2 bad usage, 5 no charger is connected
-(the text says so; --json prints {"chargers": []}), 8 the run directory cannot be read.
 """
 
 Number = Union[int, float]
@@ -171,7 +173,7 @@ def _sample(sample, stamp, moment):
     kind, base, factors = MEASURANDS[measurand]
     unit = sample.get("unit")
     factor = factors.get(base.lower() if unit in (None, "") else str(unit).lower())
-    number = parse_number(sample.get("value"))
+    number = numbers.decimal(sample.get("value"))
     if factor is None or number is None:
         return None
     phase = _phase(sample.get("phase"))
@@ -210,23 +212,6 @@ def _total(best, kind):
         return _plain(best[(kind, UNPHASED)].value)
     phased = [best[(kind, p)].value for p in PHASES if (kind, p) in best]
     return _plain(sum(phased, Decimal(0))) if phased else None
-
-
-def parse_number(value):
-    """A finite Decimal from a string (as the spec says) or a JSON number (as some chargers send)."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int):
-        return Decimal(value)
-    if isinstance(value, float):
-        value = repr(value)
-    if not isinstance(value, str) or len(value) > 64:
-        return None
-    try:
-        number = Decimal(value.strip())
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
 
 
 def _plain(number):
@@ -332,7 +317,8 @@ def load(run_dir):
 
 def parse_args(argv):
     parser = argparse.ArgumentParser(
-        prog="shocpp-status", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="shocpp-status", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Show the connected chargers: identity, address, connected since, vendor, model and "
                     "serial from the BootNotification, each connector's status (StatusNotification) "
                     "and its latest meter readings (MeterValues).")
@@ -348,7 +334,7 @@ def main(argv=None, env=None, out=None):
         chargers = load(config_module.from_env(env).run_dir)
     except (OSError, config_module.ConfigError) as e:
         print(f"shocpp-status: {e}", file=sys.stderr)
-        return FAILED
+        return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     out.write(render_json(chargers) if args.json else render_text(chargers))
     return OK if chargers else NO_CHARGER
 

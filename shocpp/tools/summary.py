@@ -21,19 +21,18 @@ from typing import Optional
 from .. import config as config_module
 from .. import log
 from .. import ledger
+from ..exits import FAILED, OK, USAGE, describe
+from ..protocol import months, numbers
 from ..protocol.tags import UNKNOWN_ACCOUNT
 
-OK, FAILED, USAGE = 0, 1, 2
-MONTH_NAMES = ("January", "February", "March", "April", "May", "June", "July",
-               "August", "September", "October", "November", "December")
+EXITS = (OK, USAGE, FAILED)
+EXIT_DETAILS = {FAILED: "the ledger cannot be read"}
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 LEGACY, LEDGER = "legacy", "ledger"
 NEGATIVE, UNKNOWN_ENERGY = "negative", "unknown_energy"
 CSV_FIELDS = ("month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh", "meter_stop_kwh",
               "consumed_kwh", "consumed_wh", "reason", "transaction_id", "source", "flag")
-_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
-_INTEGER = re.compile(r"\s*-?[0-9]+\s*", re.ASCII)
 
 EXAMPLES = """\
 examples:
@@ -45,7 +44,8 @@ examples:
 
 Sessions under the account 'unknown' (charged with unknown tags) are totalled on a line of
 their own, outside the accounts' total and inside the grand total. Ledger lines that cannot be
-read are named on stderr and skipped. Exit status: 0 done, 1 the ledger cannot be read, 2 bad usage.
+read are named on stderr and skipped.
+
 """
 
 
@@ -128,33 +128,21 @@ class Summary:
 
 # --- months ---------------------------------------------------------------------------------
 
-def month_label(month):
-    return f"{month[0]:04d}-{month[1]:02d}"
-
-
-def previous_month(today):
-    return (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
-
-
-def months_between(first, last):
-    count = (last[0] - first[0]) * 12 + last[1] - first[1] + 1
-    start = first[0] * 12 + first[1] - 1
-    return [(n // 12, n % 12 + 1) for n in range(start, start + count)]
-
-
 def parse_month(text, option):
-    match = _MONTH.fullmatch(text)
-    if not match:
+    try:
+        month = months.parse(text)
+    except ValueError as e:
+        raise ValueError(f"{option} {text}: {e}") from None
+    if month is None:
         raise ValueError(f"{option} {text!r} is not a month like 2026-10")
-    return _checked(int(match[1]), int(match[2]), f"{option} {text}")
+    return month
 
 
 def _checked(year, month, what):
-    if not 1 <= year <= 9999:
-        raise ValueError(f"{what}: year {year} is not 1 to 9999")
-    if not 1 <= month <= 12:
-        raise ValueError(f"{what}: month {month} is not 1 to 12")
-    return year, month
+    try:
+        return months.checked(year, month)
+    except ValueError as e:
+        raise ValueError(f"{what}: {e}") from None
 
 
 def month_range(year, month, first, last, today):
@@ -171,18 +159,18 @@ def month_range(year, month, first, last, today):
     if last and not first:
         raise ValueError("--to needs --from")
     if not first:
-        return previous_month(today), previous_month(today)
+        previous = months.previous(months.of(today))
+        return previous, previous
     start = parse_month(first, "--from")
-    end = parse_month(last, "--to") if last else (today.year, today.month)
+    end = parse_month(last, "--to") if last else months.of(today)
     if start > end:
-        raise ValueError(f"--from {month_label(start)} is after "
-                         + (f"--to {month_label(end)}" if last else f"this month ({month_label(end)})"))
+        raise ValueError(f"--from {months.label(start)} is after "
+                         + (f"--to {months.label(end)}" if last else f"this month ({months.label(end)})"))
     return start, end
 
 
 def period(first, last):
-    name = f"{MONTH_NAMES[first[1] - 1]} {first[0]}"
-    return name if first == last else f"{name} to {MONTH_NAMES[last[1] - 1]} {last[0]}"
+    return months.name(first) if first == last else f"{months.name(first)} to {months.name(last)}"
 
 
 # --- parsing --------------------------------------------------------------------------------
@@ -225,13 +213,13 @@ def parse_legacy(text, month=None):
         raise BadRecord("no account")
     if "consumed_kwh" not in record:
         raise BadRecord("no consumed_kwh")
-    kwh = _legacy_int(record["consumed_kwh"])
+    kwh = numbers.integer(record["consumed_kwh"])
     if kwh is None:
         raise BadRecord(f"consumed_kwh {json.dumps(record['consumed_kwh'])} is not a whole number")
-    end_kwh = _legacy_int(record.get("end_kwh"))
+    end_kwh = numbers.integer(record.get("end_kwh"))
     # The original wrote an empty account for an index missing from tags.json.
     return Session(account or UNKNOWN_ACCOUNT, kwh, _text(record.get("localtime")),
-                   start_kwh=_legacy_int(record.get("begin_kwh")),
+                   start_kwh=numbers.integer(record.get("begin_kwh")),
                    stop_kwh=None if end_kwh is None else str(end_kwh), source=LEGACY, month=month)
 
 
@@ -247,24 +235,19 @@ def _int_or_none(value):
     return value if type(value) is int else None
 
 
-def _legacy_int(value):
-    if type(value) is int:
-        return value
-    return int(value) if isinstance(value, str) and _INTEGER.fullmatch(value) else None
-
-
 def _text(value):
     return value if value is None or type(value) is str else json.dumps(value, ensure_ascii=False)
 
 
 # --- reading --------------------------------------------------------------------------------
 
-def read_sessions(directory, months):
-    """The sessions of the months, in order (legacy records first in a month), and the problems."""
+def read_sessions(directory, wanted):
+    """The sessions of the months wanted, in order (legacy records first in a month), and the problems."""
     sessions, problems = [], []
-    for month in months:
-        label = month_label(month)
-        for path in sorted((Path(directory) / f"{month[0]:04d}" / f"{month[1]:02d}").glob("*.json")):
+    for month in wanted:
+        label = months.label(month)
+        year, number = label.split("-")
+        for path in sorted((Path(directory) / year / number).glob("*.json")):
             _read_legacy(path, label, sessions, problems)
         _read_ledger(ledger.month_file(directory, label), label, sessions, problems)
     return sessions, problems
@@ -441,8 +424,8 @@ def _session_values(s):
 
 def render_json(summary):
     head = {
-        "from": month_label(summary.first),
-        "to": month_label(summary.last),
+        "from": months.label(summary.first),
+        "to": months.label(summary.last),
         "account_filter": summary.account,
         "accounts": [{"account": name, **_tally_dict(t)} for name, t in summary.accounts],
         "accounts_total": _tally_dict(summary.accounts_total),
@@ -478,7 +461,8 @@ RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
 
 def parse_args(argv, today):
     parser = argparse.ArgumentParser(
-        prog="shocpp-summary", epilog=EXAMPLES, formatter_class=argparse.RawDescriptionHelpFormatter,
+        prog="shocpp-summary", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The energy charged per account in a month (default: the previous month), with\n"
                     "every session, from the ledger in SHOCPP_ACCOUNTINGDIR.")
     parser.add_argument("year", nargs="?", help="the year, e.g. 2026")
@@ -508,10 +492,10 @@ def _run(args, env):
         directory = config_module.from_env(env).accounting_dir
         if not directory.is_dir():
             raise FileNotFoundError(f"the ledger directory {directory} does not exist (SHOCPP_ACCOUNTINGDIR)")
-        sessions, problems = read_sessions(directory, months_between(args.first, args.last))
+        sessions, problems = read_sessions(directory, months.between(args.first, args.last))
     except (OSError, config_module.ConfigError) as e:
         print(f"shocpp-summary: {e}", file=sys.stderr)
-        return FAILED
+        return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     for problem in problems:
         print(f"shocpp-summary: {problem}; skipped", file=sys.stderr)
     if problems:

@@ -1,0 +1,60 @@
+"""Small JSON files replaced atomically: a reader sees the old file or the new one, whole."""
+
+import json
+import os
+
+CREATE = os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC
+ATTEMPTS = 5  # another temporary name when one is taken (a crash's leftover, a planted link)
+
+
+def write_json(path, data, mode=0o640, fsync=False, indent=None):
+    """Replace `path` with `data` as ASCII JSON and a newline; the file has exactly `mode`.
+
+    The content goes into a new file of its own beside `path`, created with `mode` (never
+    wider, whatever the umask; no existing file or link is opened) and then renamed over
+    `path`. fsync: file and rename are on disk when this returns.
+    """
+    # ASCII: whatever a charger sent can be written, even lone surrogates.
+    content = (json.dumps(data, indent=indent) + "\n").encode("ascii")
+    path = os.fspath(path)
+    fd, temporary = _create(path, mode)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            os.fchmod(f.fileno(), mode)  # the umask may have narrowed it
+            f.write(content)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        _unlink(temporary)
+        raise
+    if fsync:
+        fsync_dir(os.path.dirname(path) or ".")
+
+
+def fsync_dir(directory):
+    """Make a file's creation or rename in `directory` durable."""
+    fd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _create(path, mode):
+    head, name = os.path.split(path)
+    for attempt in range(ATTEMPTS):
+        temporary = os.path.join(head, f".{name}.{os.urandom(6).hex()}.tmp")
+        try:
+            return os.open(temporary, CREATE, mode), temporary
+        except FileExistsError:
+            if attempt == ATTEMPTS - 1:
+                raise
+
+
+def _unlink(path):
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
