@@ -117,7 +117,7 @@ def _enum(schema, _):
     if not all(isinstance(v, str) for v in values):
         raise ValueError("only enums of strings are supported")
     allowed = frozenset(values)
-    return lambda value: not isinstance(value, str) or value in allowed
+    return lambda value: isinstance(value, str) and value in allowed  # jsonschema: no number equals a string
 
 
 def _max_length(schema, _):
