@@ -151,13 +151,19 @@ def test_enum_refuses_other_types(value, valid):
     assert schemas._validator_class()(schema).is_valid(value) is valid
 
 
+
+@pytest.mark.parametrize("schema", [{"minimum": 1}, {"type": "number", "maximum": 1}])
+def test_limits_let_nan_through_as_jsonschema_does(schema):  # json.loads reads NaN unless told not to
+    assert compiler.compile_schema(schema)(float("nan")) is True
+    assert schemas._validator_class()(schema).is_valid(float("nan")) is True
+
 # Generated schemas: small ones from the keywords the compiler supports, in combinations our
 # schema files do not use (no type beside a limit, an enum without a type, a $ref at the root).
 
 PATTERNS = ["^[A-Z]+$", "b", "^[^\\x00-\\x1f]*$", "^[0-9]{2}$", "^\\d+(\\.\\d+)?$"]
 FACTORS = [0.1, 1, 0.5, 0.01, 2]
 ENUM_VALUES = ["A", "B", "a", "1", "true", "", "\U0001F600"]
-TRICKY = st.sampled_from([None, True, False, 0, 1, -1, 1.0, 0.5, 21.4, 1e300, float("inf"), "", "A", "1",
+TRICKY = st.sampled_from([None, True, False, 0, 1, -1, 1.0, 0.5, 21.4, 1e300, float("inf"), float("nan"), "", "A", "1",
                           "2026-11-21T10:00:00Z", [], [1], {}, {"a": 1}])
 REF = "#/definitions/"
 
@@ -253,7 +259,7 @@ def near_number(schema, kind):
         factor = Decimal(str(schema["multipleOf"]))
         found |= st.integers(-30, 300).map(lambda k: float(k * factor))
     if kind == "number":
-        found |= st.floats(-10, 40) | st.sampled_from([21.4, 0.1, 16.05, 2.5, 32.0])
+        found |= st.floats(-10, 40) | st.sampled_from([21.4, 0.1, 16.05, 2.5, 32.0, float("inf"), float("nan")])
     return found
 
 

@@ -139,14 +139,14 @@ def _minimum(schema, _):
     if "exclusiveMinimum" in schema:
         raise ValueError("exclusiveMinimum is not supported")
     least = schema["minimum"]
-    return lambda value: not _is_number(value) or value >= least
+    return lambda value: not (_is_number(value) and value < least)  # as jsonschema asks: NaN passes
 
 
 def _maximum(schema, _):
     if "exclusiveMaximum" in schema:
         raise ValueError("exclusiveMaximum is not supported")
     most = schema["maximum"]
-    return lambda value: not _is_number(value) or value <= most
+    return lambda value: not (_is_number(value) and value > most)
 
 
 def _format(schema, _):
