@@ -136,6 +136,25 @@ def test_unsupported_schemas_refused(schema, problem):
         compiler.compile_schema(schema)
 
 
+
+@pytest.mark.parametrize("schema", [
+    {"definitions": {"n": {"properties": {"next": {"$ref": "#/definitions/n"}}}}, "$ref": "#/definitions/n"},
+    {"definitions": {"a": {"items": {"$ref": "#/definitions/b"}}, "b": {"$ref": "#/definitions/a"}},
+     "$ref": "#/definitions/a"},
+    {"definitions": {"a~1b": {"type": "string"}}, "$ref": "#/definitions/a~1b"},  # jsonschema reads "a/b"
+    {"definitions": {"a%20b": {"type": "string"}}, "$ref": "#/definitions/a%20b"},  # and "a b"
+])
+def test_refs_refused(schema):
+    with pytest.raises(ValueError, match="unsupported"):
+        compiler.compile_schema(schema)
+
+
+def test_a_definition_may_be_used_twice():
+    schema = {"definitions": {"s": {"type": "string"}, "p": {"items": {"$ref": "#/definitions/s"}}},
+              "properties": {"a": {"$ref": "#/definitions/s"}, "b": {"$ref": "#/definitions/p"}}}
+    predicate = compiler.compile_schema(schema)
+    assert predicate({"a": "x", "b": ["y"]}) and not predicate({"a": "x", "b": [1]})
+
 def test_every_schema_file_compiles():
     for action, kind in PAIRS:
         assert callable(schemas._predicate(action, kind))

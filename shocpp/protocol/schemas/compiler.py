@@ -31,9 +31,10 @@ def is_multiple(number, factor):
 def _compile(schema, definitions):
     if "$ref" in schema:  # Draft 4: a $ref's siblings do not count
         prefix, _, name = schema["$ref"].rpartition("/")
-        if prefix != "#/definitions" or name not in definitions:
-            raise ValueError(f"unsupported $ref {schema['$ref']!r}")
-        return _compile(definitions[name], definitions)
+        if prefix != "#/definitions" or name not in definitions or "~" in name or "%" in name:
+            raise ValueError(f"unsupported $ref {schema['$ref']!r}")  # escaped names jsonschema would decode
+        rest = {other: sub for other, sub in definitions.items() if other != name}
+        return _compile(definitions[name], rest)  # nor may it refer to itself: recursion is not supported
     checks = []
     for keyword in schema:
         if keyword in _KEYWORDS:
