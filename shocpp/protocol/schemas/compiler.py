@@ -31,9 +31,10 @@ def is_multiple(number, factor):
 def _compile(schema, definitions):
     if "$ref" in schema:  # Draft 4: a $ref's siblings do not count
         prefix, _, name = schema["$ref"].rpartition("/")
-        if prefix != "#/definitions" or name not in definitions:
-            raise ValueError(f"unsupported $ref {schema['$ref']!r}")
-        return _compile(definitions[name], definitions)
+        if prefix != "#/definitions" or name not in definitions or "~" in name or "%" in name:
+            raise ValueError(f"unsupported $ref {schema['$ref']!r}")  # escaped names jsonschema would decode
+        rest = {other: sub for other, sub in definitions.items() if other != name}
+        return _compile(definitions[name], rest)  # nor may it refer to itself: recursion is not supported
     checks = []
     for keyword in schema:
         if keyword in _KEYWORDS:
@@ -117,7 +118,7 @@ def _enum(schema, _):
     if not all(isinstance(v, str) for v in values):
         raise ValueError("only enums of strings are supported")
     allowed = frozenset(values)
-    return lambda value: not isinstance(value, str) or value in allowed
+    return lambda value: isinstance(value, str) and value in allowed  # jsonschema: no number equals a string
 
 
 def _max_length(schema, _):
@@ -139,14 +140,14 @@ def _minimum(schema, _):
     if "exclusiveMinimum" in schema:
         raise ValueError("exclusiveMinimum is not supported")
     least = schema["minimum"]
-    return lambda value: not _is_number(value) or value >= least
+    return lambda value: not (_is_number(value) and value < least)  # as jsonschema asks: NaN passes
 
 
 def _maximum(schema, _):
     if "exclusiveMaximum" in schema:
         raise ValueError("exclusiveMaximum is not supported")
     most = schema["maximum"]
-    return lambda value: not _is_number(value) or value <= most
+    return lambda value: not (_is_number(value) and value > most)
 
 
 def _format(schema, _):
