@@ -64,4 +64,4 @@ def test_throughput_and_cold_start_run_and_write_their_results(tmp_path):
     assert "- websocketd: " in text and "- cores: " in text
     assert "| function | calls | own ms | cumulative ms |" in text  # the profile of where the time goes
     assert re.search(r"^\| `\w+\.py:\d+ \w+` \| [\d,]+ \| \d+ \| \d+ \|$", text, re.M)
-    assert re.search(r"^\s+[\d.]+ ms  shocpp\.protocol\.handlers$", text, re.M)  # the slowest imports
+    assert re.search(r"^\s+[\d.]+ ms  shocpp\.protocol\.\w+$", text, re.M)  # the slowest imports
