@@ -15,7 +15,7 @@ from . import config as config_module
 from . import ledger, runfiles
 from .log import Log
 from .protocol import identity, ocppj, timestamps
-from .protocol.effects import Deliver, RecordStop, SaveBoot, SaveMeterValues, SaveStatus
+from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveStatus
 from .protocol.linebuffer import LineBuffer
 from .protocol.session import Session
 from .protocol.tags import TagsError
@@ -37,7 +37,8 @@ class Backend:
         self.connection = connection
         self.tags_file = tags_file
         self.clock = clock
-        self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval, config.strict)
+        self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval, config.strict,
+                               config.max_power_kw)
         self.unsaved = {}  # run file name -> its latest content
 
     def on_lines(self, lines):
@@ -46,7 +47,7 @@ class Backend:
         replies = []
         for line in lines:
             self.log.incoming(line)
-            replies += self.apply(self.session.receive(line, self.clock(), time.monotonic(), self.tags))
+            replies += self.apply(self.session.receive(line, self.clock(), time.monotonic(), self.tags, self.records))
         self.write_run_files()
         self.send(replies)
 
@@ -76,6 +77,9 @@ class Backend:
             self.log.error(problem)
         return tags
 
+    def records(self, month):
+        return ledger.records(self.config.accounting_dir, month)
+
     def apply(self, step):
         """Log the step's notes and carry out its effects, in order; the frames to send."""
         for note in step.notes:
@@ -84,7 +88,7 @@ class Backend:
             self.log.error(error)
         replies = step.replies
         for effect in step.effects:
-            if isinstance(effect, RecordStop):
+            if isinstance(effect, Record):
                 if not self.record(effect):
                     replies = (effect.refusal,)
             elif isinstance(effect, Deliver):
@@ -101,9 +105,7 @@ class Backend:
             self.log.error(f"not confirmed, the charger will retry: {e}")
             return False
         what = "recorded" if written else "already recorded (retransmission), not written again"
-        r = effect.record
-        self.log.note(f"{what}: transaction {r['transaction_id']} account {r['account']} "
-                      f"{r['consumed_kwh']} kWh in {effect.month}.jsonl")
+        self.log.note(f"{what}: {describe(effect.record)} in {effect.month}.jsonl")
         return True
 
     def deliver(self, effect):
@@ -139,6 +141,16 @@ class Backend:
             self.log.outgoing(line)
         if lines:
             self.write("".join(line + "\n" for line in lines).encode("utf-8"))
+
+
+def describe(record):
+    """A ledger record in a few words, for the log."""
+    if record.get("event") == "start":
+        return (f"start of transaction {record['transaction_id']} account {record['account']} "
+                f"connector {record['connector_id']} at {record['meter_start_wh']} Wh")
+    flags = f" flags {' '.join(record['flags'])}" if record["flags"] else ""
+    return (f"stop of transaction {record['transaction_id']} account {record['account']} "
+            f"{record['energy_wh']} Wh{flags}")
 
 
 class Termination:

@@ -1,8 +1,9 @@
-"""The billing ledger: `<dir>/YYYY-MM.jsonl`, one JSON record a line, append-only.
+"""The billing ledger: `<dir>/YYYY-MM.jsonl`, one JSON record a line, append-only: the start
+and the stop record of every session.
 
 A record is confirmed to the charger only after append() returned: the line is
 then on disk (fsync), whole (one write under flock) and there once, however
-often the charger retransmits the same StopTransaction.
+often the charger retransmits the same StartTransaction or StopTransaction.
 """
 
 import fcntl
@@ -11,9 +12,12 @@ import os
 from pathlib import Path
 
 from . import atomic
-from .protocol import months
+from .protocol import matching, months
+from .protocol.effects import Unavailable
 
-IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
+# What makes a retransmission the same message: a charger resends it unchanged.
+STOP_IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
+START_IDENTITY = ("charger", "connector_id", "id_tag", "meter_start_wh", "start_time")
 
 
 class LedgerError(OSError):
@@ -25,8 +29,10 @@ def encode(record):
     return (json.dumps(record, ensure_ascii=False) + "\n").encode("utf-8", "backslashreplace")
 
 
-def same_stop(a, b):
-    return all(a.get(k) == b.get(k) for k in IDENTITY)
+def same_record(a, b):
+    if matching.is_start(a) != matching.is_start(b):
+        return False
+    return all(a.get(k) == b.get(k) for k in (START_IDENTITY if matching.is_start(a) else STOP_IDENTITY))
 
 
 def month_file(directory, month):
@@ -34,7 +40,7 @@ def month_file(directory, month):
 
 
 def append(directory, month, record):
-    """Append `record` to the month's file; False if the same stop is there already."""
+    """Append `record` to the month's file; False if the same record is there already."""
     directory = Path(directory)
     try:
         directory.mkdir(parents=True, exist_ok=True)
@@ -93,9 +99,31 @@ def _holds(data, record):
     for line in data.splitlines():
         if needle in line:
             try:
-                if same_stop(json.loads(line), record):
+                if same_record(json.loads(line), record):
                     return True
             except ValueError:
                 continue
     return False
 
+
+
+def records(directory, month):
+    """The records of a month's file, in order; lines that cannot be read are skipped (shocpp-summary
+    names them)."""
+    try:
+        with open(month_file(directory, month), "rb") as f:
+            fcntl.flock(f, fcntl.LOCK_SH)  # append() writes under LOCK_EX: never half a line
+            data = f.read()
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+    except OSError as e:
+        raise Unavailable(f"the ledger could not be read: {e.strerror or e}") from e
+    found = []
+    for line in data.split(b"\n"):
+        try:
+            record = json.loads(line)
+        except ValueError:
+            continue
+        if isinstance(record, dict):
+            found.append(record)
+    return found

@@ -60,6 +60,13 @@ class Site:
             records += [json.loads(line) for line in path.read_bytes().split(b"\n") if line]
         return records
 
+    def stop_lines(self):
+        """The ledger's stop records: the lines that bill (a line without `event` is a stop)."""
+        return [r for r in self.ledger_lines() if r.get("event", "stop") == "stop"]
+
+    def start_lines(self):
+        return [r for r in self.ledger_lines() if r.get("event") == "start"]
+
 
 @pytest.fixture
 def site(tmp_path):

@@ -38,11 +38,15 @@ def test_a_whole_session_over_pipes_is_answered_and_billed(site):
     assert got[1][2] == {} and got[2][2] == {"idTagInfo": {"status": "Accepted"}}
     assert got[3][2] == {"idTagInfo": {"status": "Accepted"}, "transactionId": 10012345}
     assert got[4][2] == {} and got[5][2] == {"idTagInfo": {"status": "Accepted"}}
-    (line,) = site.ledger_lines()
-    assert {k: v for k, v in line.items() if k != "recorded_at"} == {
-        "charger": "CP-7", "transaction_id": 10012345, "account": "home", "account_index": 1,
+    start, stop = site.ledger_lines()
+    assert {k: v for k, v in start.items() if k != "recorded_at"} == {
+        "event": "start", "charger": "CP-7", "connector_id": 1, "transaction_id": 10012345, "id_tag": "1111",
+        "account": "home", "account_index": 1, "meter_start_wh": 12345678, "start_time": "2026-11-01T10:00:00Z"}
+    assert {k: v for k, v in stop.items() if k != "recorded_at"} == {
+        "event": "stop", "charger": "CP-7", "transaction_id": 10012345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12350999, "consumed_kwh": 5,
-        "stop_time": "2026-11-01T12:00:00Z", "reason": "Local"}
+        "consumed_wh": 5321, "connector_id": 1, "start_time": "2026-11-01T10:00:00Z", "meter_start_wh": 12345678,
+        "duration_s": 7200, "energy_wh": 5321, "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "flags": []}
     assert (site.accounting / "2026-11.jsonl").exists()
     assert list(site.run_dir.iterdir()) == []  # everything it created is gone at EOF
 
@@ -104,7 +108,8 @@ def test_hostile_lines_get_the_right_callerror_and_the_next_frame_is_answered(si
 def test_a_retransmitted_stop_is_confirmed_twice_and_written_once(site):
     done = run_backend(site, [SESSION[5], SESSION[5]])
     assert [r[:3] for r in replies(done)] == [[3, "p", {"idTagInfo": {"status": "Accepted"}}]] * 2
-    assert len(site.ledger_lines()) == 1
+    (stop,) = site.ledger_lines()
+    assert (stop["event"], stop["flags"], stop["energy_wh"]) == ("stop", ["no_start"], 5000)
     assert "already recorded (retransmission), not written again" in site.log_file.read_text()
 
 

@@ -91,6 +91,7 @@ def stop(**fields):
 def test_known_account(site_tags):
     result = stop_record("CP001", stop(), site_tags, NOW)
     assert result == {
+        "event": "stop",
         "charger": "CP001",
         "transaction_id": 10_012_345,
         "account": "home",
@@ -99,13 +100,15 @@ def test_known_account(site_tags):
         "meter_start_kwh": 12_345,
         "meter_stop_wh": 12_350_999,
         "consumed_kwh": 5,
+        "energy_wh": 5_000,
         "stop_time": "2026-11-21T13:50:00Z",
         "reason": "Local",
+        "flags": ["no_start"],
         "recorded_at": "2026-11-21T13:52:07.123Z",
     }
-    assert list(result) == ["charger", "transaction_id", "account", "account_index", "id_tag",
-                            "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "stop_time", "reason",
-                            "recorded_at"]
+    assert list(result) == ["event", "charger", "transaction_id", "account", "account_index", "id_tag",
+                            "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "energy_wh", "stop_time", "reason",
+                            "flags", "recorded_at"]
 
 
 @pytest.mark.parametrize("changes, expected", [
@@ -117,9 +120,10 @@ def test_known_account(site_tags):
                                      "account_index": 2}),
     # an id no encode() made: no account index, no start, nothing consumed
     ({"transactionId": 2**63 - 1}, {"transaction_id": 2**63 - 1, "account": "unknown",
-                                    "account_index": None, "meter_start_kwh": None, "consumed_kwh": None}),
+                                    "account_index": None, "meter_start_kwh": None, "consumed_kwh": None,
+                                    "energy_wh": None}),
     ({"transactionId": -1}, {"transaction_id": -1, "account": "unknown", "account_index": None,
-                             "meter_start_kwh": None, "consumed_kwh": None}),
+                             "meter_start_kwh": None, "consumed_kwh": None, "energy_wh": None}),
     # numbers as strings and floats
     ({"transactionId": "10012345", "meterStop": "12350999.7"}, {}),
     ({"transactionId": 10012345.0, "meterStop": 12350999.0}, {}),
@@ -133,13 +137,15 @@ def test_known_account(site_tags):
     ({"timestamp": "garbage"}, {"stop_time": "garbage"}),
     # across the meter's wrap-around and backwards
     ({"meterStop": 10_012_350_999}, {"meter_stop_wh": 10_012_350_999}),
-    ({"meterStop": 12_000_000}, {"meter_stop_wh": 12_000_000, "consumed_kwh": -345}),
+    ({"meterStop": 12_000_000}, {"meter_stop_wh": 12_000_000, "consumed_kwh": -345, "energy_wh": -345_000,
+                                 "flags": ["no_start", "negative"]}),
 ])
 def test_stop_record(site_tags, changes, expected):
     want = {
-        "charger": "CP001", "transaction_id": TID, "account": "home", "account_index": 1, "id_tag": "1111",
-        "meter_start_kwh": 12_345, "meter_stop_wh": STOP_WH, "consumed_kwh": 5,
-        "stop_time": "2026-11-21T13:50:00Z", "reason": "Local", "recorded_at": RECORDED_AT,
+        "event": "stop", "charger": "CP001", "transaction_id": TID, "account": "home", "account_index": 1,
+        "id_tag": "1111", "meter_start_kwh": 12_345, "meter_stop_wh": STOP_WH, "consumed_kwh": 5,
+        "energy_wh": 5_000, "stop_time": "2026-11-21T13:50:00Z", "reason": "Local", "flags": ["no_start"],
+        "recorded_at": RECORDED_AT,
     }
     want.update(expected)
     want = {k: v for k, v in want.items() if v != "-"}
@@ -210,15 +216,16 @@ def test_consumed_wh_across_the_wrap_around(site_tags):
 
 def test_consumed_wh_key_order(site_tags):
     result = stop_record("CP001", stop(transactionData=begin("12345678")), site_tags, NOW)
-    assert list(result) == ["charger", "transaction_id", "account", "account_index", "id_tag",
-                            "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "consumed_wh", "stop_time",
-                            "reason", "recorded_at"]
+    assert list(result) == ["event", "charger", "transaction_id", "account", "account_index", "id_tag",
+                            "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "consumed_wh", "energy_wh",
+                            "stop_time", "reason", "flags", "recorded_at"]
 
 
 def test_undecodable_id_uses_the_begin_register(site_tags):
     payload = {"transactionId": 2**63 - 1, "meterStop": STOP_WH, "timestamp": "2026-11-21T13:50:00Z",
                "transactionData": begin("12345678")}
     assert stop_record("CP002", payload, site_tags, NOW) == {
+        "event": "stop",
         "charger": "CP002",
         "transaction_id": 2**63 - 1,
         "account": "unknown",
@@ -227,7 +234,9 @@ def test_undecodable_id_uses_the_begin_register(site_tags):
         "meter_stop_wh": 12_350_999,
         "consumed_kwh": 5,
         "consumed_wh": 5_321,
+        "energy_wh": 5_321,
         "stop_time": "2026-11-21T13:50:00Z",
+        "flags": ["no_start"],
         "recorded_at": RECORDED_AT,
     }
 
@@ -303,11 +312,13 @@ UTC = timezone.utc
     ("2026-10-31T23:30:00", NOW, BERLIN, "2026-11"),
     ("2026-10-31T23:30:00", NOW, UTC, "2026-10"),
     ("2026-10-31T23:30", NOW, BERLIN, "2026-11"),
-    # the plausible range: 2015-01-01 up to one day after now
+    # the plausible range: 2015-01-01 up to now, not after: a fast clock at the month's end
+    # must not move a session into a bill that is not due yet
     ("2015-01-01T00:00:00Z", NOW, UTC, "2015-01"),
     ("2014-12-31T23:59:59Z", NOW, UTC, "2026-11"),
-    ("2026-12-01T12:00:00Z", datetime(2026, 11, 30, 12, 0, tzinfo=UTC), UTC, "2026-12"),
-    ("2026-12-01T12:00:01Z", datetime(2026, 11, 30, 12, 0, tzinfo=UTC), UTC, "2026-11"),
+    ("2026-11-30T12:00:00Z", datetime(2026, 11, 30, 12, 0, tzinfo=UTC), UTC, "2026-11"),
+    ("2026-12-01T00:00:00Z", datetime(2026, 11, 30, 23, 0, tzinfo=UTC), UTC, "2026-11"),
+    ("2026-10-31T23:00:01Z", datetime(2026, 10, 31, 23, 0, tzinfo=UTC), BERLIN, "2026-11"),
 ])
 def test_ledger_month_of_a_plausible_stop_time(stop_time, now, zone, month):
     assert ledger_month(stop_time, now, zone) == month
@@ -341,7 +352,8 @@ LATE_NOW = datetime(2026, 11, 30, 23, 30, tzinfo=UTC)    # already December in B
     "0001-01-01T00:00:00Z",
     "2099-01-01T00:00:00Z",
     "9999-12-31T23:59:59-14:00",
-    "2026-12-02T00:00:00Z",                # more than a day after now
+    "2026-12-02T00:00:00Z",                # after now
+    "2026-11-30T23:30:01Z",                # a second after now
     1793000000,
     ["2026-10-31T23:30:00Z"],
     "2026-10-31T23:30:00Z" + " " * 60,     # longer than 64 characters

@@ -27,6 +27,7 @@ def test_defaults():
         tls_cert=None,
         tls_key=None,
         max_chargers=0,
+        max_power_kw=50,
     )
 
 

@@ -12,7 +12,7 @@ Session with a fresh ledger directory, and for every line:
 3. a CALL whose unique id can be read is answered exactly once, with that id; other lines are not
    answered (the oracle below classifies the bytes itself; it does not ask ocppj);
 4. the ledger holds only stops the batch sent with a usable transactionId and meterStop, none of
-   them twice, and every StopTransaction that was confirmed;
+   them twice, and every StopTransaction that was confirmed; and no start record twice;
 5. a StopTransaction with a usable transactionId and meterStop is confirmed, a valid frame of the
    ten charger actions gets a CALLRESULT, and nothing gets InternalError (the ledger is writable).
 
@@ -539,6 +539,10 @@ def ledger_records(directory):
     return records
 
 
+def start_identity(record):
+    return json.dumps([record[k] for k in ("charger", "connector_id", "id_tag", "meter_start_wh", "start_time")])
+
+
 def identity(record):
     return (record["charger"], record["transaction_id"], record["meter_stop_wh"], record["stop_time"])
 
@@ -574,7 +578,10 @@ def feed(site, batch):
             if usable:
                 stops.append(((CHARGER, *usable, expect.call[2].get("timestamp")), reply[0] == 3))
                 assert reply[0] == 3, (line[:300], reply)  # 5.
-        records = [identity(r) for r in ledger_records(shell.config.accounting_dir)]  # 4.
+        written = ledger_records(shell.config.accounting_dir)  # 4.
+        starts = [start_identity(r) for r in written if r.get("event") == "start"]
+        assert len(set(starts)) == len(starts), ("a start twice", starts)
+        records = [identity(r) for r in written if r.get("event", "stop") == "stop"]
         site.seen["usable stops"] += len(stops)
         site.seen["ledger records"] += len(records)
         for i, record in enumerate(records):

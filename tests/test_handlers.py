@@ -4,7 +4,7 @@ import pytest
 from dateutil import tz
 
 from shocpp.protocol import handlers, tags
-from shocpp.protocol.effects import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
+from shocpp.protocol.effects import Record, SaveBoot, SaveMeterValues, SaveStatus
 from shocpp.protocol.ocppj import Call, CallError, CallResult
 
 from conftest import TAGS
@@ -110,10 +110,11 @@ STOP = {"transactionId": 10_012_345, "meterStop": 12_350_999, "timestamp": "2026
 def test_stop_transaction_records_the_decoded_energy():
     outcome = handle("StopTransaction", {**STOP, "idTag": "1111", "reason": "Local"})
     assert result(outcome) == {"idTagInfo": {"status": "Accepted"}}
-    assert outcome.effects == (RecordStop("2026-11", {
-        "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
+    assert outcome.effects == (Record("2026-11", {
+        "event": "stop", "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12_350_999, "consumed_kwh": 5,
-        "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "recorded_at": STAMP},
+        "energy_wh": 5_000, "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "flags": ["no_start"],
+        "recorded_at": STAMP},
         CallError("u1", "InternalError", "the ledger could not be written", {})),)
 
 

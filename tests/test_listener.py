@@ -40,9 +40,14 @@ def test_a_whole_rfid_session_is_billed(site, listener_url):
     status, tid, _ = run(rfid_session_for(listener_url, "CP1", "1111", 12_345_678, 12_350_999))
     assert (status, tid) == ("Accepted", 10_012_345)
     assert without_recorded_at(site.ledger_lines()) == [{
-        "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
+        "event": "start", "charger": "CP1", "connector_id": 1, "transaction_id": 10_012_345, "id_tag": "1111",
+        "account": "home", "account_index": 1, "meter_start_wh": 12_345_678, "start_time": "2026-11-01T10:00:00Z",
+    }, {
+        "event": "stop", "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12_350_999, "consumed_kwh": 5,
-        "stop_time": "2026-11-01T12:00:00Z", "reason": "EVDisconnected"}]
+        "consumed_wh": 5321, "connector_id": 1, "start_time": "2026-11-01T10:00:00Z", "meter_start_wh": 12_345_678,
+        "duration_s": 7200, "energy_wh": 5321, "stop_time": "2026-11-01T12:00:00Z", "reason": "EVDisconnected",
+        "flags": []}]
 
 
 async def rfid_session_for(url, identity, *args):
@@ -53,9 +58,9 @@ async def rfid_session_for(url, identity, *args):
 def test_an_unknown_tag_is_invalid_and_its_energy_recorded_under_unknown(site, listener_url):
     status, tid, _ = run(rfid_session_for(listener_url, "CP1", "DEADBEEF", 7_000_500, 7_004_000))
     assert (status, tid) == ("Invalid", 7000)
-    (line,) = site.ledger_lines()
-    assert (line["account"], line["account_index"], line["consumed_kwh"], line["id_tag"]) == \
-        ("unknown", 0, 4, "DEADBEEF")
+    (line,) = site.stop_lines()
+    assert (line["account"], line["account_index"], line["consumed_kwh"], line["id_tag"], line["energy_wh"]) == \
+        ("unknown", 0, 4, "DEADBEEF", 3500)
 
 
 def test_a_retransmitted_stop_is_billed_once_even_after_a_reconnect(site, listener_url):
@@ -67,10 +72,13 @@ def test_a_retransmitted_stop_is_billed_once_even_after_a_reconnect(site, listen
             await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Wallbox"))
             return await cp.call(stop)  # and replayed after a reconnect
     assert run(scenario()) is not None
-    assert without_recorded_at(site.ledger_lines()) == [{
-        "charger": "CP1", "transaction_id": 20_000_001, "account": "company-x", "account_index": 2,
+    assert without_recorded_at(site.stop_lines()) == [{
+        "event": "stop", "charger": "CP1", "transaction_id": 20_000_001, "account": "company-x", "account_index": 2,
         "id_tag": "3333", "meter_start_kwh": 1, "meter_stop_wh": 31_000, "consumed_kwh": 30,
-        "stop_time": "2026-11-01T12:00:00Z", "reason": "EVDisconnected"}]
+        "consumed_wh": 30_000, "connector_id": 1, "start_time": "2026-11-01T10:00:00Z", "meter_start_wh": 1_000,
+        "duration_s": 7200, "energy_wh": 30_000, "stop_time": "2026-11-01T12:00:00Z", "reason": "EVDisconnected",
+        "flags": []}]
+    assert len(site.start_lines()) == 1
 
 
 def test_two_chargers_at_once_are_billed_each_under_its_own_identity(site, listener_url):
@@ -83,9 +91,9 @@ def test_two_chargers_at_once_are_billed_each_under_its_own_identity(site, liste
     names, results = run(both())
     assert names == ["garage-left", "garage-right"]
     assert [r[1] for r in results] == [10_000_000, 20_000_500]
-    lines = sorted(site.ledger_lines(), key=lambda r: r["charger"])
-    assert [(r["charger"], r["account"], r["consumed_kwh"]) for r in lines] == \
-        [("garage-left", "home", 11), ("garage-right", "company-x", 22)]
+    lines = sorted(site.stop_lines(), key=lambda r: r["charger"])
+    assert [(r["charger"], r["account"], r["consumed_kwh"], r["energy_wh"]) for r in lines] == \
+        [("garage-left", "home", 11, 11_000), ("garage-right", "company-x", 22, 22_000)]
 
 
 def test_a_hostile_frame_gets_a_callerror_and_the_connection_goes_on(site, listener_url):

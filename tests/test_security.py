@@ -55,7 +55,7 @@ def test_the_listed_charger_with_its_key_charges_and_is_billed(site, start_liste
     key = passwd(site, "garage-left")
     url = start_listener()
     assert run(billed_session(url, "garage-left", basic("garage-left", key))) == 10_000_002
-    (line,) = site.ledger_lines()
+    (line,) = site.stop_lines()
     assert (line["charger"], line["account"], line["consumed_kwh"]) == ("garage-left", "home", 7)
 
 
@@ -103,7 +103,7 @@ def test_profile_2_basic_auth_inside_tls(site, start_listener, certificate):
     trust = ssl.create_default_context(cafile=str(cert))
     assert run(billed_session(url, "CP1", basic("CP1", key), ssl=trust)) == 10_000_002
     assert run(refused(url, "CP1", basic("CP1", "f" * 40), ssl=trust)) is True
-    assert len(site.ledger_lines()) == 1
+    assert len(site.stop_lines()) == 1
     with pytest.raises((ssl.SSLError, OSError, websockets.InvalidMessage)):
         run(billed_session(url.replace("wss:", "ws:"), "CP1", basic("CP1", key)))
 

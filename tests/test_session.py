@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 import pytest
 
 from shocpp.protocol import tags as tags_module
-from shocpp.protocol.effects import Deliver, RecordStop, SaveBoot, Step
+from shocpp.protocol.effects import Deliver, Record, SaveBoot, Step
 from shocpp.protocol.ocppj import Call, CallError, CallResult
 from shocpp.protocol.outbox import TIMEOUT
 from shocpp.protocol.session import MAX_COMMAND_TIMEOUT, Session
@@ -40,7 +40,7 @@ def test_a_stop_is_confirmed_only_through_its_record_which_names_the_refusal():
     step = receive(session(), line)
     assert step.replies == (CallResult("p", {}),)
     (record,) = step.effects
-    assert isinstance(record, RecordStop) and record.month == "2026-11"
+    assert isinstance(record, Record) and record.month == "2026-11"
     assert (record.record["account"], record.record["consumed_kwh"]) == ("home", 5)
     assert record.refusal == CallError("p", "InternalError", "the ledger could not be written", {})
 

@@ -1,33 +1,78 @@
-"""What a StopTransaction bills: the ledger record, built from the message alone."""
+"""What a session bills: the start record, and the stop record tied to it when it can be."""
 
 import math
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timezone
 
-from . import meter_values, months, numbers, timestamps, transaction_id
+from . import matching, meter_values, months, numbers, timestamps, transaction_id
 from .tags import UNKNOWN_ACCOUNT
 
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=timezone.utc)  # OCPP 1.6 came out in 2015
-CLOCK_SLACK = timedelta(days=1)
+NEGATIVE, IMPLAUSIBLE = "negative", "implausible"
 
 
-def stop_record(charger, payload, tags, now):
-    """The ledger record for a StopTransaction payload whose transactionId and meterStop are usable."""
+def start_record(charger, payload, account, tid, now):
+    """The ledger record of a StartTransaction whose connectorId, idTag and meterStart are usable."""
+    return {
+        "event": "start",
+        "charger": charger,
+        "connector_id": numbers.whole(payload["connectorId"]),
+        "transaction_id": tid,
+        "id_tag": payload["idTag"] if isinstance(payload["idTag"], str) else str(payload["idTag"]),
+        "account": account.name if account else UNKNOWN_ACCOUNT,
+        "account_index": account.index if account else transaction_id.UNKNOWN_INDEX,
+        "meter_start_wh": numbers.whole(payload["meterStart"]),
+        "start_time": payload.get("timestamp"),
+        "recorded_at": timestamps.format_utc(now),
+    }
+
+
+def stop_record(charger, payload, tags, now, records=(), max_power_kw=50):
+    """The ledger record for a StopTransaction payload whose transactionId and meterStop are usable,
+    tied to its start among `records` (the ledger's, oldest first) when it can be."""
     tid, meter_stop = numbers.whole(payload["transactionId"]), numbers.whole(payload["meterStop"])
     decoded = transaction_id.decode(tid)
-    record = {
-        "charger": charger,
-        "transaction_id": tid,
-        "account": tags.account_name(decoded.index) if decoded else UNKNOWN_ACCOUNT,
-        "account_index": decoded.index if decoded else None,
-    }
+    found = matching.match(charger, tid, records, tags.by_index)
+    start = found.start
+    record = {"event": "stop", "charger": charger, "transaction_id": tid}
+    if found.flags == (matching.RECONCILED,):
+        record.update(account=start["account"], account_index=start["account_index"])
+    else:
+        record.update(account=tags.account_name(decoded.index) if decoded else UNKNOWN_ACCOUNT,
+                      account_index=decoded.index if decoded else None)
     if "idTag" in payload:
         record["id_tag"] = payload["idTag"]
     record.update(_energy(decoded, meter_stop, payload.get("transactionData")))
+    if start is not None:
+        record.update(_from_start(start, meter_stop, payload.get("timestamp")))
+    kwh = record["consumed_kwh"]
+    record["energy_wh"] = record.get("consumed_wh", None if kwh is None else kwh * 1000)
     record["stop_time"] = payload.get("timestamp")
     if "reason" in payload:
         record["reason"] = payload["reason"]
+    record["flags"] = list(found.flags) + _odd(record, max_power_kw)
     record["recorded_at"] = timestamps.format_utc(now)
     return record
+
+
+def _from_start(start, meter_stop, stop_time):
+    fields = {"connector_id": start.get("connector_id"), "start_time": start.get("start_time"),
+              "meter_start_wh": start["meter_start_wh"],
+              "consumed_wh": transaction_id.consumed_wh(start["meter_start_wh"], meter_stop)}
+    began, ended = timestamps.parse(start.get("start_time")), timestamps.parse(stop_time)
+    if began is not None and ended is not None:
+        fields["duration_s"] = math.floor((ended - began).total_seconds())
+    return fields
+
+
+def _odd(record, max_power_kw):
+    """The flags of what no meter can do: run backwards, or deliver more than the site's chargers can."""
+    energy, duration = record["energy_wh"], record.get("duration_s")
+    flags = []
+    if energy is not None and energy < 0:
+        flags.append(NEGATIVE)
+    if duration is not None and (duration < 0 or (energy or 0) * 3600 > max_power_kw * 1000 * duration):
+        flags.append(IMPLAUSIBLE)
+    return flags
 
 
 def _energy(decoded, meter_stop, transaction_data):
@@ -65,12 +110,14 @@ def _begin_wh(sampled):
     return math.floor(reading * scale)
 
 
-def ledger_month(stop_time, now, tz):
-    """'YYYY-MM' in the site's zone: of the charger's stop time when plausible, else of now.
+def ledger_month(moment_text, now, tz):
+    """'YYYY-MM' in the site's zone: of the charger's time (of the start or the stop) when plausible,
+    else of now. Plausible is after 2015 and not in the future: a charger whose clock runs fast must
+    not move a month-end session into a bill that is not due yet.
 
     tz None is the machine's zone (TZ, /etc/localtime), with its offset at that moment.
     """
-    moment = timestamps.parse(stop_time)
-    if moment is None or not EARLIEST_PLAUSIBLE <= moment <= now + CLOCK_SLACK:
+    moment = timestamps.parse(moment_text)
+    if moment is None or not EARLIEST_PLAUSIBLE <= moment <= now:
         moment = now
     return months.label(months.of(moment.astimezone(tz)))

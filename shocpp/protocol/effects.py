@@ -5,8 +5,8 @@ from dataclasses import dataclass
 
 
 @dataclass(frozen=True)
-class RecordStop:
-    """Append a ledger record. The step's replies may go out only once it is durable; if it cannot
+class Record:
+    """Append a ledger record (a session's start or stop). The step's replies may go out only once it is durable; if it cannot
     be made durable, `refusal` goes out instead, and the charger retries."""
     month: str
     record: dict
@@ -35,6 +35,11 @@ class Deliver:
     """Hand the answer to a call from shocpp-command back to the command that is waiting for it."""
     request_id: str
     answer: dict
+
+
+class Unavailable(Exception):
+    """Raised by what the shell lends the Session (the ledger's records) when it cannot be read: the
+    charger gets InternalError with this message, and retries."""
 
 
 @dataclass(frozen=True)

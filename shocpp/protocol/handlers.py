@@ -6,10 +6,10 @@ outside (a ledger line, a status file) goes out as effects for the I/O shell.
 
 from dataclasses import dataclass
 from datetime import tzinfo
-from typing import Optional
+from typing import Callable, Optional
 
-from . import billing, numbers, schemas, timestamps, transaction_id
-from .effects import RecordStop, SaveBoot, SaveMeterValues, SaveStatus
+from . import billing, months, numbers, schemas, timestamps, transaction_id
+from .effects import Record, SaveBoot, SaveMeterValues, SaveStatus
 from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION,
                     TYPE_CONSTRAINT_VIOLATION, CallError, CallResult)
 from .tags import Tags
@@ -33,6 +33,8 @@ class Context:
     tz: Optional[tzinfo]  # the site's zone for ledger months; None: the machine's
     heartbeat_interval: int = 300
     strict: bool = False
+    records: Optional[Callable] = None  # month label -> the ledger's records of that month, oldest first
+    max_power_kw: int = 50
 
 
 @dataclass(frozen=True)
@@ -141,17 +143,33 @@ def start_transaction(call, ctx):
     account = ctx.tags.lookup(id_tag)
     index = account.index if account else transaction_id.UNKNOWN_INDEX
     tid = transaction_id.encode(index, numbers.whole(call.payload["meterStart"]))
+    record = billing.start_record(ctx.charger, call.payload, account, tid, ctx.now)
+    month = billing.ledger_month(call.payload.get("timestamp"), ctx.now, ctx.tz)
     note = f"start: tag {id_tag!r} -> account {account.name if account else 'unknown'}, transactionId {tid}"
-    return _result(call, {"idTagInfo": _id_tag_info(ctx, id_tag), "transactionId": tid}, notes=[note])
+    reply = {"idTagInfo": _id_tag_info(ctx, id_tag), "transactionId": tid}
+    return _result(call, reply, Record(month, record, _not_recorded(call)), notes=[note])
 
 
 def stop_transaction(call, ctx):
-    record = billing.stop_record(ctx.charger, call.payload, ctx.tags, ctx.now)
     month = billing.ledger_month(call.payload.get("timestamp"), ctx.now, ctx.tz)
+    record = billing.stop_record(ctx.charger, call.payload, ctx.tags, ctx.now, _searched(ctx, month),
+                                 ctx.max_power_kw)
     id_tag = _tag(call.payload)
     reply = {} if id_tag is None else {"idTagInfo": _id_tag_info(ctx, id_tag)}
-    refusal = CallError(call.unique_id, INTERNAL_ERROR, "the ledger could not be written", {})
-    return _result(call, reply, RecordStop(month, record, refusal))
+    return _result(call, reply, Record(month, record, _not_recorded(call)))
+
+
+def _searched(ctx, month):
+    """The records a stop's start is looked for in: its month's and the month before's, no more, so
+    that the cost of a stop is bounded; a longer session is billed from its transactionId alone."""
+    if ctx.records is None:
+        return []
+    before = months.label(months.previous(months.parse(month)))
+    return ctx.records(before) + ctx.records(month)
+
+
+def _not_recorded(call):
+    return CallError(call.unique_id, INTERNAL_ERROR, "the ledger could not be written", {})
 
 
 def meter_values(call, ctx):

@@ -8,7 +8,7 @@ deadlines of commands.
 """
 
 from . import handlers, ocppj, schemas
-from .effects import Deliver, Step
+from .effects import Deliver, Step, Unavailable
 from .ocppj import FORMATION_VIOLATION, INTERNAL_ERROR, Call, CallError
 from .outbox import Outbox
 
@@ -16,19 +16,21 @@ MAX_COMMAND_TIMEOUT = 3600
 
 
 class Session:
-    def __init__(self, charger, new_id, tz=None, heartbeat_interval=300, strict=False):
+    def __init__(self, charger, new_id, tz=None, heartbeat_interval=300, strict=False, max_power_kw=50):
         self.charger = charger
         self.tz = tz  # the site's zone for ledger months; None: the machine's
         self.heartbeat_interval = heartbeat_interval
         self.strict = strict
+        self.max_power_kw = max_power_kw
         self.outbox = Outbox(new_id)
 
-    def receive(self, line, now, mono, tags=None):
+    def receive(self, line, now, mono, tags=None, records=None):
         """The Step for one line from the charger. `tags()` gives the current Tags; it is called only
-        for the actions that look tags up, so the shell reads tags.json only for those."""
+        for the actions that look tags up, so the shell reads tags.json only for those. `records(month)`
+        gives the ledger's records of a month ('YYYY-MM'), for a StopTransaction to find its start."""
         frame = ocppj.decode(line)
         if isinstance(frame, Call):
-            return self._answer(frame, now, tags)
+            return self._answer(frame, now, tags, records)
         if isinstance(frame, ocppj.Malformed):
             if frame.unique_id is not None:
                 return Step(replies=(CallError(frame.unique_id, FORMATION_VIOLATION, frame.reason, {}),))
@@ -60,11 +62,15 @@ class Session:
         """The monotonic time of the next tick that can change anything, or None."""
         return self.outbox.next_deadline()
 
-    def _answer(self, call, now, tags):
+    def _answer(self, call, now, tags, records):
         try:
             current = tags() if tags is not None and call.action in handlers.NEEDS_TAGS else None
-            context = handlers.Context(self.charger, current, now, self.tz, self.heartbeat_interval, self.strict)
+            context = handlers.Context(self.charger, current, now, self.tz, self.heartbeat_interval, self.strict,
+                                       records, self.max_power_kw)
             outcome = handlers.handle(call, context)
+        except Unavailable as e:
+            return Step(replies=(CallError(call.unique_id, INTERNAL_ERROR, str(e), {}),),
+                        errors=(f"{call.action} {call.unique_id!r} not confirmed, the charger will retry: {e}",))
         except Exception:
             import traceback  # seldom needed, and every start would pay for it
             return Step(replies=(CallError(call.unique_id, INTERNAL_ERROR, "the central system failed", {}),),

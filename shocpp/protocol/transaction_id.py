@@ -42,3 +42,10 @@ def consumed_kwh(start_kwh, meter_stop_wh):
     """
     delta = (meter_stop_wh // 1000 - start_kwh) % SPAN
     return delta - SPAN if delta >= SPAN // 2 else delta
+
+
+def consumed_wh(start_wh, meter_stop_wh):
+    """Exact Wh from a start reading to a stop reading, with the same wrap rule as consumed_kwh."""
+    span = SPAN * 1000
+    delta = (meter_stop_wh - start_wh) % span
+    return delta - span if delta >= span // 2 else delta
