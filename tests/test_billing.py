@@ -369,3 +369,92 @@ def test_ledger_month_never_raises(stop_time):
     month = ledger_month(stop_time, NOW, BERLIN)
     assert "2015-01" <= month <= "2026-11"
     assert len(month) == 7 and month[4] == "-"
+
+
+# --- start records and stops tied to them ---------------------------------------------------------
+
+START_PAYLOAD = {"connectorId": 2, "idTag": "1111", "meterStart": 12_345_678, "timestamp": "2026-11-21T12:00:00Z"}
+
+
+def test_the_start_record_holds_what_the_start_knows(site_tags):
+    from shocpp.protocol.billing import start_record
+    record = start_record("CP001", START_PAYLOAD, site_tags.lookup("1111"), TID, NOW)
+    assert record == {"event": "start", "charger": "CP001", "connector_id": 2, "transaction_id": TID,
+                      "id_tag": "1111", "account": "home", "account_index": 1, "meter_start_wh": 12_345_678,
+                      "start_time": "2026-11-21T12:00:00Z", "recorded_at": RECORDED_AT}
+    unknown = start_record("CP001", {**START_PAYLOAD, "idTag": 4711, "connectorId": "1"}, None, 12_345, NOW)
+    assert (unknown["account"], unknown["account_index"], unknown["id_tag"], unknown["connector_id"]) == \
+        ("unknown", 0, "4711", 1)
+
+
+def start_of(site_tags, **changes):
+    from shocpp.protocol.billing import start_record
+    payload = {**START_PAYLOAD, **changes}
+    account = site_tags.lookup(payload["idTag"])
+    return start_record("CP001", payload, account,
+                        transaction_id.encode(account.index if account else 0, payload["meterStart"]), NOW)
+
+
+def test_a_stop_tied_to_its_start_is_billed_to_the_wh(site_tags):
+    start = start_of(site_tags)
+    result = stop_record("CP001", stop(), site_tags, NOW, [start])
+    assert {k: result[k] for k in ("connector_id", "start_time", "duration_s", "meter_start_wh", "consumed_kwh",
+                                   "consumed_wh", "energy_wh", "flags")} == {
+        "connector_id": 2, "start_time": "2026-11-21T12:00:00Z", "duration_s": 6600, "meter_start_wh": 12_345_678,
+        "consumed_kwh": 5, "consumed_wh": 5_321, "energy_wh": 5_321, "flags": []}
+
+
+def test_a_546_wh_session_is_546_wh_not_one_kwh(site_tags):
+    start = start_of(site_tags, meterStart=1_000_454)
+    result = stop_record("CP001", stop(transactionId=10_001_000, meterStop=1_001_000), site_tags, NOW, [start])
+    # consumed_kwh, kept for old scripts, says 1: whole kWh cross a kWh boundary
+    assert (result["consumed_kwh"], result["energy_wh"], result["flags"]) == (1, 546, [])
+
+
+def test_two_accounts_alternating_on_one_charger_are_billed_to_the_wh(site_tags):
+    records, billed = [], []
+    reading = 5_000_700
+    for tag, tid_index, wh in [("1111", 1, 546), ("3333", 2, 1_061), ("1111", 1, 61), ("3333", 2, 999)]:
+        start = start_of(site_tags, idTag=tag, meterStart=reading)
+        records.append(start)
+        tid = transaction_id.encode(tid_index, reading)
+        reading += wh
+        record = stop_record("CP001", stop(transactionId=tid, meterStop=reading, idTag=tag), site_tags, NOW, records)
+        records.append(record)
+        billed.append((record["account"], record["energy_wh"], record["flags"]))
+    assert billed == [("home", 546, []), ("company-x", 1_061, []), ("home", 61, []), ("company-x", 999, [])]
+
+
+def test_a_stop_with_id_minus_one_is_reconciled_with_the_chargers_open_session(site_tags):
+    start = start_of(site_tags, idTag="3333")
+    result = stop_record("CP001", stop(transactionId=-1, idTag=None), site_tags, NOW, [start])
+    assert {k: result[k] for k in ("transaction_id", "account", "account_index", "consumed_kwh", "energy_wh",
+                                   "flags")} == {
+        "transaction_id": -1, "account": "company-x", "account_index": 2, "consumed_kwh": None,
+        "energy_wh": 5_321, "flags": ["reconciled"]}
+
+
+@pytest.mark.parametrize("meter_stop, stop_time, flags", [
+    (12_345_000, "2026-11-21T13:50:00Z", ["negative"]),                 # the meter ran backwards
+    (12_345_678 + 50_000 * 6600 // 3600, "2026-11-21T13:50:00Z", []),   # exactly 50 kW for 6,600 s
+    (12_345_678 + 50_000 * 6600 // 3600 + 1, "2026-11-21T13:50:00Z", ["implausible"]),
+    (12_350_999, "2026-11-21T11:59:59Z", ["implausible"]),              # a stop before its start
+    (12_345_000, "2026-11-21T11:00:00Z", ["negative", "implausible"]),
+    (12_350_999, "garbage", []),                                        # no duration: nothing to judge by
+])
+def test_energy_no_meter_can_give_is_flagged(site_tags, meter_stop, stop_time, flags):
+    result = stop_record("CP001", stop(meterStop=meter_stop, timestamp=stop_time), site_tags, NOW,
+                         [start_of(site_tags)])
+    assert result["flags"] == flags
+    assert result["energy_wh"] == meter_stop - 12_345_678  # flagged lines are written all the same
+
+
+def test_the_power_limit_is_a_setting(site_tags):
+    over = stop(meterStop=12_345_678 + 60_000 * 6600 // 3600)
+    assert stop_record("CP001", over, site_tags, NOW, [start_of(site_tags)])["flags"] == ["implausible"]
+    assert stop_record("CP001", over, site_tags, NOW, [start_of(site_tags)], max_power_kw=60)["flags"] == []
+
+
+def test_consumed_wh_wraps_like_consumed_kwh():
+    assert transaction_id.consumed_wh(9_999_999_999_500, 10_000_000_000_500) == 1_000
+    assert transaction_id.consumed_wh(12_345_678, 12_000_000) == -345_678
