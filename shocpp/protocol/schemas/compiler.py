@@ -8,7 +8,6 @@ and refuse to compile a schema with any other keyword.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
 
 from .. import timestamps
 
@@ -21,6 +20,8 @@ def compile_schema(schema):
 
 def is_multiple(number, factor):
     """Decimal multiples: binary floats make 21.4 no multiple of 0.1, and the spec means decimals."""
+    from decimal import Decimal, InvalidOperation  # only central-system calls have multipleOf
+
     try:
         quotient = Decimal(str(number)) / Decimal(str(factor))
         return quotient.is_finite() and quotient == quotient.to_integral_value()
