@@ -3,7 +3,6 @@
 import math
 import re
 from datetime import datetime, timedelta, timezone
-from decimal import Decimal
 
 from . import meter_values, timestamps, transaction_id
 from .tags import UNKNOWN_ACCOUNT
@@ -30,6 +29,7 @@ def _floor(value):
     if isinstance(value, float) and math.isfinite(value):
         return math.floor(value)
     if isinstance(value, str) and len(value) < 64 and _NUMBER.fullmatch(value):
+        from decimal import Decimal  # here: a backend's start need not pay for it (2 ms)
         return math.floor(Decimal(value))
     return None
 
@@ -86,6 +86,7 @@ def _begin_wh(sampled):
     scale = {"Wh": 1, "kWh": 1000}.get(sampled.get("unit", "Wh"))
     if scale is None or whole(value) is None:
         return None
+    from decimal import Decimal
     return math.floor(Decimal(str(value).strip()) * scale)
 
 
