@@ -15,9 +15,9 @@ import time
 from collections import namedtuple
 
 from .. import config as config_module
-from .. import log
 from .. import runfiles
 from ..protocol import schemas
+from . import printable_output
 
 OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED = range(9)
 GRACE = 2.0  # the backend reports its own timeout; give it a moment to arrive
@@ -261,7 +261,7 @@ def list_chargers(run_dir, out=sys.stdout):
 
 
 def main(argv=None, env=None):
-    log.printable_output()
+    printable_output()
     args = parse_args(sys.argv[1:] if argv is None else argv)
     try:
         run_dir = config_module.from_env(env).run_dir

@@ -8,7 +8,6 @@ import json
 from collections import namedtuple
 from functools import lru_cache
 
-from .. import timestamps
 from .compiler import compile_schema, is_multiple
 
 HERE = __path__[0]  # package data, read like a module: no pathlib in the pure core
@@ -101,6 +100,8 @@ def _validator_class():
 @lru_cache(maxsize=None)
 def _format_checker():
     from jsonschema import FormatChecker
+
+    from .. import timestamps
 
     checker = FormatChecker(formats=())
     checker.checks("date-time")(lambda value: not isinstance(value, str) or timestamps.parse(value) is not None)

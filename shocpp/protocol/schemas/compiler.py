@@ -9,8 +9,6 @@ and refuse to compile a schema with any other keyword.
 
 import re
 
-from .. import timestamps
-
 IGNORED = {"$schema", "title", "description", "definitions"}
 
 
@@ -153,6 +151,8 @@ def _maximum(schema, _):
 def _format(schema, _):
     if schema["format"] != "date-time":
         return None  # like our jsonschema format checker: only date-time is checked
+    from .. import timestamps  # here: shocpp-command need not import datetime for calls without dates
+
     return lambda value: not isinstance(value, str) or timestamps.parse(value) is not None
 
 
