@@ -74,6 +74,6 @@ def run(quick=False):
          figure("python -c pass (the floor)", interpreter, "ms"),
          figure("python -S -c pass (the wrapper's interpreter)", without_site, "ms"),
          figure("BootNotification / floor", [b / i for b, i in zip(boot, interpreter)], "")],
-        ["The slowest top-level imports of one start (python -S -X importtime -c ..., as the wrapper runs it; "
-         "cumulative):",
+        ["The slowest imports of one run, from start to exit (python -S -X importtime -c ..., as the wrapper "
+         "runs it; cumulative ms; what `shocpp.backend` imports one level down, under it):",
          "```\n" + top + "\n```"])
