@@ -1,10 +1,12 @@
 """Command round trip: shocpp-command to a simulated charger that answers at once.
 
 The real listener on a free loopback port and bin/shocpp-simulate connected to it as one
-charger. Measured: the whole `bin/shocpp-command ... GetConfiguration '{}'` process, beside
-`python -c pass` (the floor) and `python -c 'import shocpp.tools.command'` (start-up and imports);
-the same round trip in-process, with the functions shocpp-command calls (the FIFO round trip
-alone); and 10 commands started together. Where the start-up goes comes from -X importtime.
+charger. Measured: the whole `bin/shocpp-command ... GetConfiguration '{}'` process (the sh
+wrapper and the Python it execs), beside the floors: `python -c pass`, the interpreter as the
+wrapper starts it (`python -S -c pass`), that interpreter importing json (what any command that
+reads JSON pays) and importing shocpp.tools.command (start-up and imports); the same round trip
+in-process, with the functions shocpp-command calls (the FIFO round trip alone); and 10 commands
+started together. Where the start-up goes comes from -X importtime.
 """
 
 import contextlib
@@ -18,10 +20,11 @@ from shocpp.tools import command
 from shocpp import runfiles
 from shocpp import config as config_module
 
-from .common import (BIN, Section, figure, listener, make_site, parse_importtime, percentile, python, start,
-                     stop, temporary_directory, timed, wrapper_env)
+from .common import (BIN, Section, as_wrapper, compile_shocpp, figure, import_tree, listener, make_site,
+                     parse_importtime, percentile, python, start, stop, temporary_directory, timed, wrapper_env)
 
 CHARGER = "bench-cmd"
+IMPORT_COMMAND = "from shocpp import startup; startup.late_site(); import shocpp.tools.command"
 ACTION, PAYLOAD = "GetConfiguration", "{}"
 AT_ONCE = 10
 TIMEOUT = 10
@@ -63,7 +66,9 @@ def timed_process(argv, env):
 def process_batch(env, count):
     """`count` runs of each process, interleaved so that they share the machine's moods."""
     argvs = {"floor": [python(), "-c", "pass"],
-             "imports": [python(), "-c", "import shocpp.tools.command"],
+             "floor -S": [python(), "-S", "-c", "pass"],
+             "json": [python(), "-S", "-c", "import json"],
+             "imports": [python(), "-S", "-c", IMPORT_COMMAND],
              "command": command_argv()}
     times = {name: [] for name in argvs}
     for _ in range(count):
@@ -117,21 +122,13 @@ def import_times(env, repeats):
     (the tree of the first run, [(name, [children])], and each module's median cumulative ms)."""
     runs = []
     for _ in range(repeats):
-        done = subprocess.run([python(), "-X", "importtime", "-m", "shocpp.tools.command", *command_argv()[1:]],
+        done = subprocess.run([*as_wrapper("shocpp.tools.command", "-X", "importtime"), *command_argv()[1:]],
                               env=wrapper_env(env), capture_output=True, text=True)
         if done.returncode != 0:
             raise RuntimeError(f"shocpp-command -X importtime exited with {done.returncode}")
         runs.append(parse_importtime(done.stderr))
     ms = {name: statistics.median(r.get(name, (0, 0))[1] for r in runs) for name in runs[0]}
     return import_tree(runs[0].items()), ms
-
-
-def import_tree(entries):
-    """[(name, [children ...])] of the top-level imports, from -X importtime's children-first order."""
-    pending = {}
-    for name, (depth, _) in entries:
-        pending.setdefault(depth, []).append((name, pending.pop(depth + 1, [])))
-    return pending.get(0, [])
 
 
 def tree_rows(nodes, ms, depth=0, at_least=1.5, deepest=2):
@@ -144,23 +141,25 @@ def tree_rows(nodes, ms, depth=0, at_least=1.5, deepest=2):
     return rows
 
 
-def where_the_time_goes(imports, floor_ms, imports_ms, command_ms, in_process_ms):
+def where_the_time_goes(imports, floor_ms, json_ms, imports_ms, command_ms, in_process_ms):
     """A note: the process wall time split up, and the heaviest imports."""
     tree, ms = imports
     return "\n".join([
-        f"**Where the time goes.** Of the command's {command_ms:.0f} ms (p50): the interpreter starting "
-        f"with nothing to do (`python -c pass`) {floor_ms:.0f} ms; importing `shocpp.tools.command` on top "
-        f"{imports_ms - floor_ms:.0f} ms; the rest, {command_ms - imports_ms:.0f} ms, is the sh wrapper, "
-        "argument parsing, the payload's schema check with its lazy imports, the FIFO round trip "
+        f"**Where the time goes.** Of the command's {command_ms:.0f} ms (p50): the interpreter as the "
+        f"wrapper starts it, with nothing to do (`python -S -c pass`, no `site`) {floor_ms:.0f} ms; "
+        f"json and what it imports (re, enum, functools, collections) {json_ms - floor_ms:.0f} ms; the rest of "
+        f"`shocpp.tools.command`'s imports {imports_ms - json_ms:.0f} ms; the rest, {command_ms - imports_ms:.0f} ms, "
+        "is the sh wrapper, argument parsing, the payload's schema check, the FIFO round trip "
         f"(in-process {in_process_ms:.1f} ms) and exit. The imports of a real command "
-        "(`python -X importtime -m shocpp.tools.command ...`, cumulative ms, median of its runs, a little slower "
-        "than without -X importtime; those of 1.5 ms or more, nested under what imported them, 3 levels):",
+        "(`python -S -X importtime -c ...` as the wrapper runs it, cumulative ms, median of its runs, a little "
+        "slower than without -X importtime; those of 1.5 ms or more, nested under what imported them, 3 levels):",
         "",
         "| import | ms |", "|---|---:|", *tree_rows(tree, ms)])
 
 
 def run(quick=False):
     per_batch, batches, rounds = (5, 1, 1) if quick else (50, 3, 5)
+    compile_shocpp()
     with temporary_directory() as tmp:
         env = make_site(tmp)
         with listener(env, tmp) as (url, _), simulated_charger(url, env, tmp):
@@ -183,7 +182,9 @@ def measure(env, per_batch, batches, rounds, import_repeats):
         figure("shocpp-command process, p50", p(commands, 50), "ms", at_most=20),
         figure("shocpp-command process, p99", p(commands, 99), "ms"),
         figure("python -c pass (the floor), p50", p([b["floor"] for b in processes], 50), "ms"),
-        figure("python -c 'import shocpp.tools.command', p50", p([b["imports"] for b in processes], 50), "ms"),
+        figure("python -S -c pass (the wrapper's interpreter), p50", p([b["floor -S"] for b in processes], 50), "ms"),
+        figure("python -S -c 'import json', p50", p([b["json"] for b in processes], 50), "ms"),
+        figure("python -S -c 'import shocpp.tools.command', p50", p([b["imports"] for b in processes], 50), "ms"),
         figure("in-process round trip (FIFO, backend, charger), p50", p(in_process, 50), "ms"),
         figure("in-process round trip, p99", p(in_process, 99), "ms"),
         figure(f"{AT_ONCE} commands at once: until all answered", [t for t, _ in together], "ms"),
@@ -191,8 +192,9 @@ def measure(env, per_batch, batches, rounds, import_repeats):
         figure(f"{AT_ONCE} commands at once: each, p99", [percentile(e, 99) for _, e in together], "ms"),
     ]
     median = {f.name: f.median for f in figures}
-    note = where_the_time_goes(imports, median["python -c pass (the floor), p50"],
-                               median["python -c 'import shocpp.tools.command', p50"],
+    note = where_the_time_goes(imports, median["python -S -c pass (the wrapper's interpreter), p50"],
+                               median["python -S -c 'import json', p50"],
+                               median["python -S -c 'import shocpp.tools.command', p50"],
                                median["shocpp-command process, p50"],
                                median["in-process round trip (FIFO, backend, charger), p50"])
     return Section(
@@ -200,8 +202,9 @@ def measure(env, per_batch, batches, rounds, import_repeats):
         about=(f"`bin/shocpp-command --charger {CHARGER} {ACTION} '{PAYLOAD}'` to bin/shocpp-simulate, "
                "connected through the real listener (websocketd) on loopback; the simulator answers at once. "
                f"Process figures: the wall time of the whole process, p50 and p99 of {per_batch} runs, "
-               f"{batches} batch(es), each run of `python -c pass` and of `python -c 'import shocpp.tools.command'` "
-               "(same interpreter and environment as the bin/ wrapper) interleaved with the commands. "
+               f"{batches} batch(es), each run of `python -c pass`, `python -S -c pass`, `python -S -c 'import json'` "
+               "and `python -S -c 'import shocpp.tools.command'` (same interpreter and environment as the bin/ "
+               "wrapper, shocpp's bytecode compiled as `make install` leaves it) interleaved with the commands. "
                "In-process: `command.parse_payload`, `choose` and `send` called in the benchmark's own "
                "process, the same round trip without the interpreter's start: request files, FIFO, backend, "
                f"WebSocket, charger and back. At once: {AT_ONCE} command processes released together "

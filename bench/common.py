@@ -141,6 +141,18 @@ def wrapper_env(env):
     return {**env, "PYTHONSAFEPATH": "1", "PYTHONPATH": str(ROOT)}
 
 
+def as_wrapper(module, *flags):
+    """What bin/shocpp-backend and bin/shocpp-command exec, without the sh around it (shocpp/startup.py):
+    python -S -c ..., with more of the interpreter's `flags` (e.g. -X importtime)."""
+    return [python(), "-S", *flags, "-c", f"from shocpp import startup; startup.main({module!r})"]
+
+
+def compile_shocpp():
+    """Bytecode for shocpp/, as `make install` leaves it. Where PYTHONDONTWRITEBYTECODE is set (as on
+    the project's machines) none is written, and every start would compile each module from source."""
+    subprocess.run([python(), "-m", "compileall", "-q", str(ROOT / "shocpp")], check=True)
+
+
 def tree(pid):
     """pid and all its descendants, read from /proc."""
     children = {}
@@ -236,6 +248,14 @@ def parse_importtime(text):
         depth = (len(name) - len(name.lstrip(" ")) - 1) // 2
         found[name.strip()] = (depth, int(cumulative) / 1000)
     return found
+
+
+def import_tree(entries):
+    """[(name, [children ...])] of the top-level imports, from -X importtime's children-first order."""
+    pending = {}
+    for name, (depth, _) in entries:
+        pending.setdefault(depth, []).append((name, pending.pop(depth + 1, [])))
+    return pending.get(0, [])
 
 
 class Usage:

@@ -16,18 +16,19 @@ import websockets
 from shocpp_sim import messages
 
 from . import frames
-from .common import (BIN, Section, figure, listener, make_site, memory, python, rollup, start, stop,
-                     temporary_directory, tree, uss, wrapper_env)
+from .common import (BIN, Section, compile_shocpp, figure, listener, make_site, memory, python, rollup, start,
+                     stop, temporary_directory, tree, uss, wrapper_env)
 
 MB = 1e6
 SETTLE = 0.5      # seconds after the last answer before memory is read
 SPREAD = 0.02     # seconds between connection starts
-LAYERS = (
-    ("nothing (`python -c pass`)", "pass"),
-    ("`dateutil.parser`, `dateutil.tz`", "import dateutil.parser, dateutil.tz"),
-    ("`jsonschema`", "import jsonschema"),
-    ("`shocpp.backend` (what it imports to start)", "import shocpp.backend"),
-    ("`shocpp.backend` and `jsonschema` (which it imports lazily, if at all)", "import shocpp.backend, jsonschema"),
+LAYERS = (  # (what, python's flags, code)
+    ("nothing (`python -c pass`)", [], "pass"),
+    ("nothing, without `site` (`python -S -c pass`, as the wrapper starts it)", ["-S"], "pass"),
+    ("`dateutil.parser`, `dateutil.tz`", [], "import dateutil.parser, dateutil.tz"),
+    ("`jsonschema`", [], "import jsonschema"),
+    ("`shocpp.backend` (what it imports to start; `python -S`)", ["-S"], "import shocpp.backend"),
+    ("`shocpp.backend` and `jsonschema` (which it imports lazily, if at all)", [], "import shocpp.backend, jsonschema"),
 )
 BOOT = frames.line("boot", "BootNotification", messages.boot_notification("bench"))
 
@@ -50,9 +51,9 @@ def idle_backend(env, n):
         stop(proc)
 
 
-def idle_python(env, code="pass"):
+def idle_python(env, code="pass", flags=()):
     """(RSS, PSS, USS) of the interpreter after running `code`, then waiting on stdin."""
-    proc = start([python(), "-c", f"{code}\nimport sys; sys.stdin.read()"], wrapper_env(env),
+    proc = start([python(), *flags, "-c", f"{code}\nimport sys; sys.stdin.read()"], wrapper_env(env),
                  stdin=subprocess.PIPE)
     try:
         time.sleep(SETTLE)
@@ -68,8 +69,8 @@ def idle_python(env, code="pass"):
 def layers_note(env, repeats, idle):
     """Where a backend's memory goes: the interpreter with more and more of what the backend imports."""
     rows = []
-    for what, code in LAYERS:
-        found = [idle_python(env, code) for _ in range(repeats)]
+    for what, flags, code in LAYERS:
+        found = [idle_python(env, code, flags) for _ in range(repeats)]
         rows.append((what, statistics.median(r for r, _, _ in found), statistics.median(u for _, _, u in found)))
     rows.append(("the backend itself, idle after a BootNotification",
                  statistics.median(r for r, _, _ in idle), statistics.median(u for _, _, u in idle)))
@@ -142,6 +143,7 @@ def fleet_figures(rounds, count):
 
 def run(quick=False):
     repeats, sizes, rounds = (1, (3,), 1) if quick else (5, (10, 100), 3)
+    compile_shocpp()
     with temporary_directory() as tmp:
         env = make_site(tmp)
         floors = [idle_python(env) for _ in range(repeats)]

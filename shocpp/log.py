@@ -23,13 +23,6 @@ def printable(data):
     return data
 
 
-def printable_output():
-    """Print what chargers sent even when it holds lone surrogates (valid in JSON): escaped."""
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="backslashreplace")
-
-
 class Log:
     def __init__(self, log_dir, charger, pid=None, stderr=sys.stderr):
         self.prefix = f"{charger}[{pid or os.getpid()}]"

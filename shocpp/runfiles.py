@@ -11,7 +11,6 @@ import errno
 import json
 import os
 import re
-import shutil
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -104,6 +103,7 @@ class Connection:
         write_json(self.path / name, data)
 
     def remove(self):
+        import shutil  # here, not at the top: shocpp-command imports this module and never needs it
         shutil.rmtree(self.path, ignore_errors=True)
 
 
@@ -151,6 +151,7 @@ def deliver(run_dir, request_id, answer):
     except OSError as e:
         if e.errno not in (errno.ENXIO, errno.ENOENT):
             raise
+        import shutil
         shutil.rmtree(where, ignore_errors=True)
         return False
     try:

@@ -35,7 +35,7 @@ def command_section():
 
 
 def test_command_round_trip_figures(command_section):
-    assert_plausible(command_section, 9, 1)
+    assert_plausible(command_section, 11, 1)
     f = by_name(command_section)
     assert f["shocpp-command process, p50"].target == "≤ 20"
     assert f["shocpp-command process, p50"].median <= f["shocpp-command process, p99"].median

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 from .. import config as config_module
-from .. import log
+from . import printable_output
 from ..protocol import meter_values, numbers, timestamps
 from .. import runfiles
 from ..exits import FAILED, NO_CHARGER, OK, USAGE, describe
@@ -327,7 +327,7 @@ def parse_args(argv):
 
 
 def main(argv=None, env=None, out=None):
-    log.printable_output()
+    printable_output()
     args = parse_args(argv)
     out = out or sys.stdout
     try:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import config as config_module
-from .. import log
+from . import printable_output
 from .. import ledger
 from ..exits import FAILED, OK, USAGE, describe
 from ..protocol import months, numbers
@@ -482,7 +482,7 @@ def parse_args(argv, today):
 
 
 def main(argv=None, env=None, today=None):
-    log.printable_output()
+    printable_output()
     args = parse_args(argv, today or date.today())
     return _run(args, env)
 

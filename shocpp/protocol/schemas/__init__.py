@@ -8,7 +8,6 @@ import json
 from collections import namedtuple
 from functools import lru_cache
 
-from .. import timestamps
 from ..ocppj import (FORMATION_VIOLATION, OCCURENCE_CONSTRAINT_VIOLATION, PROPERTY_CONSTRAINT_VIOLATION,
                      TYPE_CONSTRAINT_VIOLATION)
 from .compiler import compile_schema, is_multiple
@@ -102,6 +101,8 @@ def _validator_class():
 @lru_cache(maxsize=None)
 def _format_checker():
     from jsonschema import FormatChecker
+
+    from .. import timestamps
 
     checker = FormatChecker(formats=())
     checker.checks("date-time")(lambda value: not isinstance(value, str) or timestamps.parse(value) is not None)

@@ -8,9 +8,6 @@ and refuse to compile a schema with any other keyword.
 """
 
 import re
-from decimal import Decimal, InvalidOperation
-
-from .. import timestamps
 
 IGNORED = {"$schema", "title", "description", "definitions"}
 
@@ -21,6 +18,8 @@ def compile_schema(schema):
 
 def is_multiple(number, factor):
     """Decimal multiples: binary floats make 21.4 no multiple of 0.1, and the spec means decimals."""
+    from decimal import Decimal, InvalidOperation  # only central-system calls have multipleOf
+
     try:
         quotient = Decimal(str(number)) / Decimal(str(factor))
         return quotient.is_finite() and quotient == quotient.to_integral_value()
@@ -153,6 +152,8 @@ def _maximum(schema, _):
 def _format(schema, _):
     if schema["format"] != "date-time":
         return None  # like our jsonschema format checker: only date-time is checked
+    from .. import timestamps  # here: shocpp-command need not import datetime for calls without dates
+
     return lambda value: not isinstance(value, str) or timestamps.parse(value) is not None
 
 
