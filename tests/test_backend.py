@@ -301,3 +301,32 @@ def test_stdin_may_be_a_regular_file(site, tmp_path):
                               env={**site.env, "PATH_INFO": "/CP1"}, timeout=30)
     assert done.returncode == 0 and done.stderr == b""
     assert [r[:2] for r in replies(done)] == [[3, "b"], [3, "s"], [3, "a"]]
+
+
+def test_a_start_recorded_but_never_confirmed_is_recorded_once_when_retransmitted(site):
+    # The replies of a batch go out after its ledger records. A batch whose replies overfill the stdout
+    # pipe (nobody reads it) stops the backend after the start record and before its confirmation;
+    # there it is killed. The charger never saw the confirmation, so it sends the StartTransaction again.
+    heartbeats = [f'[2,"h{n}","Heartbeat",{{}}]' for n in range(1500)]
+    data = "".join(line + "\n" for line in heartbeats + [SESSION[3]]).encode()
+    proc = subprocess.Popen([str(BIN / "shocpp-backend")], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.DEVNULL, env={**site.env, "PATH_INFO": "/CP1"})
+    try:
+        proc.stdin.write(data)
+        proc.stdin.flush()
+        deadline = time.monotonic() + 20
+        while not site.start_lines() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert len(site.start_lines()) == 1
+    finally:
+        proc.kill()
+        proc.wait()
+        answered = proc.stdout.read()
+        proc.stdout.close()
+        proc.stdin.close()
+    assert b'"t"' not in answered and answered.count(b'[3,"h') < 1500
+    again = run_backend(site, [SESSION[3]], {"PATH_INFO": "/CP1"})
+    assert replies(again) == [[3, "t", {"idTagInfo": {"status": "Accepted"}, "transactionId": 10012345}]]
+    (start,) = site.start_lines()
+    assert (start["charger"], start["transaction_id"], start["meter_start_wh"]) == ("CP1", 10012345, 12345678)
+    assert "already recorded (retransmission), not written again" in site.log_file.read_text()

@@ -127,3 +127,41 @@ def test_a_request_that_is_no_request_is_only_noted(request_):
     assert (step.replies, step.effects) == ((), ())
     (note,) = step.notes
     assert note.startswith("command r1 ignored: ")
+
+
+START = (b'[2,"t","StartTransaction",{"connectorId":1,"idTag":"1111","meterStart":12345678,'
+         b'"timestamp":"2026-11-01T10:00:00Z"}]')
+STOP = b'[2,"p","StopTransaction",{"transactionId":10012345,"meterStop":12350999,"timestamp":"2026-11-01T12:00:00Z"}]'
+
+
+def test_a_start_is_confirmed_only_through_its_start_record():
+    step = receive(session(), START)
+    assert step.replies == (CallResult("t", {"idTagInfo": {"status": "Accepted"}, "transactionId": 10012345}),)
+    (record,) = step.effects
+    assert record.month == "2026-11" and record.record["event"] == "start"
+    assert record.refusal == CallError("t", "InternalError", "the ledger could not be written", {})
+
+
+def test_a_stop_looks_for_its_start_in_its_month_and_the_one_before():
+    asked = []
+    start = receive(session(), START).effects[0].record
+
+    def records(month):
+        asked.append(month)
+        return [start] if month == "2026-11" else []
+    step = session().receive(STOP, NOW, 0.0, lambda: TAGS_NOW, records)
+    assert asked == ["2026-10", "2026-11"]
+    (record,) = step.effects
+    assert (record.record["energy_wh"], record.record["flags"], record.record["duration_s"]) == (5321, [], 7200)
+
+
+def test_a_ledger_that_cannot_be_read_is_an_internal_error_and_nothing_is_recorded():
+    from shocpp.protocol.effects import Unavailable
+
+    def unreadable(month):
+        raise Unavailable("the ledger could not be read: Permission denied")
+    step = session().receive(STOP, NOW, 0.0, lambda: TAGS_NOW, unreadable)
+    assert step.replies == (CallError("p", "InternalError", "the ledger could not be read: Permission denied", {}),)
+    assert step.effects == ()
+    assert step.errors == ("StopTransaction 'p' not confirmed, the charger will retry: "
+                           "the ledger could not be read: Permission denied",)
