@@ -240,7 +240,7 @@ def parse_args(argv):
                     "serves whatever stdin holds, e.g. "
                     "echo '[2,\"1\",\"Heartbeat\",{}]' | bin/shocpp-backend",
         epilog="The charger's identity comes from PATH_INFO (the URL path). Settings: SHOCPP_TAGSFILE, "
-               "SHOCPP_ACCOUNTINGDIR, SHOCPP_RUNDIR, SHOCPP_LOGDIR, SHOCPP_HEARTBEAT_INTERVAL, SHOCPP_STRICT.")
+               "SHOCPP_ACCOUNTINGDIR, SHOCPP_RUNDIR, SHOCPP_LOGDIR, SHOCPP_HEARTBEAT_INTERVAL, SHOCPP_STRICT, SHOCPP_MAX_POWER_KW.")
     return parser.parse_args(argv)
 
 
