@@ -77,8 +77,8 @@ class Backend:
             self.log.error(problem)
         return tags
 
-    def records(self, month):
-        return ledger.records(self.config.accounting_dir, month)
+    def records(self, month, charger, tid):
+        return ledger.records(self.config.accounting_dir, month, charger, tid)
 
     def apply(self, step):
         """Log the step's notes and carry out its effects, in order; the frames to send."""

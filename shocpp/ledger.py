@@ -95,21 +95,20 @@ def _contains(path, record):
 
 
 def _holds(data, record):
-    needle = f'"transaction_id": {json.dumps(record["transaction_id"])},'.encode()
-    for line in data.splitlines():
-        if needle in line:
-            try:
-                if same_record(json.loads(line), record):
-                    return True
-            except ValueError:
-                continue
+    for line in _lines_with(data, [_field("transaction_id", record["transaction_id"])]):
+        try:
+            if same_record(json.loads(line), record):
+                return True
+        except ValueError:
+            continue
     return False
 
 
 
-def records(directory, month):
-    """The records of a month's file, in order; lines that cannot be read are skipped (shocpp-summary
-    names them)."""
+def records(directory, month, charger, tid):
+    """The records of a month's file that concern a charger or a transactionId, in order; lines that
+    cannot be read are skipped (shocpp-summary names them). Only those lines are parsed: a busy
+    month has thousands, and a StopTransaction looks at two months."""
     try:
         with open(month_file(directory, month), "rb") as f:
             fcntl.flock(f, fcntl.LOCK_SH)  # append() writes under LOCK_EX: never half a line
@@ -119,7 +118,7 @@ def records(directory, month):
     except OSError as e:
         raise Unavailable(f"the ledger could not be read: {e.strerror or e}") from e
     found = []
-    for line in data.split(b"\n"):
+    for line in _lines_with(data, (_field("charger", charger), _field("transaction_id", tid))):
         try:
             record = json.loads(line)
         except ValueError:
@@ -127,3 +126,22 @@ def records(directory, month):
         if isinstance(record, dict):
             found.append(record)
     return found
+
+
+def _field(name, value):
+    """The bytes a record with this value has for the field, as encode() writes it."""
+    return encode({name: value})[1:-2] + b","
+
+
+def _lines_with(data, needles):
+    """The lines of `data` holding any of the needles, in order, each once."""
+    starts = {}
+    for needle in needles:
+        at = data.find(needle)
+        while at >= 0:
+            start = data.rfind(b"\n", 0, at) + 1
+            end = data.find(b"\n", at)
+            end = len(data) if end < 0 else end
+            starts[start] = data[start:end]
+            at = data.find(needle, end)
+    return [starts[k] for k in sorted(starts)]

@@ -146,11 +146,11 @@ def test_a_stop_looks_for_its_start_in_its_month_and_the_one_before():
     asked = []
     start = receive(session(), START).effects[0].record
 
-    def records(month):
-        asked.append(month)
+    def records(month, charger, tid):
+        asked.append((month, charger, tid))
         return [start] if month == "2026-11" else []
     step = session().receive(STOP, NOW, 0.0, lambda: TAGS_NOW, records)
-    assert asked == ["2026-10", "2026-11"]
+    assert asked == [("2026-10", "CP1", 10012345), ("2026-11", "CP1", 10012345)]
     (record,) = step.effects
     assert (record.record["energy_wh"], record.record["flags"], record.record["duration_s"]) == (5321, [], 7200)
 
@@ -158,7 +158,7 @@ def test_a_stop_looks_for_its_start_in_its_month_and_the_one_before():
 def test_a_ledger_that_cannot_be_read_is_an_internal_error_and_nothing_is_recorded():
     from shocpp.protocol.effects import Unavailable
 
-    def unreadable(month):
+    def unreadable(month, charger, tid):
         raise Unavailable("the ledger could not be read: Permission denied")
     step = session().receive(STOP, NOW, 0.0, lambda: TAGS_NOW, unreadable)
     assert step.replies == (CallError("p", "InternalError", "the ledger could not be read: Permission denied", {}),)

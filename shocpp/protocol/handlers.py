@@ -33,7 +33,7 @@ class Context:
     tz: Optional[tzinfo]  # the site's zone for ledger months; None: the machine's
     heartbeat_interval: int = 300
     strict: bool = False
-    records: Optional[Callable] = None  # month label -> the ledger's records of that month, oldest first
+    records: Optional[Callable] = None  # (month label, charger, tid) -> the month's records of either
     max_power_kw: int = 50
 
 
@@ -152,20 +152,21 @@ def start_transaction(call, ctx):
 
 def stop_transaction(call, ctx):
     month = billing.ledger_month(call.payload.get("timestamp"), ctx.now, ctx.tz)
-    record = billing.stop_record(ctx.charger, call.payload, ctx.tags, ctx.now, _searched(ctx, month),
+    tid = numbers.whole(call.payload["transactionId"])
+    record = billing.stop_record(ctx.charger, call.payload, ctx.tags, ctx.now, _searched(ctx, month, tid),
                                  ctx.max_power_kw)
     id_tag = _tag(call.payload)
     reply = {} if id_tag is None else {"idTagInfo": _id_tag_info(ctx, id_tag)}
     return _result(call, reply, Record(month, record, _not_recorded(call)))
 
 
-def _searched(ctx, month):
+def _searched(ctx, month, tid):
     """The records a stop's start is looked for in: its month's and the month before's, no more, so
     that the cost of a stop is bounded; a longer session is billed from its transactionId alone."""
     if ctx.records is None:
         return []
     before = months.label(months.previous(months.parse(month)))
-    return ctx.records(before) + ctx.records(month)
+    return ctx.records(before, ctx.charger, tid) + ctx.records(month, ctx.charger, tid)
 
 
 def _not_recorded(call):

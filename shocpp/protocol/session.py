@@ -26,8 +26,9 @@ class Session:
 
     def receive(self, line, now, mono, tags=None, records=None):
         """The Step for one line from the charger. `tags()` gives the current Tags; it is called only
-        for the actions that look tags up, so the shell reads tags.json only for those. `records(month)`
-        gives the ledger's records of a month ('YYYY-MM'), for a StopTransaction to find its start."""
+        for the actions that look tags up, so the shell reads tags.json only for those. `records(month, charger,
+        tid)` gives the ledger's records of a month ('YYYY-MM') that concern the charger or the
+        transactionId, oldest first, for a StopTransaction to find its start."""
         frame = ocppj.decode(line)
         if isinstance(frame, Call):
             return self._answer(frame, now, tags, records)
