@@ -4,7 +4,8 @@ import csv
 import io
 import json
 import subprocess
-from datetime import date
+import time
+from datetime import date, datetime
 
 import pytest
 
@@ -50,6 +51,29 @@ NOVEMBER = [
 ]
 
 
+def stop(charger, tid, account, index, start_wh, stop_wh, start_time, stop_time, flags=(), **extra):
+    """A stop line of the ledger with start and stop lines (README, 'The billing ledger'), matched to its start
+    unless `no_start` is among the flags."""
+    wh = stop_wh - start_wh
+    rec = {"event": "stop", "charger": charger, "transaction_id": tid, "account": account, "account_index": index,
+           "id_tag": "1111", "meter_start_kwh": start_wh // 1000, "meter_stop_wh": stop_wh,
+           "consumed_kwh": stop_wh // 1000 - start_wh // 1000, "consumed_wh": wh}
+    if "no_start" not in flags:
+        seconds = datetime.fromisoformat(stop_time) - datetime.fromisoformat(start_time)
+        rec.update({"connector_id": 1, "start_time": start_time, "meter_start_wh": start_wh,
+                    "duration_s": int(seconds.total_seconds())})
+    rec.update({"energy_wh": wh, "stop_time": stop_time, "reason": "Local", "flags": list(flags),
+                "recorded_at": stop_time})
+    rec.update(extra)
+    return rec
+
+
+def start(charger, tid, account, index, start_wh, start_time):
+    return {"event": "start", "charger": charger, "connector_id": 1, "transaction_id": tid, "id_tag": "1111",
+            "account": account, "account_index": index, "meter_start_wh": start_wh, "start_time": start_time,
+            "recorded_at": start_time}
+
+
 def write_ledger(directory, month, lines):
     directory.mkdir(parents=True, exist_ok=True)
     text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
@@ -84,6 +108,21 @@ def ledger_dir(tmp_path):
     return d
 
 
+@pytest.fixture(autouse=True)
+def zone(monkeypatch):
+    """The site's zone: UTC unless a test sets another with in_zone()."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def in_zone(monkeypatch, name):
+    monkeypatch.setenv("TZ", name)
+    time.tzset()
+
+
 def run_main(capsys, directory, *argv, today=date(2026, 12, 3)):
     status = summary.main(list(argv), env={"SHOCPP_ACCOUNTINGDIR": str(directory)}, today=today)
     out, err = capsys.readouterr()
@@ -91,9 +130,12 @@ def run_main(capsys, directory, *argv, today=date(2026, 12, 3)):
 
 
 def totals(doc):
-    """{account: (sessions, kWh)} and the other totals from the JSON output."""
-    accounts = [(a["account"], a["sessions"], a["kwh"]) for a in doc["accounts"]]
-    pick = lambda t: (t["sessions"], t["kwh"])  # noqa: E731
+    """[(account, sessions, Wh)] and the other totals, (sessions, Wh), from the JSON output; checks every
+    total's kWh text is its Wh."""
+    for t in doc["accounts"] + [doc[k] for k in ("accounts_total", "unknown_tags", "grand_total", "left_out")]:
+        assert t["kwh"] == summary.kwh_text(t["wh"])
+    accounts = [(a["account"], a["sessions"], a["wh"]) for a in doc["accounts"]]
+    pick = lambda t: (t["sessions"], t["wh"])  # noqa: E731
     return accounts, pick(doc["accounts_total"]), pick(doc["unknown_tags"]), pick(doc["grand_total"])
 
 
@@ -102,9 +144,9 @@ def totals(doc):
 def test_a_ledger_line_as_written_by_shocpp():
     line = json.dumps(OCTOBER[0])
     assert parse_line(line, "2026-10") == Session(
-        account="home", consumed_kwh=5, stop_time="2026-10-01T12:00:00Z", charger="garage-left", id_tag="1111",
-        start_kwh=12345, stop_kwh="12350.999", consumed_wh=5321, reason="Local", transaction_id=10012345,
-        source="ledger", month="2026-10")
+        account="home", energy_wh=5321, stop_time="2026-10-01T12:00:00Z", charger="garage-left", id_tag="1111",
+        start_kwh=12345, stop_wh=12350999, consumed_kwh=5, consumed_wh=5321, reason="Local",
+        transaction_id=10012345, source="ledger", month="2026-10")
     assert parse_line(line.encode()) == parse_line(line)
 
 
@@ -112,21 +154,21 @@ def test_a_ledger_line_with_unknown_energy_and_no_tag_or_reason():
     rec = dict(OCTOBER[5])
     del rec["id_tag"], rec["reason"]
     session = parse_line(json.dumps(rec))
-    assert (session.account, session.consumed_kwh, session.flag) == ("unknown", None, "unknown_energy")
-    assert (session.id_tag, session.reason, session.start_kwh, session.stop_kwh) == (None, None, None, "12370.000")
+    assert (session.account, session.energy_wh, session.flag, session.flags) == ("unknown", None, "unknown_energy", ())
+    assert (session.id_tag, session.reason, session.meter_start, session.meter_stop) == (None, None, None, "12370.000")
 
 
 def test_a_record_of_the_bash_original():
     text = '{"localtime":"2024-03-05 18:22:10","unixtime":"1709659330","account":"company-x",' \
            '"begin_kwh":"1234","end_kwh":"1250","consumed_kwh":"16"}\n'
     assert parse_legacy(text, "2024-03") == Session(
-        account="company-x", consumed_kwh=16, stop_time="2024-03-05 18:22:10", start_kwh=1234, stop_kwh="1250",
-        source="legacy", month="2024-03")
+        account="company-x", energy_wh=16000, stop_time="2024-03-05 18:22:10", start_kwh=1234, stop_kwh=1250,
+        consumed_kwh=16, source="legacy", month="2024-03")
 
 
 def test_the_bash_original_wrote_an_empty_account_for_an_unknown_index():
     session = parse_legacy(json.dumps(legacy("", 10, 14, 4, "2024-03-05 18:22:10", 1709659330)))
-    assert (session.account, session.consumed_kwh) == ("unknown", 4)
+    assert (session.account, session.energy_wh) == ("unknown", 4000)
 
 
 @pytest.mark.parametrize("line, problem", [
@@ -134,7 +176,12 @@ def test_the_bash_original_wrote_an_empty_account_for_an_unknown_index():
     ("[1, 2]", "not a JSON object"),
     ('{"charger": "garage-left", "consumed_kwh": 5}', "no account"),
     ('{"account": "", "consumed_kwh": 5}', "no account"),
-    ('{"account": "home", "meter_stop_wh": 5000}', "no consumed_kwh"),
+    ('{"account": "home", "meter_stop_wh": 5000}', "no energy_wh, consumed_wh or consumed_kwh"),
+    ('{"event": "stop", "account": "home", "energy_wh": 5.5}', "energy_wh 5.5 is not a whole number or null"),
+    ('{"event": "stop", "account": "home", "energy_wh": "546"}', 'energy_wh "546" is not a whole number or null'),
+    ('{"event": "pause", "account": "home", "energy_wh": 5}', 'event "pause" is neither start nor stop'),
+    ('{"event": null, "account": "home", "energy_wh": 5}', "event null is neither start nor stop"),
+    ('{"event": "stop", "energy_wh": 5}', "no account"),
     ('{"account": "home", "consumed_kwh": "5"}', 'consumed_kwh "5" is not a whole number or null'),
     ('{"account": "home", "consumed_kwh": 5.5}', "consumed_kwh 5.5 is not a whole number or null"),
     ('{"account": "home", "consumed_kwh": true}', "consumed_kwh true is not a whole number or null"),
@@ -161,14 +208,20 @@ def test_a_legacy_record_that_cannot_be_used(text, problem):
 
 # --- adding up ------------------------------------------------------------------------------
 
-def test_accounts_sorted_by_kwh_then_name_and_unknown_apart():
-    sessions = [Session("b", 5), Session("c", 9), Session("a", 2), Session("a", 3), Session("unknown", 7),
-                Session("unknown", None), Session("c", -1)]
+def test_accounts_sorted_by_energy_then_name_and_unknown_apart():
+    # The issue changed this: a negative session (c, -1000 Wh) is left out of the totals, no longer summed.
+    sessions = [Session("b", 5000), Session("c", 9000), Session("a", 2000), Session("a", 3000),
+                Session("unknown", 7000), Session("unknown", None), Session("c", -1000, flags=("negative",)),
+                Session("b", 1, flags=("no_start",)), Session("a", 10**6, flags=("implausible",))]
     s = aggregate(sessions, (2026, 10), (2026, 10))
-    assert [(name, t.sessions, t.kwh) for name, t in s.accounts] == [("c", 2, 8), ("a", 2, 5), ("b", 1, 5)]
-    assert (s.unknown.sessions, s.unknown.kwh, s.unknown.unknown_energy) == (2, 7, 1)
-    assert (s.accounts_total.sessions, s.accounts_total.kwh, s.accounts_total.negative) == (5, 18, 1)
-    assert (s.grand_total.sessions, s.grand_total.kwh) == (7, 25)
+    assert [(name, t.sessions, t.wh, t.kwh) for name, t in s.accounts] == [
+        ("c", 1, 9000, "9.000"), ("b", 2, 5001, "5.001"), ("a", 2, 5000, "5.000")]
+    assert (s.unknown.sessions, s.unknown.wh, s.unknown.unknown_energy) == (2, 7000, 1)
+    assert (s.accounts_total.sessions, s.accounts_total.wh) == (5, 19001)
+    assert (s.grand_total.sessions, s.grand_total.wh, s.grand_total.kwh) == (7, 26001, "26.001")
+    assert (s.left_out.sessions, s.left_out.wh) == (2, 999000)
+    assert [(r.account, r.energy_wh) for r in s.review] == [("c", -1000), ("b", 1), ("a", 10**6)]
+    assert len(s.counted) == 7
 
 
 def eighths(text):
@@ -189,47 +242,57 @@ def test_bars_are_proportional_to_the_largest():
 # --- the table ------------------------------------------------------------------------------
 
 def test_the_table_of_a_month(capsys, ledger_dir):
+    # The issue changed this: kWh with three decimals from the Wh (home is 18.321, no longer 18), times in
+    # the local zone, the columns start to note.
     status, out, err = run_main(capsys, ledger_dir, "2026", "10")
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert lines[:13] == [
         "Energy charged in October 2026",
         "",
-        "account                         sessions  kWh",
-        "company-x                              2   54  " + "█" * 24,
-        "home                                   3   18  " + "█" * 8,
-        "-" * 45,
-        "accounts total                         5   72",
-        "unknown tags                           2    7  ███▏",
-        "grand total, with unknown tags         7   79",
+        "account                         sessions     kWh",
+        "company-x                              2  54.000  " + "█" * 24,
+        "home                                   3  18.321  " + "█" * 8 + "▏",   # 18321/54000 of 192 eighths: 65
+        "-" * 48,
+        "accounts total                         5  72.321",
+        "unknown tags                           2   7.000  ███▏",
+        "grand total, with unknown tags         7  79.321",
         "",
-        "1 session had unknown energy (transactionId not decodable): shown as '?', counted as 0 kWh.",
+        "1 session had unknown energy: shown as '?', counted as 0 kWh.",
         "",
         "Sessions",
     ]
     sessions = lines[14:]
-    assert sessions[0].split() == ["stop", "time", "charger", "account", "tag", "start", "kWh", "stop", "kWh",
-                                   "kWh", "exact", "kWh", "reason", "note"]
-    assert sessions[2].split() == ["2026-10-01", "06:30:00", "-", "home", "-", "12342", "12345", "3", "-", "-",
-                                   "legacy"]
-    assert sessions[3].split() == ["2026-10-01T12:00:00Z", "garage-left", "home", "1111", "12345", "12350.999",
-                                   "5", "5.321", "Local"]
-    assert sessions[8].split() == ["2026-10-28T22:05:00Z", "garage-left", "unknown", "CAFE0001", "-",
-                                   "12370.000", "?", "-", "Local", "energy", "unknown"]
-    assert len(sessions) == 2 + 7
+    assert sessions[0].split() == ["start", "stop", "duration", "charger", "connector", "account", "tag", "meter",
+                                   "start", "meter", "stop", "kWh", "note"]
+    assert sessions[2].split() == ["-", "2026-10-01", "06:30", "UTC", "-", "-", "-", "home", "-", "12342", "12345",
+                                   "3.000", "legacy"]
+    assert sessions[3].split() == ["-", "2026-10-01", "12:00", "UTC", "-", "garage-left", "-", "home", "1111",
+                                   "12345", "12350.999", "5.321"]
+    assert sessions[8].split() == ["-", "2026-10-28", "22:05", "UTC", "-", "garage-left", "-", "unknown",
+                                   "CAFE0001", "-", "12370.000", "?", "energy", "unknown"]
+    assert len(sessions) == 2 + 7 and "To review" not in out
     header = sessions[0]
-    edges = [header.index(title) + len(title) for title in ("start kWh", "stop kWh", "stop kWh  kWh", "exact kWh")]
+    edges = [header.index(title) + len(title) for title in ("duration", "connector", "meter start", "meter stop",
+                                                            "kWh")]
     for line in sessions[2:]:
-        assert [(line[edge - 1] != " ", line[edge]) for edge in edges] == [(True, " ")] * 4, line
+        line += " "  # a row without a note ends at its kWh
+        assert [(line[edge - 1] != " ", line[edge]) for edge in edges] == [(True, " ")] * 5, line
 
 
-def test_negative_consumption_is_summed_and_flagged(capsys, ledger_dir):
+def test_negative_consumption_is_left_out_and_listed_to_review(capsys, ledger_dir):
+    # The issue changed this: an old line's negative consumption is left out of the totals (company-x 4.000,
+    # no longer 2) and listed under To review.
     status, out, _ = run_main(capsys, ledger_dir, "2026", "11")
     assert status == 0
-    assert "home                                   1   11  " + "█" * 24 in out
-    assert "company-x                              2    2  ████▍" in out  # 2/11 of 192 eighths: 35
-    assert "1 session had negative consumption (meter replaced or reset?): summed as is, noted below." in out
-    assert out.splitlines()[-1].split()[-3:] == ["-2", "Local", "negative"]
+    assert "home                                   1  11.000  " + "█" * 24 in out
+    assert "company-x                              1   4.000  ████████▊" in out  # 4/11 of 192 eighths: 70
+    assert "grand total, with unknown tags         2  15.000" in out
+    assert "1 session flagged negative or implausible (-2.000 kWh) is left out of the totals: see To review " \
+           "below." in out
+    sessions, review = out.split("\nTo review\n")
+    assert "20064.000" not in sessions
+    assert review.splitlines()[-1].split()[-6:] == ["20066", "20064.000", "-2.000", "not", "counted:", "negative"]
 
 
 def test_a_month_without_sessions(capsys, ledger_dir):
@@ -247,24 +310,32 @@ def test_csv_is_rfc_4180_and_holds_every_session(capsysbinary, ledger_dir):
     assert raw.endswith(b"\r\n") and raw.count(b"\n") == raw.count(b"\r\n") == 8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
     assert list(rows[0]) == list(summary.CSV_FIELDS)
+    assert list(rows[0])[:13] == ["month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh",
+                                  "meter_stop_kwh", "consumed_kwh", "consumed_wh", "reason", "transaction_id",
+                                  "source", "flag"]  # the columns before the ledger had start lines, unchanged
     assert rows[0] == {"month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": "", "account": "home",
                        "id_tag": "", "meter_start_kwh": "12342", "meter_stop_kwh": "12345", "consumed_kwh": "3",
-                       "consumed_wh": "", "reason": "", "transaction_id": "", "source": "legacy", "flag": ""}
+                       "consumed_wh": "", "reason": "", "transaction_id": "", "source": "legacy", "flag": "",
+                       "start_time": "", "duration_s": "", "connector_id": "", "meter_start_wh": "",
+                       "meter_stop_wh": "", "energy_wh": "3000", "kwh": "3.000", "flags": "", "counted": "yes"}
     assert rows[1] == {"month": "2026-10", "stop_time": "2026-10-01T12:00:00Z", "charger": "garage-left",
                        "account": "home", "id_tag": "1111", "meter_start_kwh": "12345",
                        "meter_stop_kwh": "12350.999", "consumed_kwh": "5", "consumed_wh": "5321", "reason": "Local",
-                       "transaction_id": "10012345", "source": "ledger", "flag": ""}
-    assert (rows[6]["consumed_kwh"], rows[6]["flag"]) == ("", "unknown_energy")
+                       "transaction_id": "10012345", "source": "ledger", "flag": "", "start_time": "",
+                       "duration_s": "", "connector_id": "", "meter_start_wh": "", "meter_stop_wh": "12350999",
+                       "energy_wh": "5321", "kwh": "5.321", "flags": "", "counted": "yes"}
+    assert (rows[6]["consumed_kwh"], rows[6]["energy_wh"], rows[6]["flag"]) == ("", "", "unknown_energy")
     per_account = {}
     for row in rows:
-        per_account[row["account"]] = per_account.get(row["account"], 0) + int(row["consumed_kwh"] or 0)
-    assert per_account == {"home": 18, "company-x": 54, "unknown": 7}
+        per_account[row["account"]] = per_account.get(row["account"], 0) + int(row["energy_wh"] or 0)
+    assert per_account == {"home": 18321, "company-x": 54000, "unknown": 7000}
 
 
 def test_csv_quotes_what_needs_quoting():
     sessions = [Session("Müller, Anna", 3, stop_time="2026-10-01T12:00:00Z", id_tag='say "hi"', reason="a\nb")]
     text = summary.render_csv(aggregate(sessions, (2026, 10), (2026, 10)))
     assert text.splitlines()[1].startswith(',2026-10-01T12:00:00Z,,"Müller, Anna","say ""hi""",')
+    assert list(csv.reader(io.StringIO(text, newline="")))[1][-4:] == ["3", "0.003", "", "yes"]
     assert list(csv.reader(io.StringIO(text, newline="")))[1][3:5] == ["Müller, Anna", 'say "hi"']
 
 
@@ -273,16 +344,24 @@ def test_json_has_the_totals_and_the_sessions(capsys, ledger_dir):
     assert (status, err) == (0, "")
     doc = json.loads(out)
     assert (doc["from"], doc["to"], doc["account_filter"], doc["skipped_lines"]) == ("2026-10", "2026-10", None, 0)
-    assert totals(doc) == ([("company-x", 2, 54), ("home", 3, 18)], (5, 72), (2, 7), (7, 79))
+    # The issue changed this: totals in Wh with their kWh text ("72.321"), no longer whole kWh (72).
+    assert totals(doc) == ([("company-x", 2, 54000), ("home", 3, 18321)], (5, 72321), (2, 7000), (7, 79321))
+    assert (doc["accounts_total"]["kwh"], doc["grand_total"]["kwh"]) == ("72.321", "79.321")
     assert doc["unknown_tags"]["sessions_unknown_energy"] == 1
+    assert (doc["left_out"], doc["to_review"]) == (
+        {"sessions": 0, "wh": 0, "kwh": "0.000", "sessions_unknown_energy": 0}, 0)
     assert doc["sessions"][0] == {
         "month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": None, "account": "home", "id_tag": None,
         "meter_start_kwh": 12342, "meter_stop_kwh": 12345, "consumed_kwh": 3, "consumed_wh": None, "reason": None,
-        "transaction_id": None, "source": "legacy", "flag": None}
+        "transaction_id": None, "source": "legacy", "flag": None, "start_time": None, "duration_s": None,
+        "connector_id": None, "meter_start_wh": None, "meter_stop_wh": None, "energy_wh": 3000, "kwh": "3.000",
+        "flags": [], "counted": True}
     assert doc["sessions"][1]["meter_stop_kwh"] == 12350.999
-    assert doc["sessions"][1]["consumed_wh"] == 5321
+    assert (doc["sessions"][1]["meter_stop_wh"], doc["sessions"][1]["consumed_wh"]) == (12350999, 5321)
     assert doc["sessions"][6]["transaction_id"] == 2**63 - 1
     assert [s["consumed_kwh"] for s in doc["sessions"]] == [3, 5, 30, 10, 7, 24, None]
+    assert [s["energy_wh"] for s in doc["sessions"]] == [3000, 5321, 30000, 10000, 7000, 24000, None]
+    assert [s["kwh"] for s in doc["sessions"]] == ["3.000", "5.321", "30.000", "10.000", "7.000", "24.000", None]
 
 
 def test_json_of_a_month_without_sessions(capsys, ledger_dir):
@@ -319,7 +398,7 @@ def test_lines_that_cannot_be_read_are_named_skipped_and_counted(capsys, tmp_pat
     assert doc["skipped_lines"] == 4
     assert [(p["file"], p["line"]) for p in doc["skipped"]] == [
         (str(broken), 2), (str(ledger_file), 2), (str(ledger_file), 5), (str(ledger_file), 7)]
-    assert totals(doc) == ([("company-x", 1, 30), ("home", 3, 18)], (4, 48), (0, 0), (4, 48))
+    assert totals(doc) == ([("company-x", 1, 30000), ("home", 3, 18321)], (4, 48321), (0, 0), (4, 48321))
 
 
 def test_the_table_says_lines_were_skipped(capsys, tmp_path):
@@ -327,7 +406,7 @@ def test_the_table_says_lines_were_skipped(capsys, tmp_path):
     write_ledger(d, "2026-10", [OCTOBER[0], "garbage"])
     _, out, err = run_main(capsys, d, "2026", "10")
     assert "1 ledger line could not be read and was skipped (named on stderr)." in out
-    assert "grand total, with unknown tags         1    5" in out
+    assert "grand total, with unknown tags         1  5.321" in out
     assert "2026-10.jsonl:2: not JSON" in err
 
 
@@ -340,7 +419,7 @@ def test_a_last_line_without_newline_was_never_confirmed(capsys, tmp_path):
     assert err.splitlines()[0] == f"shocpp-summary: {d / '2026-10.jsonl'}:3: no newline at the end: a line cut " \
                                   "by a crash, never confirmed (the next append removes it); skipped"
     doc = json.loads(out)
-    assert (doc["skipped_lines"], totals(doc)[3]) == (1, (2, 35))
+    assert (doc["skipped_lines"], totals(doc)[3]) == (1, (2, 35321))
 
 
 def test_a_missing_ledger_directory_is_an_error(capsys, tmp_path):
@@ -356,16 +435,16 @@ def test_account_filter(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "home", "--format", "json")
     doc = json.loads(out)
     assert doc["account_filter"] == "home"
-    assert totals(doc) == ([("home", 3, 18)], (3, 18), (0, 0), (3, 18))
+    assert totals(doc) == ([("home", 3, 18321)], (3, 18321), (0, 0), (3, 18321))
     assert {s["account"] for s in doc["sessions"]} == {"home"}
     _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "home")
     assert out.splitlines()[:7] == [
         "Energy charged in October 2026, account home",
         "",
-        "account         sessions  kWh",
-        "home                   3   18  " + "█" * 24,
-        "-" * 29,
-        "accounts total         3   18",
+        "account         sessions     kWh",
+        "home                   3  18.321  " + "█" * 24,
+        "-" * 32,
+        "accounts total         3  18.321",
         "",
     ]
 
@@ -373,8 +452,8 @@ def test_account_filter(capsys, ledger_dir):
 def test_account_filter_unknown_tags(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "unknown")
     assert out.splitlines()[2:5] == [
-        "account       sessions  kWh",
-        "unknown tags         2    7  " + "█" * 24,
+        "account       sessions    kWh",
+        "unknown tags         2  7.000  " + "█" * 24,
         "",
     ]
 
@@ -390,7 +469,8 @@ def test_from_to_across_a_year_boundary(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "--from", "2025-12", "--to", "2026-01", "--format", "json")
     doc = json.loads(out)
     assert (doc["from"], doc["to"]) == ("2025-12", "2026-01")
-    assert totals(doc) == ([("company-x", 1, 10), ("last", 1, 9), ("home", 1, 4)], (3, 23), (0, 0), (3, 23))
+    assert totals(doc) == ([("company-x", 1, 10000), ("last", 1, 9000), ("home", 1, 4000)], (3, 23000), (0, 0),
+                           (3, 23000))
     assert [(s["month"], s["source"]) for s in doc["sessions"]] == [
         ("2025-12", "ledger"), ("2026-01", "legacy"), ("2026-01", "ledger")]
     _, out, _ = run_main(capsys, ledger_dir, "--from", "2025-12", "--to", "2026-01")
@@ -401,13 +481,15 @@ def test_from_alone_runs_to_this_month(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "--from", "2026-10", "--format", "json", today=date(2026, 11, 15))
     doc = json.loads(out)
     assert (doc["from"], doc["to"]) == ("2026-10", "2026-11")
-    assert totals(doc) == ([("company-x", 4, 56), ("home", 4, 29)], (8, 85), (2, 7), (10, 92))
+    # The issue changed this: November's negative session is left out (company-x 3 sessions, 58.000 kWh).
+    assert totals(doc) == ([("company-x", 3, 58000), ("home", 4, 29321)], (7, 87321), (2, 7000), (9, 94321))
+    assert doc["left_out"] == {"sessions": 1, "wh": -2000, "kwh": "-2.000", "sessions_unknown_energy": 0}
 
 
 @pytest.mark.parametrize("today, month, accounts", [
-    (date(2026, 11, 1), "2026-10", [("company-x", 2, 54), ("home", 3, 18)]),
-    (date(2026, 12, 31), "2026-11", [("home", 1, 11), ("company-x", 2, 2)]),
-    (date(2026, 1, 2), "2025-12", [("last", 1, 9)]),
+    (date(2026, 11, 1), "2026-10", [("company-x", 2, 54000), ("home", 3, 18321)]),
+    (date(2026, 12, 31), "2026-11", [("home", 1, 11000), ("company-x", 1, 4000)]),
+    (date(2026, 1, 2), "2025-12", [("last", 1, 9000)]),
 ])
 def test_the_default_is_the_previous_month(capsys, ledger_dir, today, month, accounts):
     _, out, _ = run_main(capsys, ledger_dir, "--format", "json", today=today)
@@ -456,7 +538,8 @@ def test_the_bin_script_reads_the_site_ledger(site):
     done = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10", "--format", "json"], capture_output=True,
                           text=True, env=site.env, timeout=30)
     assert (done.returncode, done.stderr) == (0, "")
-    assert totals(json.loads(done.stdout)) == ([("company-x", 2, 54), ("home", 3, 18)], (5, 72), (2, 7), (7, 79))
+    assert totals(json.loads(done.stdout)) == ([("company-x", 2, 54000), ("home", 3, 18321)], (5, 72321),
+                                               (2, 7000), (7, 79321))
     table = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10"], capture_output=True, env=site.env,
                            timeout=30)
-    assert "company-x                              2   54  ████████████████████████" in table.stdout.decode()
+    assert "company-x                              2  54.000  ████████████████████████" in table.stdout.decode()
