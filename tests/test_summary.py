@@ -3,6 +3,7 @@
 import csv
 import io
 import json
+import re
 import subprocess
 import time
 from datetime import date, datetime
@@ -59,7 +60,7 @@ def stop(charger, tid, account, index, start_wh, stop_wh, start_time, stop_time,
            "id_tag": "1111", "meter_start_kwh": start_wh // 1000, "meter_stop_wh": stop_wh,
            "consumed_kwh": stop_wh // 1000 - start_wh // 1000, "consumed_wh": wh}
     if "no_start" not in flags:
-        seconds = datetime.fromisoformat(stop_time) - datetime.fromisoformat(start_time)
+        seconds = datetime.fromisoformat(stop_time) - datetime.fromisoformat(start_time)  # ISO times only
         rec.update({"connector_id": 1, "start_time": start_time, "meter_start_wh": start_wh,
                     "duration_s": int(seconds.total_seconds())})
     rec.update({"energy_wh": wh, "stop_time": stop_time, "reason": "Local", "flags": list(flags),
@@ -520,6 +521,235 @@ def test_argument_errors(capsys, ledger_dir, argv, message):
     err = capsys.readouterr().err
     assert err.startswith("usage: shocpp-summary")
     assert f"shocpp-summary: error: {message}" in err
+
+
+# --- the ledger with start and stop lines -------------------------------------------------
+
+def json_of(capsys, directory, *argv):
+    status, out, err = run_main(capsys, directory, *argv, "--format", "json")
+    assert (status, err) == (0, "")
+    return json.loads(out)
+
+
+def test_a_session_of_546_wh_totals_0_546_kwh(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", [stop("garage-left", 10012345, "home", 1, 12345678, 12346224,
+                                     "2026-11-01T10:00:00Z", "2026-11-01T12:00:00Z")])
+    doc = json_of(capsys, d, "2026", "11")
+    assert totals(doc) == ([("home", 1, 546)], (1, 546), (0, 0), (1, 546))
+    assert (doc["grand_total"]["kwh"], doc["sessions"][0]["kwh"]) == ("0.546", "0.546")
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert "home                                   1  0.546  " + "█" * 24 in out
+    assert out.splitlines()[-1].split() == ["2026-11-01", "10:00", "UTC", "2026-11-01", "12:00", "UTC", "2:00",
+                                            "garage-left", "1", "home", "1111", "12345.678", "12346.224", "0.546"]
+
+
+ALTERNATING = [  # home and guest take turns on one charger; whole kWh would bill 8 and 1
+    stop("garage-left", 10001000, "home", 1, 1000500, 1002956, "2026-11-01T08:00:00Z", "2026-11-01T09:00:00Z"),
+    stop("garage-left", 20001002, "guest", 2, 1002956, 1003289, "2026-11-01T10:00:00Z", "2026-11-01T10:20:00Z"),
+    stop("garage-left", 10001003, "home", 1, 1003289, 1009501, "2026-11-02T08:00:00Z", "2026-11-02T11:00:00Z"),
+    stop("garage-left", 20001009, "guest", 2, 1009501, 1010000, "2026-11-02T12:00:00Z", "2026-11-02T12:30:00Z"),
+]
+
+
+def test_two_accounts_alternating_on_one_charger_are_totalled_to_the_wh(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", ALTERNATING)
+    doc = json_of(capsys, d, "2026", "11")
+    assert totals(doc) == ([("home", 2, 8668), ("guest", 2, 832)], (4, 9500), (0, 0), (4, 9500))
+    assert [a["kwh"] for a in doc["accounts"]] == ["8.668", "0.832"]
+    assert [s["consumed_kwh"] for s in doc["sessions"]] == [2, 1, 6, 1]  # the ledger's whole kWh, not billed
+    assert [(s["meter_start_kwh"], s["meter_stop_kwh"]) for s in doc["sessions"]] == [
+        (1000.5, 1002.956), (1002.956, 1003.289), (1003.289, 1009.501), (1009.501, 1010.0)]
+    assert [(s["meter_start_wh"], s["meter_stop_wh"]) for s in doc["sessions"]] == [
+        (1000500, 1002956), (1002956, 1003289), (1003289, 1009501), (1009501, 1010000)]
+
+
+def test_start_lines_are_not_sessions(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", [start("garage-left", 10001000, "home", 1, 1000500, "2026-11-01T08:00:00Z"),
+                                ALTERNATING[0],
+                                start("garage-left", 20001002, "guest", 2, 1002956, "2026-11-01T10:00:00Z"),
+                                ALTERNATING[1],
+                                start("garage-left", 10001003, "home", 1, 1003289, "2026-11-02T08:00:00Z")])
+    doc = json_of(capsys, d, "2026", "11")
+    assert (doc["skipped_lines"], len(doc["sessions"])) == (0, 2)
+    assert totals(doc) == ([("home", 1, 2456), ("guest", 1, 333)], (2, 2789), (0, 0), (2, 2789))
+
+
+def test_old_lines_without_event_or_energy_wh_beside_new_ones(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    exact = record("garage-left", 10012345, "home", 1, "1111", 12345, 12350999, 5, "2026-11-01T12:00:00Z", wh=5321)
+    whole = record("garage-left", 10012351, "home", 1, "2222", 12351, 12361000, 10, "2026-11-02T12:00:00Z")
+    unknown = record("garage-left", 2**63 - 1, "unknown", None, "CAFE0001", None, 12370000, None,
+                     "2026-11-03T12:00:00Z")
+    unknown_new = stop("garage-right", 20001000, "company-x", 2, 1000000, 1000000, "2026-11-04T10:00:00Z",
+                       "2026-11-04T12:00:00Z", energy_wh=None)
+    write_ledger(d, "2026-11", [exact, whole, unknown, ALTERNATING[0], unknown_new])
+    doc = json_of(capsys, d, "2026", "11")
+    assert [(s["energy_wh"], s["kwh"], s["flag"]) for s in doc["sessions"]] == [
+        (2456, "2.456", None), (5321, "5.321", None), (10000, "10.000", None), (None, None, "unknown_energy"),
+        (None, None, "unknown_energy")]
+    assert totals(doc) == ([("home", 3, 17777), ("company-x", 1, 0)], (4, 17777), (1, 0), (5, 17777))
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert "2 sessions had unknown energy: shown as '?', counted as 0 kWh." in out
+
+
+def test_sessions_sorted_by_start_across_months_and_with_legacy_records(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-10", [stop("garage-left", 10001000, "home", 1, 1000000, 1001000,
+                                     "2026-10-30T10:00:00Z", "2026-10-30T12:00:00Z")])
+    late = stop("garage-right", 20002000, "company-x", 2, 2000000, 2004000, None, "2026-11-01T01:00:00Z",
+                flags=("no_start",))
+    long = stop("garage-left", 10001001, "home", 1, 1001000, 1031000, "2026-10-31T22:00:00Z", "2026-11-01T02:00:00Z")
+    write_ledger(d, "2026-11", [late, long])  # the ledger's order is the stops'
+    write_legacy(d, "2026", "11", "1793500200-0001.json",
+                 legacy("home", 1031, 1033, 2, "2026-11-01 00:30:00", 1793500200))
+    doc = json_of(capsys, d, "--from", "2026-10", "--to", "2026-11")
+    assert [(s["month"], s["start_time"], s["stop_time"]) for s in doc["sessions"]] == [
+        ("2026-10", "2026-10-30T10:00:00Z", "2026-10-30T12:00:00Z"),
+        ("2026-11", "2026-10-31T22:00:00Z", "2026-11-01T02:00:00Z"),
+        ("2026-11", None, "2026-11-01 00:30:00"),
+        ("2026-11", None, "2026-11-01T01:00:00Z")]
+
+
+def test_a_time_that_cannot_be_read_is_shown_as_sent_at_the_end_of_its_month(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    odd = {**stop("garage-left", 10001000, "home", 1, 1000000, 1001000, "2026-11-01T10:00:00Z",
+                  "2026-11-01T12:00:00Z"), "start_time": "soon", "stop_time": "yesterday\r\nnoon"}
+    write_ledger(d, "2026-11", [odd, ALTERNATING[3]])
+    write_ledger(d, "2026-12", [ALTERNATING[0] | {"start_time": "2026-12-01T08:00:00Z"}])
+    doc = json_of(capsys, d, "--from", "2026-11", "--to", "2026-12")
+    assert [s["stop_time"] for s in doc["sessions"]] == ["2026-11-02T12:30:00Z", "yesterday\r\nnoon",
+                                                         "2026-11-01T09:00:00Z"]
+    _, out, _ = run_main(capsys, d, "--from", "2026-11", "--to", "2026-12")
+    rows = out.split("\nSessions\n")[1].splitlines()[3:]
+    assert len(rows) == 3
+    assert rows[1].split()[:3] == ["soon", "yesterday\\x0d\\x0anoon", "2:00"]
+
+
+def test_times_in_the_local_zone_across_daylight_saving_time(capsys, tmp_path, monkeypatch):
+    in_zone(monkeypatch, "Europe/Berlin")
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-03", [stop("garage-left", 10001000, "home", 1, 1000000, 1001000,
+                                     "2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z")])
+    write_ledger(d, "2026-10", [stop("garage-left", 10001001, "home", 1, 1001000, 1002000,
+                                     "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z")])
+    write_legacy(d, "2026", "10", "1792000000-0001.json", legacy("home", 1002, 1003, 1, "2026-10-26 06:30:00", 0))
+    _, out, _ = run_main(capsys, d, "--from", "2026-03", "--to", "2026-10")
+    rows = [line.split()[:7] for line in out.split("\nSessions\n")[1].splitlines()[3:]]
+    assert rows == [
+        ["2026-03-29", "01:30", "CET", "2026-03-29", "03:30", "CEST", "1:00"],
+        ["2026-10-25", "02:30", "CEST", "2026-10-25", "02:30", "CET", "1:00"],
+        ["-", "2026-10-26", "06:30", "CET", "-", "-", "-"]]
+
+
+FLAGGED = [
+    stop("garage-left", 10001000, "home", 1, 1000000, 1002500, "2026-11-01T08:00:00Z", "2026-11-01T09:00:00Z"),
+    stop("garage-left", 10001002, "home", 1, 1002500, 1001500, "2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z",
+         flags=("negative",)),
+    stop("garage-right", 20002000, "company-x", 2, 2000000, 2900000, "2026-11-03T08:00:00Z",
+         "2026-11-03T08:10:00Z", flags=("implausible",)),
+    stop("garage-right", 20002000, "company-x", 2, 2000000, 2007000, None, "2026-11-04T09:00:00Z",
+         flags=("no_start",)),
+    stop("garage-right", 20002007, "company-x", 2, 2007000, 2008000, "2026-11-05T08:00:00Z",
+         "2026-11-05T09:00:00Z", flags=("reconciled", "meter_swap")),
+]
+
+
+def test_negative_and_implausible_are_left_out_and_the_other_flags_counted(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", FLAGGED)
+    doc = json_of(capsys, d, "2026", "11")
+    assert totals(doc) == ([("company-x", 2, 8000), ("home", 1, 2500)], (3, 10500), (0, 0), (3, 10500))
+    assert doc["left_out"] == {"sessions": 2, "wh": 899000, "kwh": "899.000", "sessions_unknown_energy": 0}
+    assert doc["to_review"] == 4
+    assert [(s["flags"], s["counted"]) for s in doc["sessions"]] == [
+        ([], True), (["negative"], False), (["implausible"], False), (["no_start"], True),
+        (["reconciled", "meter_swap"], True)]
+
+
+def test_the_table_lists_flagged_sessions_to_review_and_says_what_that_means(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", FLAGGED)
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert out.split("\nSessions\n")[0].splitlines()[2:] == [
+        "account                         sessions     kWh",
+        "company-x                              2   8.000  " + "█" * 24,
+        "home                                   1   2.500  " + "███████▌",  # 2.5/8 of 192 eighths: 60
+        "------------------------------------------------",
+        "accounts total                         3  10.500",
+        "unknown tags                           0   0.000",
+        "grand total, with unknown tags         3  10.500",
+        "",
+        "2 sessions flagged negative or implausible (899.000 kWh) are left out of the totals: see To review below.",
+        "2 sessions counted in the totals are flagged too: see To review below."]
+    sessions, review = out.split("\nSessions\n")[1].split("\nTo review\n")
+    assert [line.split() for line in sessions.splitlines()[3:] if line] == [
+        ["2026-11-01", "08:00", "UTC", "2026-11-01", "09:00", "UTC", "1:00", "garage-left", "1", "home", "1111",
+         "1000.000", "1002.500", "2.500"],
+        ["-", "2026-11-04", "09:00", "UTC", "-", "garage-right", "-", "company-x", "1111", "2000", "2007.000",
+         "7.000", "no_start"],
+        ["2026-11-05", "08:00", "UTC", "2026-11-05", "09:00", "UTC", "1:00", "garage-right", "1", "company-x",
+         "1111", "2007.000", "2008.000", "1.000", "reconciled,", "meter_swap"]]
+    assert review.splitlines()[1:7] == summary.REVIEW_TEXT + [""]
+    assert "not counted: flagged negative or implausible; their energy is in no total above." in review
+    cells = [re.split(" {2,}", line) for line in review.splitlines()[9:]]
+    assert [row[-2:] for row in cells] == [
+        ["-1.000", "not counted: negative"], ["900.000", "not counted: implausible"], ["7.000", "counted: no_start"],
+        ["1.000", "counted: reconciled, meter_swap"]]
+
+
+def test_only_flagged_sessions_of_an_account(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", FLAGGED[1:2])
+    status, out, err = run_main(capsys, d, "2026", "11", "--account", "home")
+    assert (status, err) == (0, "")
+    assert "accounts total         0  0.000" in out and "\nSessions\n" not in out
+    assert out.splitlines()[-1].endswith("not counted: negative")
+
+
+def test_flags_that_are_not_a_list_of_texts_are_shown_to_review():
+    session = parse_line(json.dumps({**stop("c", 1, "home", 1, 0, 1000, "2026-11-01T08:00:00Z",
+                                            "2026-11-01T09:00:00Z"), "flags": "odd"}))
+    assert (session.flags, session.counted) == (("odd",), True)
+    session = parse_line(json.dumps(stop("c", 1, "home", 1, 0, 1000, "2026-11-01T08:00:00Z",
+                                         "2026-11-01T09:00:00Z", flags=["no_start", 7, None])))
+    assert session.flags == ("no_start", "7", "null")
+
+
+# --- what chargers send cannot forge the bill ---------------------------------------------
+
+FORGED = stop("garage\x1b[2J", 10001000, "home", 1, 1000000, 1002500, "2026-11-01T08:00:00Z",
+              "2026-11-01T09:00:00Z", id_tag="1111\n2026-11-01 08:00 UTC  x  home  0.001\u202e",
+              flags=["no_start\nhome  99"])
+
+
+def test_control_characters_cannot_forge_rows_in_the_table(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", [FORGED])
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert "\x1b" not in out and "\u202e" not in out
+    sessions, review = out.split("\nSessions\n")[1].split("\nTo review\n")
+    assert len(sessions.strip().splitlines()) == 3  # the header, the rule, one row
+    row = sessions.strip().splitlines()[2]
+    assert "garage\\x1b[2J" in row and "1111\\x0a2026-11-01 08:00 UTC  x  home  0.001\\u202e" in row
+    assert row.endswith("no_start\\x0ahome  99")
+    assert review.splitlines()[-1].endswith("counted: no_start\\x0ahome  99")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_inert(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    odd = {**stop("=cmd|' /C calc'!A0", 10001000, "+home", 1, 1002500, 1001500, "2026-11-01T08:00:00Z",
+                  "2026-11-01T09:00:00Z", id_tag="\t=1+1", reason="\r=2", flags=["negative"]),
+           "start_time": "-2026", "stop_time": "@2026-11-01T09:00:00Z"}
+    write_ledger(d, "2026-11", [odd])
+    status = summary.main(["2026", "11", "--format", "csv"], env={"SHOCPP_ACCOUNTINGDIR": str(d)})
+    assert status == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out, newline=""))
+    assert [row[k] for k in ("charger", "account", "id_tag", "reason", "start_time", "stop_time", "flags")] == [
+        "'=cmd|' /C calc'!A0", "'+home", "'\t=1+1", "'\r=2", "'-2026", "'@2026-11-01T09:00:00Z", "negative"]
+    assert [row[k] for k in ("energy_wh", "kwh", "consumed_wh", "counted")] == ["-1000", "-1.000", "-1000", "no"]
 
 
 # --- the bin script -------------------------------------------------------------------------

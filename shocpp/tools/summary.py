@@ -267,7 +267,7 @@ def _flags(flags, wh):
     if not flags:
         flags = ()
     elif type(flags) is list:
-        flags = tuple(_text(f) for f in flags)
+        flags = tuple(f if type(f) is str else json.dumps(f, ensure_ascii=False) for f in flags)
     else:
         flags = (_text(flags),)  # not a list: shown for review rather than dropped
     if wh is not None and wh < 0 and NEGATIVE not in flags:
@@ -348,7 +348,7 @@ def local_time(text, local=False):
             return time.strftime(TIME_FORMAT, time.localtime(seconds))
         except (OverflowError, OSError, ValueError):
             pass
-    return "-" if text is None else text
+    return "-" if text is None else _cell(text)
 
 
 def order(session):
