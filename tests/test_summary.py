@@ -3,8 +3,10 @@
 import csv
 import io
 import json
+import re
 import subprocess
-from datetime import date
+import time
+from datetime import date, datetime
 
 import pytest
 
@@ -50,6 +52,29 @@ NOVEMBER = [
 ]
 
 
+def stop(charger, tid, account, index, start_wh, stop_wh, start_time, stop_time, flags=(), **extra):
+    """A stop line of the ledger with start and stop lines (README, 'The billing ledger'), matched to its start
+    unless `no_start` is among the flags."""
+    wh = stop_wh - start_wh
+    rec = {"event": "stop", "charger": charger, "transaction_id": tid, "account": account, "account_index": index,
+           "id_tag": "1111", "meter_start_kwh": start_wh // 1000, "meter_stop_wh": stop_wh,
+           "consumed_kwh": stop_wh // 1000 - start_wh // 1000, "consumed_wh": wh}
+    if "no_start" not in flags:
+        seconds = datetime.fromisoformat(stop_time) - datetime.fromisoformat(start_time)  # ISO times only
+        rec.update({"connector_id": 1, "start_time": start_time, "meter_start_wh": start_wh,
+                    "duration_s": int(seconds.total_seconds())})
+    rec.update({"energy_wh": wh, "stop_time": stop_time, "reason": "Local", "flags": list(flags),
+                "recorded_at": stop_time})
+    rec.update(extra)
+    return rec
+
+
+def start(charger, tid, account, index, start_wh, start_time):
+    return {"event": "start", "charger": charger, "connector_id": 1, "transaction_id": tid, "id_tag": "1111",
+            "account": account, "account_index": index, "meter_start_wh": start_wh, "start_time": start_time,
+            "recorded_at": start_time}
+
+
 def write_ledger(directory, month, lines):
     directory.mkdir(parents=True, exist_ok=True)
     text = "".join((line if isinstance(line, str) else json.dumps(line)) + "\n" for line in lines)
@@ -84,6 +109,21 @@ def ledger_dir(tmp_path):
     return d
 
 
+@pytest.fixture(autouse=True)
+def zone(monkeypatch):
+    """The site's zone: UTC unless a test sets another with in_zone()."""
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def in_zone(monkeypatch, name):
+    monkeypatch.setenv("TZ", name)
+    time.tzset()
+
+
 def run_main(capsys, directory, *argv, today=date(2026, 12, 3)):
     status = summary.main(list(argv), env={"SHOCPP_ACCOUNTINGDIR": str(directory)}, today=today)
     out, err = capsys.readouterr()
@@ -91,9 +131,12 @@ def run_main(capsys, directory, *argv, today=date(2026, 12, 3)):
 
 
 def totals(doc):
-    """{account: (sessions, kWh)} and the other totals from the JSON output."""
-    accounts = [(a["account"], a["sessions"], a["kwh"]) for a in doc["accounts"]]
-    pick = lambda t: (t["sessions"], t["kwh"])  # noqa: E731
+    """[(account, sessions, Wh)] and the other totals, (sessions, Wh), from the JSON output; checks every
+    total's kWh text is its Wh."""
+    for t in doc["accounts"] + [doc[k] for k in ("accounts_total", "unknown_tags", "grand_total", "left_out")]:
+        assert t["kwh"] == summary.kwh_text(t["wh"])
+    accounts = [(a["account"], a["sessions"], a["wh"]) for a in doc["accounts"]]
+    pick = lambda t: (t["sessions"], t["wh"])  # noqa: E731
     return accounts, pick(doc["accounts_total"]), pick(doc["unknown_tags"]), pick(doc["grand_total"])
 
 
@@ -102,9 +145,9 @@ def totals(doc):
 def test_a_ledger_line_as_written_by_shocpp():
     line = json.dumps(OCTOBER[0])
     assert parse_line(line, "2026-10") == Session(
-        account="home", consumed_kwh=5, stop_time="2026-10-01T12:00:00Z", charger="garage-left", id_tag="1111",
-        start_kwh=12345, stop_kwh="12350.999", consumed_wh=5321, reason="Local", transaction_id=10012345,
-        source="ledger", month="2026-10")
+        account="home", energy_wh=5321, stop_time="2026-10-01T12:00:00Z", charger="garage-left", id_tag="1111",
+        start_kwh=12345, stop_wh=12350999, consumed_kwh=5, consumed_wh=5321, reason="Local",
+        transaction_id=10012345, source="ledger", month="2026-10")
     assert parse_line(line.encode()) == parse_line(line)
 
 
@@ -112,21 +155,21 @@ def test_a_ledger_line_with_unknown_energy_and_no_tag_or_reason():
     rec = dict(OCTOBER[5])
     del rec["id_tag"], rec["reason"]
     session = parse_line(json.dumps(rec))
-    assert (session.account, session.consumed_kwh, session.flag) == ("unknown", None, "unknown_energy")
-    assert (session.id_tag, session.reason, session.start_kwh, session.stop_kwh) == (None, None, None, "12370.000")
+    assert (session.account, session.energy_wh, session.flag, session.flags) == ("unknown", None, "unknown_energy", ())
+    assert (session.id_tag, session.reason, session.meter_start, session.meter_stop) == (None, None, None, "12370.000")
 
 
 def test_a_record_of_the_bash_original():
     text = '{"localtime":"2024-03-05 18:22:10","unixtime":"1709659330","account":"company-x",' \
            '"begin_kwh":"1234","end_kwh":"1250","consumed_kwh":"16"}\n'
     assert parse_legacy(text, "2024-03") == Session(
-        account="company-x", consumed_kwh=16, stop_time="2024-03-05 18:22:10", start_kwh=1234, stop_kwh="1250",
-        source="legacy", month="2024-03")
+        account="company-x", energy_wh=16000, stop_time="2024-03-05 18:22:10", start_kwh=1234, stop_kwh=1250,
+        consumed_kwh=16, source="legacy", month="2024-03")
 
 
 def test_the_bash_original_wrote_an_empty_account_for_an_unknown_index():
     session = parse_legacy(json.dumps(legacy("", 10, 14, 4, "2024-03-05 18:22:10", 1709659330)))
-    assert (session.account, session.consumed_kwh) == ("unknown", 4)
+    assert (session.account, session.energy_wh) == ("unknown", 4000)
 
 
 @pytest.mark.parametrize("line, problem", [
@@ -134,7 +177,12 @@ def test_the_bash_original_wrote_an_empty_account_for_an_unknown_index():
     ("[1, 2]", "not a JSON object"),
     ('{"charger": "garage-left", "consumed_kwh": 5}', "no account"),
     ('{"account": "", "consumed_kwh": 5}', "no account"),
-    ('{"account": "home", "meter_stop_wh": 5000}', "no consumed_kwh"),
+    ('{"account": "home", "meter_stop_wh": 5000}', "no energy_wh, consumed_wh or consumed_kwh"),
+    ('{"event": "stop", "account": "home", "energy_wh": 5.5}', "energy_wh 5.5 is not a whole number or null"),
+    ('{"event": "stop", "account": "home", "energy_wh": "546"}', 'energy_wh "546" is not a whole number or null'),
+    ('{"event": "pause", "account": "home", "energy_wh": 5}', 'event "pause" is neither start nor stop'),
+    ('{"event": null, "account": "home", "energy_wh": 5}', "event null is neither start nor stop"),
+    ('{"event": "stop", "energy_wh": 5}', "no account"),
     ('{"account": "home", "consumed_kwh": "5"}', 'consumed_kwh "5" is not a whole number or null'),
     ('{"account": "home", "consumed_kwh": 5.5}', "consumed_kwh 5.5 is not a whole number or null"),
     ('{"account": "home", "consumed_kwh": true}', "consumed_kwh true is not a whole number or null"),
@@ -161,14 +209,20 @@ def test_a_legacy_record_that_cannot_be_used(text, problem):
 
 # --- adding up ------------------------------------------------------------------------------
 
-def test_accounts_sorted_by_kwh_then_name_and_unknown_apart():
-    sessions = [Session("b", 5), Session("c", 9), Session("a", 2), Session("a", 3), Session("unknown", 7),
-                Session("unknown", None), Session("c", -1)]
+def test_accounts_sorted_by_energy_then_name_and_unknown_apart():
+    # The issue changed this: a negative session (c, -1000 Wh) is left out of the totals, no longer summed.
+    sessions = [Session("b", 5000), Session("c", 9000), Session("a", 2000), Session("a", 3000),
+                Session("unknown", 7000), Session("unknown", None), Session("c", -1000, flags=("negative",)),
+                Session("b", 1, flags=("no_start",)), Session("a", 10**6, flags=("implausible",))]
     s = aggregate(sessions, (2026, 10), (2026, 10))
-    assert [(name, t.sessions, t.kwh) for name, t in s.accounts] == [("c", 2, 8), ("a", 2, 5), ("b", 1, 5)]
-    assert (s.unknown.sessions, s.unknown.kwh, s.unknown.unknown_energy) == (2, 7, 1)
-    assert (s.accounts_total.sessions, s.accounts_total.kwh, s.accounts_total.negative) == (5, 18, 1)
-    assert (s.grand_total.sessions, s.grand_total.kwh) == (7, 25)
+    assert [(name, t.sessions, t.wh, t.kwh) for name, t in s.accounts] == [
+        ("c", 1, 9000, "9.000"), ("b", 2, 5001, "5.001"), ("a", 2, 5000, "5.000")]
+    assert (s.unknown.sessions, s.unknown.wh, s.unknown.unknown_energy) == (2, 7000, 1)
+    assert (s.accounts_total.sessions, s.accounts_total.wh) == (5, 19001)
+    assert (s.grand_total.sessions, s.grand_total.wh, s.grand_total.kwh) == (7, 26001, "26.001")
+    assert (s.left_out.sessions, s.left_out.wh) == (2, 999000)
+    assert [(r.account, r.energy_wh) for r in s.review] == [("c", -1000), ("b", 1), ("a", 10**6)]
+    assert len(s.counted) == 7
 
 
 def eighths(text):
@@ -189,47 +243,57 @@ def test_bars_are_proportional_to_the_largest():
 # --- the table ------------------------------------------------------------------------------
 
 def test_the_table_of_a_month(capsys, ledger_dir):
+    # The issue changed this: kWh with three decimals from the Wh (home is 18.321, no longer 18), times in
+    # the local zone, the columns start to note.
     status, out, err = run_main(capsys, ledger_dir, "2026", "10")
     assert (status, err) == (0, "")
     lines = out.splitlines()
     assert lines[:13] == [
         "Energy charged in October 2026",
         "",
-        "account                         sessions  kWh",
-        "company-x                              2   54  " + "█" * 24,
-        "home                                   3   18  " + "█" * 8,
-        "-" * 45,
-        "accounts total                         5   72",
-        "unknown tags                           2    7  ███▏",
-        "grand total, with unknown tags         7   79",
+        "account                         sessions     kWh",
+        "company-x                              2  54.000  " + "█" * 24,
+        "home                                   3  18.321  " + "█" * 8 + "▏",   # 18321/54000 of 192 eighths: 65
+        "-" * 48,
+        "accounts total                         5  72.321",
+        "unknown tags                           2   7.000  ███▏",
+        "grand total, with unknown tags         7  79.321",
         "",
-        "1 session had unknown energy (transactionId not decodable): shown as '?', counted as 0 kWh.",
+        "1 session had unknown energy: shown as '?', counted as 0 kWh.",
         "",
         "Sessions",
     ]
     sessions = lines[14:]
-    assert sessions[0].split() == ["stop", "time", "charger", "account", "tag", "start", "kWh", "stop", "kWh",
-                                   "kWh", "exact", "kWh", "reason", "note"]
-    assert sessions[2].split() == ["2026-10-01", "06:30:00", "-", "home", "-", "12342", "12345", "3", "-", "-",
-                                   "legacy"]
-    assert sessions[3].split() == ["2026-10-01T12:00:00Z", "garage-left", "home", "1111", "12345", "12350.999",
-                                   "5", "5.321", "Local"]
-    assert sessions[8].split() == ["2026-10-28T22:05:00Z", "garage-left", "unknown", "CAFE0001", "-",
-                                   "12370.000", "?", "-", "Local", "energy", "unknown"]
-    assert len(sessions) == 2 + 7
+    assert sessions[0].split() == ["start", "stop", "duration", "charger", "connector", "account", "tag", "meter",
+                                   "start", "meter", "stop", "kWh", "note"]
+    assert sessions[2].split() == ["-", "2026-10-01", "06:30", "UTC", "-", "-", "-", "home", "-", "12342", "12345",
+                                   "3.000", "legacy"]
+    assert sessions[3].split() == ["-", "2026-10-01", "12:00", "UTC", "-", "garage-left", "-", "home", "1111",
+                                   "12345", "12350.999", "5.321"]
+    assert sessions[8].split() == ["-", "2026-10-28", "22:05", "UTC", "-", "garage-left", "-", "unknown",
+                                   "CAFE0001", "-", "12370.000", "?", "energy", "unknown"]
+    assert len(sessions) == 2 + 7 and "To review" not in out
     header = sessions[0]
-    edges = [header.index(title) + len(title) for title in ("start kWh", "stop kWh", "stop kWh  kWh", "exact kWh")]
+    edges = [header.index(title) + len(title) for title in ("duration", "connector", "meter start", "meter stop",
+                                                            "kWh")]
     for line in sessions[2:]:
-        assert [(line[edge - 1] != " ", line[edge]) for edge in edges] == [(True, " ")] * 4, line
+        line += " "  # a row without a note ends at its kWh
+        assert [(line[edge - 1] != " ", line[edge]) for edge in edges] == [(True, " ")] * 5, line
 
 
-def test_negative_consumption_is_summed_and_flagged(capsys, ledger_dir):
+def test_negative_consumption_is_left_out_and_listed_to_review(capsys, ledger_dir):
+    # The issue changed this: an old line's negative consumption is left out of the totals (company-x 4.000,
+    # no longer 2) and listed under To review.
     status, out, _ = run_main(capsys, ledger_dir, "2026", "11")
     assert status == 0
-    assert "home                                   1   11  " + "█" * 24 in out
-    assert "company-x                              2    2  ████▍" in out  # 2/11 of 192 eighths: 35
-    assert "1 session had negative consumption (meter replaced or reset?): summed as is, noted below." in out
-    assert out.splitlines()[-1].split()[-3:] == ["-2", "Local", "negative"]
+    assert "home                                   1  11.000  " + "█" * 24 in out
+    assert "company-x                              1   4.000  ████████▊" in out  # 4/11 of 192 eighths: 70
+    assert "grand total, with unknown tags         2  15.000" in out
+    assert "1 session flagged negative or implausible (-2.000 kWh) is left out of the totals: see To review " \
+           "below." in out
+    sessions, review = out.split("\nTo review\n")
+    assert "20064.000" not in sessions
+    assert review.splitlines()[-1].split()[-6:] == ["20066", "20064.000", "-2.000", "not", "counted:", "negative"]
 
 
 def test_a_month_without_sessions(capsys, ledger_dir):
@@ -247,24 +311,32 @@ def test_csv_is_rfc_4180_and_holds_every_session(capsysbinary, ledger_dir):
     assert raw.endswith(b"\r\n") and raw.count(b"\n") == raw.count(b"\r\n") == 8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
     assert list(rows[0]) == list(summary.CSV_FIELDS)
+    assert list(rows[0])[:13] == ["month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh",
+                                  "meter_stop_kwh", "consumed_kwh", "consumed_wh", "reason", "transaction_id",
+                                  "source", "flag"]  # the columns before the ledger had start lines, unchanged
     assert rows[0] == {"month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": "", "account": "home",
                        "id_tag": "", "meter_start_kwh": "12342", "meter_stop_kwh": "12345", "consumed_kwh": "3",
-                       "consumed_wh": "", "reason": "", "transaction_id": "", "source": "legacy", "flag": ""}
+                       "consumed_wh": "", "reason": "", "transaction_id": "", "source": "legacy", "flag": "",
+                       "start_time": "", "duration_s": "", "connector_id": "", "meter_start_wh": "",
+                       "meter_stop_wh": "", "energy_wh": "3000", "kwh": "3.000", "flags": "", "counted": "yes"}
     assert rows[1] == {"month": "2026-10", "stop_time": "2026-10-01T12:00:00Z", "charger": "garage-left",
                        "account": "home", "id_tag": "1111", "meter_start_kwh": "12345",
                        "meter_stop_kwh": "12350.999", "consumed_kwh": "5", "consumed_wh": "5321", "reason": "Local",
-                       "transaction_id": "10012345", "source": "ledger", "flag": ""}
-    assert (rows[6]["consumed_kwh"], rows[6]["flag"]) == ("", "unknown_energy")
+                       "transaction_id": "10012345", "source": "ledger", "flag": "", "start_time": "",
+                       "duration_s": "", "connector_id": "", "meter_start_wh": "", "meter_stop_wh": "12350999",
+                       "energy_wh": "5321", "kwh": "5.321", "flags": "", "counted": "yes"}
+    assert (rows[6]["consumed_kwh"], rows[6]["energy_wh"], rows[6]["flag"]) == ("", "", "unknown_energy")
     per_account = {}
     for row in rows:
-        per_account[row["account"]] = per_account.get(row["account"], 0) + int(row["consumed_kwh"] or 0)
-    assert per_account == {"home": 18, "company-x": 54, "unknown": 7}
+        per_account[row["account"]] = per_account.get(row["account"], 0) + int(row["energy_wh"] or 0)
+    assert per_account == {"home": 18321, "company-x": 54000, "unknown": 7000}
 
 
 def test_csv_quotes_what_needs_quoting():
     sessions = [Session("Müller, Anna", 3, stop_time="2026-10-01T12:00:00Z", id_tag='say "hi"', reason="a\nb")]
     text = summary.render_csv(aggregate(sessions, (2026, 10), (2026, 10)))
     assert text.splitlines()[1].startswith(',2026-10-01T12:00:00Z,,"Müller, Anna","say ""hi""",')
+    assert list(csv.reader(io.StringIO(text, newline="")))[1][-4:] == ["3", "0.003", "", "yes"]
     assert list(csv.reader(io.StringIO(text, newline="")))[1][3:5] == ["Müller, Anna", 'say "hi"']
 
 
@@ -273,16 +345,24 @@ def test_json_has_the_totals_and_the_sessions(capsys, ledger_dir):
     assert (status, err) == (0, "")
     doc = json.loads(out)
     assert (doc["from"], doc["to"], doc["account_filter"], doc["skipped_lines"]) == ("2026-10", "2026-10", None, 0)
-    assert totals(doc) == ([("company-x", 2, 54), ("home", 3, 18)], (5, 72), (2, 7), (7, 79))
+    # The issue changed this: totals in Wh with their kWh text ("72.321"), no longer whole kWh (72).
+    assert totals(doc) == ([("company-x", 2, 54000), ("home", 3, 18321)], (5, 72321), (2, 7000), (7, 79321))
+    assert (doc["accounts_total"]["kwh"], doc["grand_total"]["kwh"]) == ("72.321", "79.321")
     assert doc["unknown_tags"]["sessions_unknown_energy"] == 1
+    assert (doc["left_out"], doc["to_review"]) == (
+        {"sessions": 0, "wh": 0, "kwh": "0.000", "sessions_unknown_energy": 0}, 0)
     assert doc["sessions"][0] == {
         "month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": None, "account": "home", "id_tag": None,
         "meter_start_kwh": 12342, "meter_stop_kwh": 12345, "consumed_kwh": 3, "consumed_wh": None, "reason": None,
-        "transaction_id": None, "source": "legacy", "flag": None}
+        "transaction_id": None, "source": "legacy", "flag": None, "start_time": None, "duration_s": None,
+        "connector_id": None, "meter_start_wh": None, "meter_stop_wh": None, "energy_wh": 3000, "kwh": "3.000",
+        "flags": [], "counted": True}
     assert doc["sessions"][1]["meter_stop_kwh"] == 12350.999
-    assert doc["sessions"][1]["consumed_wh"] == 5321
+    assert (doc["sessions"][1]["meter_stop_wh"], doc["sessions"][1]["consumed_wh"]) == (12350999, 5321)
     assert doc["sessions"][6]["transaction_id"] == 2**63 - 1
     assert [s["consumed_kwh"] for s in doc["sessions"]] == [3, 5, 30, 10, 7, 24, None]
+    assert [s["energy_wh"] for s in doc["sessions"]] == [3000, 5321, 30000, 10000, 7000, 24000, None]
+    assert [s["kwh"] for s in doc["sessions"]] == ["3.000", "5.321", "30.000", "10.000", "7.000", "24.000", None]
 
 
 def test_json_of_a_month_without_sessions(capsys, ledger_dir):
@@ -319,7 +399,7 @@ def test_lines_that_cannot_be_read_are_named_skipped_and_counted(capsys, tmp_pat
     assert doc["skipped_lines"] == 4
     assert [(p["file"], p["line"]) for p in doc["skipped"]] == [
         (str(broken), 2), (str(ledger_file), 2), (str(ledger_file), 5), (str(ledger_file), 7)]
-    assert totals(doc) == ([("company-x", 1, 30), ("home", 3, 18)], (4, 48), (0, 0), (4, 48))
+    assert totals(doc) == ([("company-x", 1, 30000), ("home", 3, 18321)], (4, 48321), (0, 0), (4, 48321))
 
 
 def test_the_table_says_lines_were_skipped(capsys, tmp_path):
@@ -327,7 +407,7 @@ def test_the_table_says_lines_were_skipped(capsys, tmp_path):
     write_ledger(d, "2026-10", [OCTOBER[0], "garbage"])
     _, out, err = run_main(capsys, d, "2026", "10")
     assert "1 ledger line could not be read and was skipped (named on stderr)." in out
-    assert "grand total, with unknown tags         1    5" in out
+    assert "grand total, with unknown tags         1  5.321" in out
     assert "2026-10.jsonl:2: not JSON" in err
 
 
@@ -340,7 +420,7 @@ def test_a_last_line_without_newline_was_never_confirmed(capsys, tmp_path):
     assert err.splitlines()[0] == f"shocpp-summary: {d / '2026-10.jsonl'}:3: no newline at the end: a line cut " \
                                   "by a crash, never confirmed (the next append removes it); skipped"
     doc = json.loads(out)
-    assert (doc["skipped_lines"], totals(doc)[3]) == (1, (2, 35))
+    assert (doc["skipped_lines"], totals(doc)[3]) == (1, (2, 35321))
 
 
 def test_a_missing_ledger_directory_is_an_error(capsys, tmp_path):
@@ -356,16 +436,16 @@ def test_account_filter(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "home", "--format", "json")
     doc = json.loads(out)
     assert doc["account_filter"] == "home"
-    assert totals(doc) == ([("home", 3, 18)], (3, 18), (0, 0), (3, 18))
+    assert totals(doc) == ([("home", 3, 18321)], (3, 18321), (0, 0), (3, 18321))
     assert {s["account"] for s in doc["sessions"]} == {"home"}
     _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "home")
     assert out.splitlines()[:7] == [
         "Energy charged in October 2026, account home",
         "",
-        "account         sessions  kWh",
-        "home                   3   18  " + "█" * 24,
-        "-" * 29,
-        "accounts total         3   18",
+        "account         sessions     kWh",
+        "home                   3  18.321  " + "█" * 24,
+        "-" * 32,
+        "accounts total         3  18.321",
         "",
     ]
 
@@ -373,8 +453,8 @@ def test_account_filter(capsys, ledger_dir):
 def test_account_filter_unknown_tags(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "2026", "10", "--account", "unknown")
     assert out.splitlines()[2:5] == [
-        "account       sessions  kWh",
-        "unknown tags         2    7  " + "█" * 24,
+        "account       sessions    kWh",
+        "unknown tags         2  7.000  " + "█" * 24,
         "",
     ]
 
@@ -390,7 +470,8 @@ def test_from_to_across_a_year_boundary(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "--from", "2025-12", "--to", "2026-01", "--format", "json")
     doc = json.loads(out)
     assert (doc["from"], doc["to"]) == ("2025-12", "2026-01")
-    assert totals(doc) == ([("company-x", 1, 10), ("last", 1, 9), ("home", 1, 4)], (3, 23), (0, 0), (3, 23))
+    assert totals(doc) == ([("company-x", 1, 10000), ("last", 1, 9000), ("home", 1, 4000)], (3, 23000), (0, 0),
+                           (3, 23000))
     assert [(s["month"], s["source"]) for s in doc["sessions"]] == [
         ("2025-12", "ledger"), ("2026-01", "legacy"), ("2026-01", "ledger")]
     _, out, _ = run_main(capsys, ledger_dir, "--from", "2025-12", "--to", "2026-01")
@@ -401,13 +482,15 @@ def test_from_alone_runs_to_this_month(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "--from", "2026-10", "--format", "json", today=date(2026, 11, 15))
     doc = json.loads(out)
     assert (doc["from"], doc["to"]) == ("2026-10", "2026-11")
-    assert totals(doc) == ([("company-x", 4, 56), ("home", 4, 29)], (8, 85), (2, 7), (10, 92))
+    # The issue changed this: November's negative session is left out (company-x 3 sessions, 58.000 kWh).
+    assert totals(doc) == ([("company-x", 3, 58000), ("home", 4, 29321)], (7, 87321), (2, 7000), (9, 94321))
+    assert doc["left_out"] == {"sessions": 1, "wh": -2000, "kwh": "-2.000", "sessions_unknown_energy": 0}
 
 
 @pytest.mark.parametrize("today, month, accounts", [
-    (date(2026, 11, 1), "2026-10", [("company-x", 2, 54), ("home", 3, 18)]),
-    (date(2026, 12, 31), "2026-11", [("home", 1, 11), ("company-x", 2, 2)]),
-    (date(2026, 1, 2), "2025-12", [("last", 1, 9)]),
+    (date(2026, 11, 1), "2026-10", [("company-x", 2, 54000), ("home", 3, 18321)]),
+    (date(2026, 12, 31), "2026-11", [("home", 1, 11000), ("company-x", 1, 4000)]),
+    (date(2026, 1, 2), "2025-12", [("last", 1, 9000)]),
 ])
 def test_the_default_is_the_previous_month(capsys, ledger_dir, today, month, accounts):
     _, out, _ = run_main(capsys, ledger_dir, "--format", "json", today=today)
@@ -440,6 +523,235 @@ def test_argument_errors(capsys, ledger_dir, argv, message):
     assert f"shocpp-summary: error: {message}" in err
 
 
+# --- the ledger with start and stop lines -------------------------------------------------
+
+def json_of(capsys, directory, *argv):
+    status, out, err = run_main(capsys, directory, *argv, "--format", "json")
+    assert (status, err) == (0, "")
+    return json.loads(out)
+
+
+def test_a_session_of_546_wh_totals_0_546_kwh(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", [stop("garage-left", 10012345, "home", 1, 12345678, 12346224,
+                                     "2026-11-01T10:00:00Z", "2026-11-01T12:00:00Z")])
+    doc = json_of(capsys, d, "2026", "11")
+    assert totals(doc) == ([("home", 1, 546)], (1, 546), (0, 0), (1, 546))
+    assert (doc["grand_total"]["kwh"], doc["sessions"][0]["kwh"]) == ("0.546", "0.546")
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert "home                                   1  0.546  " + "█" * 24 in out
+    assert out.splitlines()[-1].split() == ["2026-11-01", "10:00", "UTC", "2026-11-01", "12:00", "UTC", "2:00",
+                                            "garage-left", "1", "home", "1111", "12345.678", "12346.224", "0.546"]
+
+
+ALTERNATING = [  # home and guest take turns on one charger; whole kWh would bill 8 and 1
+    stop("garage-left", 10001000, "home", 1, 1000500, 1002956, "2026-11-01T08:00:00Z", "2026-11-01T09:00:00Z"),
+    stop("garage-left", 20001002, "guest", 2, 1002956, 1003289, "2026-11-01T10:00:00Z", "2026-11-01T10:20:00Z"),
+    stop("garage-left", 10001003, "home", 1, 1003289, 1009501, "2026-11-02T08:00:00Z", "2026-11-02T11:00:00Z"),
+    stop("garage-left", 20001009, "guest", 2, 1009501, 1010000, "2026-11-02T12:00:00Z", "2026-11-02T12:30:00Z"),
+]
+
+
+def test_two_accounts_alternating_on_one_charger_are_totalled_to_the_wh(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", ALTERNATING)
+    doc = json_of(capsys, d, "2026", "11")
+    assert totals(doc) == ([("home", 2, 8668), ("guest", 2, 832)], (4, 9500), (0, 0), (4, 9500))
+    assert [a["kwh"] for a in doc["accounts"]] == ["8.668", "0.832"]
+    assert [s["consumed_kwh"] for s in doc["sessions"]] == [2, 1, 6, 1]  # the ledger's whole kWh, not billed
+    assert [(s["meter_start_kwh"], s["meter_stop_kwh"]) for s in doc["sessions"]] == [
+        (1000.5, 1002.956), (1002.956, 1003.289), (1003.289, 1009.501), (1009.501, 1010.0)]
+    assert [(s["meter_start_wh"], s["meter_stop_wh"]) for s in doc["sessions"]] == [
+        (1000500, 1002956), (1002956, 1003289), (1003289, 1009501), (1009501, 1010000)]
+
+
+def test_start_lines_are_not_sessions(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", [start("garage-left", 10001000, "home", 1, 1000500, "2026-11-01T08:00:00Z"),
+                                ALTERNATING[0],
+                                start("garage-left", 20001002, "guest", 2, 1002956, "2026-11-01T10:00:00Z"),
+                                ALTERNATING[1],
+                                start("garage-left", 10001003, "home", 1, 1003289, "2026-11-02T08:00:00Z")])
+    doc = json_of(capsys, d, "2026", "11")
+    assert (doc["skipped_lines"], len(doc["sessions"])) == (0, 2)
+    assert totals(doc) == ([("home", 1, 2456), ("guest", 1, 333)], (2, 2789), (0, 0), (2, 2789))
+
+
+def test_old_lines_without_event_or_energy_wh_beside_new_ones(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    exact = record("garage-left", 10012345, "home", 1, "1111", 12345, 12350999, 5, "2026-11-01T12:00:00Z", wh=5321)
+    whole = record("garage-left", 10012351, "home", 1, "2222", 12351, 12361000, 10, "2026-11-02T12:00:00Z")
+    unknown = record("garage-left", 2**63 - 1, "unknown", None, "CAFE0001", None, 12370000, None,
+                     "2026-11-03T12:00:00Z")
+    unknown_new = stop("garage-right", 20001000, "company-x", 2, 1000000, 1000000, "2026-11-04T10:00:00Z",
+                       "2026-11-04T12:00:00Z", energy_wh=None)
+    write_ledger(d, "2026-11", [exact, whole, unknown, ALTERNATING[0], unknown_new])
+    doc = json_of(capsys, d, "2026", "11")
+    assert [(s["energy_wh"], s["kwh"], s["flag"]) for s in doc["sessions"]] == [
+        (2456, "2.456", None), (5321, "5.321", None), (10000, "10.000", None), (None, None, "unknown_energy"),
+        (None, None, "unknown_energy")]
+    assert totals(doc) == ([("home", 3, 17777), ("company-x", 1, 0)], (4, 17777), (1, 0), (5, 17777))
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert "2 sessions had unknown energy: shown as '?', counted as 0 kWh." in out
+
+
+def test_sessions_sorted_by_start_across_months_and_with_legacy_records(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-10", [stop("garage-left", 10001000, "home", 1, 1000000, 1001000,
+                                     "2026-10-30T10:00:00Z", "2026-10-30T12:00:00Z")])
+    late = stop("garage-right", 20002000, "company-x", 2, 2000000, 2004000, None, "2026-11-01T01:00:00Z",
+                flags=("no_start",))
+    long = stop("garage-left", 10001001, "home", 1, 1001000, 1031000, "2026-10-31T22:00:00Z", "2026-11-01T02:00:00Z")
+    write_ledger(d, "2026-11", [late, long])  # the ledger's order is the stops'
+    write_legacy(d, "2026", "11", "1793500200-0001.json",
+                 legacy("home", 1031, 1033, 2, "2026-11-01 00:30:00", 1793500200))
+    doc = json_of(capsys, d, "--from", "2026-10", "--to", "2026-11")
+    assert [(s["month"], s["start_time"], s["stop_time"]) for s in doc["sessions"]] == [
+        ("2026-10", "2026-10-30T10:00:00Z", "2026-10-30T12:00:00Z"),
+        ("2026-11", "2026-10-31T22:00:00Z", "2026-11-01T02:00:00Z"),
+        ("2026-11", None, "2026-11-01 00:30:00"),
+        ("2026-11", None, "2026-11-01T01:00:00Z")]
+
+
+def test_a_time_that_cannot_be_read_is_shown_as_sent_at_the_end_of_its_month(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    odd = {**stop("garage-left", 10001000, "home", 1, 1000000, 1001000, "2026-11-01T10:00:00Z",
+                  "2026-11-01T12:00:00Z"), "start_time": "soon", "stop_time": "yesterday\r\nnoon"}
+    write_ledger(d, "2026-11", [odd, ALTERNATING[3]])
+    write_ledger(d, "2026-12", [ALTERNATING[0] | {"start_time": "2026-12-01T08:00:00Z"}])
+    doc = json_of(capsys, d, "--from", "2026-11", "--to", "2026-12")
+    assert [s["stop_time"] for s in doc["sessions"]] == ["2026-11-02T12:30:00Z", "yesterday\r\nnoon",
+                                                         "2026-11-01T09:00:00Z"]
+    _, out, _ = run_main(capsys, d, "--from", "2026-11", "--to", "2026-12")
+    rows = out.split("\nSessions\n")[1].splitlines()[3:]
+    assert len(rows) == 3
+    assert rows[1].split()[:3] == ["soon", "yesterday\\x0d\\x0anoon", "2:00"]
+
+
+def test_times_in_the_local_zone_across_daylight_saving_time(capsys, tmp_path, monkeypatch):
+    in_zone(monkeypatch, "Europe/Berlin")
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-03", [stop("garage-left", 10001000, "home", 1, 1000000, 1001000,
+                                     "2026-03-29T00:30:00Z", "2026-03-29T01:30:00Z")])
+    write_ledger(d, "2026-10", [stop("garage-left", 10001001, "home", 1, 1001000, 1002000,
+                                     "2026-10-25T00:30:00Z", "2026-10-25T01:30:00Z")])
+    write_legacy(d, "2026", "10", "1792000000-0001.json", legacy("home", 1002, 1003, 1, "2026-10-26 06:30:00", 0))
+    _, out, _ = run_main(capsys, d, "--from", "2026-03", "--to", "2026-10")
+    rows = [line.split()[:7] for line in out.split("\nSessions\n")[1].splitlines()[3:]]
+    assert rows == [
+        ["2026-03-29", "01:30", "CET", "2026-03-29", "03:30", "CEST", "1:00"],
+        ["2026-10-25", "02:30", "CEST", "2026-10-25", "02:30", "CET", "1:00"],
+        ["-", "2026-10-26", "06:30", "CET", "-", "-", "-"]]
+
+
+FLAGGED = [
+    stop("garage-left", 10001000, "home", 1, 1000000, 1002500, "2026-11-01T08:00:00Z", "2026-11-01T09:00:00Z"),
+    stop("garage-left", 10001002, "home", 1, 1002500, 1001500, "2026-11-02T08:00:00Z", "2026-11-02T09:00:00Z",
+         flags=("negative",)),
+    stop("garage-right", 20002000, "company-x", 2, 2000000, 2900000, "2026-11-03T08:00:00Z",
+         "2026-11-03T08:10:00Z", flags=("implausible",)),
+    stop("garage-right", 20002000, "company-x", 2, 2000000, 2007000, None, "2026-11-04T09:00:00Z",
+         flags=("no_start",)),
+    stop("garage-right", 20002007, "company-x", 2, 2007000, 2008000, "2026-11-05T08:00:00Z",
+         "2026-11-05T09:00:00Z", flags=("reconciled", "meter_swap")),
+]
+
+
+def test_negative_and_implausible_are_left_out_and_the_other_flags_counted(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", FLAGGED)
+    doc = json_of(capsys, d, "2026", "11")
+    assert totals(doc) == ([("company-x", 2, 8000), ("home", 1, 2500)], (3, 10500), (0, 0), (3, 10500))
+    assert doc["left_out"] == {"sessions": 2, "wh": 899000, "kwh": "899.000", "sessions_unknown_energy": 0}
+    assert doc["to_review"] == 4
+    assert [(s["flags"], s["counted"]) for s in doc["sessions"]] == [
+        ([], True), (["negative"], False), (["implausible"], False), (["no_start"], True),
+        (["reconciled", "meter_swap"], True)]
+
+
+def test_the_table_lists_flagged_sessions_to_review_and_says_what_that_means(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", FLAGGED)
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert out.split("\nSessions\n")[0].splitlines()[2:] == [
+        "account                         sessions     kWh",
+        "company-x                              2   8.000  " + "█" * 24,
+        "home                                   1   2.500  " + "███████▌",  # 2.5/8 of 192 eighths: 60
+        "------------------------------------------------",
+        "accounts total                         3  10.500",
+        "unknown tags                           0   0.000",
+        "grand total, with unknown tags         3  10.500",
+        "",
+        "2 sessions flagged negative or implausible (899.000 kWh) are left out of the totals: see To review below.",
+        "2 sessions counted in the totals are flagged too: see To review below."]
+    sessions, review = out.split("\nSessions\n")[1].split("\nTo review\n")
+    assert [line.split() for line in sessions.splitlines()[3:] if line] == [
+        ["2026-11-01", "08:00", "UTC", "2026-11-01", "09:00", "UTC", "1:00", "garage-left", "1", "home", "1111",
+         "1000.000", "1002.500", "2.500"],
+        ["-", "2026-11-04", "09:00", "UTC", "-", "garage-right", "-", "company-x", "1111", "2000", "2007.000",
+         "7.000", "no_start"],
+        ["2026-11-05", "08:00", "UTC", "2026-11-05", "09:00", "UTC", "1:00", "garage-right", "1", "company-x",
+         "1111", "2007.000", "2008.000", "1.000", "reconciled,", "meter_swap"]]
+    assert review.splitlines()[1:7] == summary.REVIEW_TEXT + [""]
+    assert "not counted: flagged negative or implausible; their energy is in no total above." in review
+    cells = [re.split(" {2,}", line) for line in review.splitlines()[9:]]
+    assert [row[-2:] for row in cells] == [
+        ["-1.000", "not counted: negative"], ["900.000", "not counted: implausible"], ["7.000", "counted: no_start"],
+        ["1.000", "counted: reconciled, meter_swap"]]
+
+
+def test_only_flagged_sessions_of_an_account(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", FLAGGED[1:2])
+    status, out, err = run_main(capsys, d, "2026", "11", "--account", "home")
+    assert (status, err) == (0, "")
+    assert "accounts total         0  0.000" in out and "\nSessions\n" not in out
+    assert out.splitlines()[-1].endswith("not counted: negative")
+
+
+def test_flags_that_are_not_a_list_of_texts_are_shown_to_review():
+    session = parse_line(json.dumps({**stop("c", 1, "home", 1, 0, 1000, "2026-11-01T08:00:00Z",
+                                            "2026-11-01T09:00:00Z"), "flags": "odd"}))
+    assert (session.flags, session.counted) == (("odd",), True)
+    session = parse_line(json.dumps(stop("c", 1, "home", 1, 0, 1000, "2026-11-01T08:00:00Z",
+                                         "2026-11-01T09:00:00Z", flags=["no_start", 7, None])))
+    assert session.flags == ("no_start", "7", "null")
+
+
+# --- what chargers send cannot forge the bill ---------------------------------------------
+
+FORGED = stop("garage\x1b[2J", 10001000, "home", 1, 1000000, 1002500, "2026-11-01T08:00:00Z",
+              "2026-11-01T09:00:00Z", id_tag="1111\n2026-11-01 08:00 UTC  x  home  0.001\u202e",
+              flags=["no_start\nhome  99"])
+
+
+def test_control_characters_cannot_forge_rows_in_the_table(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", [FORGED])
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    assert "\x1b" not in out and "\u202e" not in out
+    sessions, review = out.split("\nSessions\n")[1].split("\nTo review\n")
+    assert len(sessions.strip().splitlines()) == 3  # the header, the rule, one row
+    row = sessions.strip().splitlines()[2]
+    assert "garage\\x1b[2J" in row and "1111\\x0a2026-11-01 08:00 UTC  x  home  0.001\\u202e" in row
+    assert row.endswith("no_start\\x0ahome  99")
+    assert review.splitlines()[-1].endswith("counted: no_start\\x0ahome  99")
+
+
+def test_csv_cells_a_spreadsheet_would_run_are_inert(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    odd = {**stop("=cmd|' /C calc'!A0", 10001000, "+home", 1, 1002500, 1001500, "2026-11-01T08:00:00Z",
+                  "2026-11-01T09:00:00Z", id_tag="\t=1+1", reason="\r=2", flags=["negative"]),
+           "start_time": "-2026", "stop_time": "@2026-11-01T09:00:00Z"}
+    write_ledger(d, "2026-11", [odd])
+    status = summary.main(["2026", "11", "--format", "csv"], env={"SHOCPP_ACCOUNTINGDIR": str(d)})
+    assert status == 0
+    (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out, newline=""))
+    assert [row[k] for k in ("charger", "account", "id_tag", "reason", "start_time", "stop_time", "flags")] == [
+        "'=cmd|' /C calc'!A0", "'+home", "'\t=1+1", "'\r=2", "'-2026", "'@2026-11-01T09:00:00Z", "negative"]
+    assert [row[k] for k in ("energy_wh", "kwh", "consumed_wh", "counted")] == ["-1000", "-1.000", "-1000", "no"]
+
+
 # --- the bin script -------------------------------------------------------------------------
 
 def test_help_of_the_bin_script(site):
@@ -456,7 +768,8 @@ def test_the_bin_script_reads_the_site_ledger(site):
     done = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10", "--format", "json"], capture_output=True,
                           text=True, env=site.env, timeout=30)
     assert (done.returncode, done.stderr) == (0, "")
-    assert totals(json.loads(done.stdout)) == ([("company-x", 2, 54), ("home", 3, 18)], (5, 72), (2, 7), (7, 79))
+    assert totals(json.loads(done.stdout)) == ([("company-x", 2, 54000), ("home", 3, 18321)], (5, 72321),
+                                               (2, 7000), (7, 79321))
     table = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10"], capture_output=True, env=site.env,
                            timeout=30)
-    assert "company-x                              2   54  ████████████████████████" in table.stdout.decode()
+    assert "company-x                              2  54.000  ████████████████████████" in table.stdout.decode()

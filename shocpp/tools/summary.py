@@ -2,7 +2,8 @@
 
 Reads the ledger, `<dir>/YYYY-MM.jsonl`, and the records of the bash original,
 `<dir>/YYYY/MM/*.json`, and prints a table, CSV or JSON. Parsing, adding up and
-rendering are pure functions; only read_sessions() and main() do I/O.
+rendering are pure functions; only read_sessions() and main() do I/O. Energy is
+integer Wh throughout and printed as exact kWh text, never through a float.
 """
 
 import argparse
@@ -13,8 +14,10 @@ import json
 import os
 import re
 import sys
+import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Optional
 
@@ -22,7 +25,7 @@ from .. import config as config_module
 from . import printable_output
 from .. import ledger
 from ..exits import FAILED, OK, USAGE, describe
-from ..protocol import months, numbers
+from ..protocol import months, numbers, timestamps
 from ..protocol.tags import UNKNOWN_ACCOUNT
 
 EXITS = (OK, USAGE, FAILED)
@@ -30,9 +33,15 @@ EXIT_DETAILS = {FAILED: "the ledger cannot be read"}
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 LEGACY, LEDGER = "legacy", "ledger"
-NEGATIVE, UNKNOWN_ENERGY = "negative", "unknown_energy"
+START, STOP = "start", "stop"
+NEGATIVE, IMPLAUSIBLE, UNKNOWN_ENERGY = "negative", "implausible", "unknown_energy"
+LEFT_OUT = frozenset((NEGATIVE, IMPLAUSIBLE))  # flags whose energy no account is billed
+TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
+CSV_INERT = tuple("=+-@\t\r")  # what a spreadsheet would read as the start of a formula
 CSV_FIELDS = ("month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh", "meter_stop_kwh",
-              "consumed_kwh", "consumed_wh", "reason", "transaction_id", "source", "flag")
+              "consumed_kwh", "consumed_wh", "reason", "transaction_id", "source", "flag",
+              "start_time", "duration_s", "connector_id", "meter_start_wh", "meter_stop_wh", "energy_wh", "kwh",
+              "flags", "counted")
 
 EXAMPLES = """\
 examples:
@@ -43,8 +52,10 @@ examples:
   shocpp-summary --from 2026-01 --to 2026-06 --account company-x
 
 Sessions under the account 'unknown' (charged with unknown tags) are totalled on a line of
-their own, outside the accounts' total and inside the grand total. Ledger lines that cannot be
-read are named on stderr and skipped.
+their own, outside the accounts' total and inside the grand total. Sessions flagged negative or
+implausible are left out of every total and listed under 'To review' with the other flagged
+ones. Times are shown in the local time zone (TZ). Ledger lines that cannot be read are named on
+stderr and skipped.
 
 """
 
@@ -55,26 +66,46 @@ class BadRecord(ValueError):
         self.line = line
 
 
-@dataclass
+@dataclass(slots=True)
 class Session:
     account: str
-    consumed_kwh: Optional[int]
-    stop_time: Optional[str] = None
+    energy_wh: Optional[int]          # the figure billed; None: unknown
+    stop_time: Optional[str] = None   # as recorded: the charger's text, legacy: local time
+    start_time: Optional[str] = None
+    duration_s: Optional[int] = None
     charger: Optional[str] = None
+    connector_id: Optional[int] = None
     id_tag: Optional[str] = None
-    start_kwh: Optional[int] = None
-    stop_kwh: Optional[str] = None  # the reading as text: '12350.999', legacy '1250'
+    start_wh: Optional[int] = None    # meter readings in Wh, when known to the Wh
+    stop_wh: Optional[int] = None
+    start_kwh: Optional[int] = None   # whole kWh: old lines, the bash original
+    stop_kwh: Optional[int] = None
+    consumed_kwh: Optional[int] = None  # the ledger's own figures, passed on to CSV and JSON
     consumed_wh: Optional[int] = None
     reason: Optional[str] = None
     transaction_id: Optional[int] = None
+    flags: tuple = ()
     source: str = LEDGER
     month: Optional[str] = None
 
     @property
+    def counted(self):
+        return LEFT_OUT.isdisjoint(self.flags)
+
+    @property
     def flag(self):
-        if self.consumed_kwh is None:
+        """The one flag of the CSV before flags came: unknown_energy or negative."""
+        if self.energy_wh is None:
             return UNKNOWN_ENERGY
-        return NEGATIVE if self.consumed_kwh < 0 else None
+        return NEGATIVE if self.energy_wh < 0 else None
+
+    @property
+    def meter_start(self):
+        return kwh_text(self.start_wh) if self.start_wh is not None else _str_or_none(self.start_kwh)
+
+    @property
+    def meter_stop(self):
+        return kwh_text(self.stop_wh) if self.stop_wh is not None else _str_or_none(self.stop_kwh)
 
 
 @dataclass(frozen=True)
@@ -90,21 +121,22 @@ class Problem:
 @dataclass
 class Tally:
     sessions: int = 0
-    kwh: int = 0
+    wh: int = 0
     unknown_energy: int = 0
-    negative: int = 0
 
     def add(self, session):
         self.sessions += 1
-        if session.consumed_kwh is None:
+        if session.energy_wh is None:
             self.unknown_energy += 1
         else:
-            self.kwh += session.consumed_kwh
-            self.negative += session.consumed_kwh < 0
+            self.wh += session.energy_wh
 
     def __add__(self, other):
-        return Tally(self.sessions + other.sessions, self.kwh + other.kwh,
-                     self.unknown_energy + other.unknown_energy, self.negative + other.negative)
+        return Tally(self.sessions + other.sessions, self.wh + other.wh, self.unknown_energy + other.unknown_energy)
+
+    @property
+    def kwh(self):
+        return kwh_text(self.wh)
 
 
 @dataclass
@@ -112,10 +144,11 @@ class Summary:
     first: tuple
     last: tuple
     account: Optional[str]
-    accounts: list  # [(name, Tally)], most kWh first
+    accounts: list  # [(name, Tally)], most Wh first
     unknown: Tally
-    sessions: list
+    sessions: list  # all of them, by start (by stop when the start is unknown)
     skipped: list = field(default_factory=list)
+    left_out: Tally = field(default_factory=Tally)
 
     @property
     def accounts_total(self):
@@ -124,6 +157,14 @@ class Summary:
     @property
     def grand_total(self):
         return self.accounts_total + self.unknown
+
+    @property
+    def counted(self):
+        return [s for s in self.sessions if s.counted]
+
+    @property
+    def review(self):
+        return [s for s in self.sessions if s.flags]
 
 
 # --- months ---------------------------------------------------------------------------------
@@ -176,26 +217,62 @@ def period(first, last):
 # --- parsing --------------------------------------------------------------------------------
 
 def parse_line(line, month=None):
-    """A Session from one ledger line (str or bytes); BadRecord saying what is wrong."""
+    """A Session from one ledger line (str or bytes), None for a start line; BadRecord saying what is wrong."""
     try:
         record = json.loads(line)
     except (ValueError, RecursionError) as e:
         raise BadRecord(f"not JSON ({e})") from None
     if type(record) is not dict:
         raise BadRecord("not a JSON object")
-    account = record.get("account")
+    get = record.get
+    event = get("event", STOP)
+    if event != STOP:
+        if event == START:
+            return None
+        raise BadRecord(f"event {json.dumps(event, ensure_ascii=False)} is neither start nor stop")
+    account = get("account")
     if type(account) is not str or not account:
         raise BadRecord("no account")
+    wh = _energy(record)
+    kwh = get("consumed_kwh")
+    return Session(
+        account, wh, _text(get("stop_time")), _text(get("start_time")), _int_or_none(get("duration_s")),
+        _text(get("charger")), _int_or_none(get("connector_id")), _text(get("id_tag")),
+        _int_or_none(get("meter_start_wh")), _int_or_none(get("meter_stop_wh")),
+        _int_or_none(get("meter_start_kwh")), None, kwh if type(kwh) is int else None,
+        _int_or_none(get("consumed_wh")), _text(get("reason")), _int_or_none(get("transaction_id")),
+        _flags(get("flags"), wh), LEDGER, month)
+
+
+def _energy(record):
+    """The Wh to bill: energy_wh; before it was written, consumed_wh, else consumed_kwh in Wh."""
+    if "energy_wh" in record:
+        wh = record["energy_wh"]
+        if wh is not None and type(wh) is not int:
+            raise BadRecord(f"energy_wh {json.dumps(wh)} is not a whole number or null")
+        return wh
+    wh = record.get("consumed_wh")
+    if type(wh) is int:
+        return wh
     if "consumed_kwh" not in record:
-        raise BadRecord("no consumed_kwh")
+        raise BadRecord("no energy_wh, consumed_wh or consumed_kwh")
     kwh = record["consumed_kwh"]
     if kwh is not None and type(kwh) is not int:
         raise BadRecord(f"consumed_kwh {json.dumps(kwh)} is not a whole number or null")
-    get = record.get
-    return Session(
-        account, kwh, _text(get("stop_time")), _text(get("charger")), _text(get("id_tag")),
-        _int_or_none(get("meter_start_kwh")), kwh_text(_int_or_none(get("meter_stop_wh"))),
-        _int_or_none(get("consumed_wh")), _text(get("reason")), _int_or_none(get("transaction_id")), LEDGER, month)
+    return None if kwh is None else kwh * 1000
+
+
+def _flags(flags, wh):
+    """The flags as texts; a line written before flags were, or a meter that ran backwards, gets `negative`."""
+    if not flags:
+        flags = ()
+    elif type(flags) is list:
+        flags = tuple(f if type(f) is str else json.dumps(f, ensure_ascii=False) for f in flags)
+    else:
+        flags = (_text(flags),)  # not a list: shown for review rather than dropped
+    if wh is not None and wh < 0 and NEGATIVE not in flags:
+        flags += (NEGATIVE,)
+    return flags
 
 
 def parse_legacy(text, month=None):
@@ -216,11 +293,10 @@ def parse_legacy(text, month=None):
     kwh = numbers.integer(record["consumed_kwh"])
     if kwh is None:
         raise BadRecord(f"consumed_kwh {json.dumps(record['consumed_kwh'])} is not a whole number")
-    end_kwh = numbers.integer(record.get("end_kwh"))
     # The original wrote an empty account for an index missing from tags.json.
-    return Session(account or UNKNOWN_ACCOUNT, kwh, _text(record.get("localtime")),
-                   start_kwh=numbers.integer(record.get("begin_kwh")),
-                   stop_kwh=None if end_kwh is None else str(end_kwh), source=LEGACY, month=month)
+    return Session(account or UNKNOWN_ACCOUNT, kwh * 1000, _text(record.get("localtime")),
+                   start_kwh=numbers.integer(record.get("begin_kwh")), stop_kwh=numbers.integer(record.get("end_kwh")),
+                   consumed_kwh=kwh, flags=_flags((), kwh), source=LEGACY, month=month)
 
 
 def kwh_text(wh):
@@ -235,14 +311,75 @@ def _int_or_none(value):
     return value if type(value) is int else None
 
 
+def _str_or_none(value):
+    return None if value is None else str(value)
+
+
 def _text(value):
     return value if value is None or type(value) is str else json.dumps(value, ensure_ascii=False)
+
+
+# --- times ----------------------------------------------------------------------------------
+
+def moment(text, local=False):
+    """POSIX seconds of a recorded time, or None; zone-less means UTC (as the backend reads it), or the
+    local zone when `local` (the bash original's localtime)."""
+    if text is None or not 16 <= len(text) <= 64:
+        return None
+    try:
+        value = datetime.fromisoformat(text)
+    except ValueError:
+        value = None if local else timestamps.parse(text)  # the rarer forms chargers send
+        if value is None:
+            return None
+    if value.tzinfo is None and not local:
+        value = value.replace(tzinfo=timezone.utc)
+    try:
+        return value.timestamp()
+    except (OverflowError, OSError, ValueError):
+        return None
+
+
+def local_time(text, local=False):
+    """A recorded time in the local zone, '2026-11-01 11:00 CET'; a time that cannot be read as sent."""
+    seconds = moment(text, local)
+    if seconds is not None:
+        try:
+            return time.strftime(TIME_FORMAT, time.localtime(seconds))
+        except (OverflowError, OSError, ValueError):
+            pass
+    return "-" if text is None else _cell(text)
+
+
+def order(session):
+    """The sort key: the start, else the stop; a session without either at the end of its month."""
+    seconds = moment(session.start_time)
+    if seconds is None:
+        seconds = moment(session.stop_time, session.source == LEGACY)
+    return _month_end(session.month) if seconds is None else seconds
+
+
+@lru_cache(maxsize=None)
+def _month_end(label):
+    month = months.parse(label) if label else None
+    if month is None:
+        return float("inf")
+    year, number = months.shift(month, 1)
+    return datetime(year, number, 1).timestamp() - 0.5 if year <= 9999 else float("inf")
+
+
+def duration(seconds):
+    """'2:05' (hours and minutes) for 7500 s; '-' for None."""
+    if seconds is None:
+        return "-"
+    hours, minutes = divmod(abs(seconds) // 60, 60)
+    return f"{'-' if seconds < 0 else ''}{hours}:{minutes:02d}"
 
 
 # --- reading --------------------------------------------------------------------------------
 
 def read_sessions(directory, wanted):
-    """The sessions of the months wanted, in order (legacy records first in a month), and the problems."""
+    """The sessions of the months wanted, as read (legacy records first in a month), and the problems."""
     sessions, problems = [], []
     for month in wanted:
         label = months.label(month)
@@ -265,9 +402,12 @@ def _read_ledger(path, label, sessions, problems):
         if not line.strip():
             continue
         try:
-            sessions.append(parse_line(line, label))
+            session = parse_line(line, label)
         except BadRecord as e:
             problems.append(Problem(str(path), number, str(e)))
+        else:
+            if session is not None:
+                sessions.append(session)
     if lines[-1].strip():
         problems.append(Problem(str(path), len(lines), "no newline at the end: a line cut by a crash, never "
                                                        "confirmed (the next append removes it)"))
@@ -297,98 +437,132 @@ def _read_legacy(path, label, sessions, problems):
 # --- adding up ------------------------------------------------------------------------------
 
 def aggregate(sessions, first, last, account=None, skipped=()):
+    """Totals of the sessions counted, per account, sorted most Wh first; the sessions sorted by start."""
     if account is not None:
         sessions = [s for s in sessions if s.account == account]
-    tallies, unknown = {}, Tally()
+    sessions = sorted(sessions, key=order)
+    tallies, unknown, left_out = {}, Tally(), Tally()
     for session in sessions:
-        if session.account == UNKNOWN_ACCOUNT:
+        if not session.counted:
+            left_out.add(session)
+        elif session.account == UNKNOWN_ACCOUNT:
             unknown.add(session)
         else:
             tally = tallies.get(session.account)
             if tally is None:
                 tally = tallies[session.account] = Tally()
             tally.add(session)
-    accounts = sorted(tallies.items(), key=lambda item: (-item[1].kwh, item[0]))
-    return Summary(first, last, account, accounts, unknown, list(sessions), list(skipped))
+    accounts = sorted(tallies.items(), key=lambda item: (-item[1].wh, item[0]))
+    return Summary(first, last, account, accounts, unknown, sessions, list(skipped), left_out)
 
 
 # --- rendering ------------------------------------------------------------------------------
 
-def bar(kwh, largest, width=BAR_WIDTH):
+REVIEW_TEXT = [
+    "Sessions the backend flagged: check them before the bill goes out (the flags are explained in",
+    "the README, 'The billing ledger').",
+    "- not counted: flagged negative or implausible; their energy is in no total above.",
+    "- counted: flagged otherwise (no_start, other_charger, reconciled, or a flag this version does",
+    "  not know); their energy is in the totals, and they are listed under Sessions too.",
+]
+SESSION_HEADER = ("start", "stop", "duration", "charger", "connector", "account", "tag", "meter start",
+                  "meter stop", "kWh", "note")
+SESSION_ALIGNS = "<<><><<>>><"
+
+
+def bar(wh, largest, width=BAR_WIDTH):
     """Blocks in eighths of a character, `width` for the largest; a sliver for any positive amount."""
-    if largest <= 0 or kwh <= 0:
+    if largest <= 0 or wh <= 0:
         return ""
-    eighths = max(1, (kwh * width * 16 + largest) // (largest * 2))
+    eighths = max(1, (wh * width * 16 + largest) // (largest * 2))
     return "█" * (eighths // 8) + EIGHTHS[eighths % 8]
 
 
 def render_table(summary):
     title = f"Energy charged in {period(summary.first, summary.last)}"
     if summary.account is not None:
-        title += f", account {summary.account}"
+        title += f", account {_cell(summary.account)}"
     lines = [title, ""]
-    if summary.sessions:
-        lines += _totals_table(summary) + [""] + _notes(summary)
-        lines += ["Sessions", ""] + _sessions_table(summary.sessions)
-    else:
-        lines += ["No sessions."] + _notes(summary)
+    if not summary.sessions:
+        return "\n".join(lines + ["No sessions."] + _notes(summary)) + "\n"
+    lines += _totals_table(summary) + [""] + _notes(summary)
+    counted, review = summary.counted, summary.review
+    if counted:
+        lines += ["Sessions", ""] + _sessions_table(counted, _note)
+    if review:
+        lines += ([""] if counted else []) + ["To review", ""] + REVIEW_TEXT + [""]
+        lines += _sessions_table(review, _review_note)
     return "\n".join(lines) + "\n"
 
 
 def _totals_table(summary):
     show_unknown = summary.account in (None, UNKNOWN_ACCOUNT)
-    largest = max([t.kwh for _, t in summary.accounts] + [summary.unknown.kwh])
+    largest = max([t.wh for _, t in summary.accounts] + [summary.unknown.wh])
     rows = [("account", "sessions", "kWh", "")]
-    rows += [(name, str(t.sessions), str(t.kwh), bar(t.kwh, largest)) for name, t in summary.accounts]
+    rows += [(_cell(name), str(t.sessions), t.kwh, bar(t.wh, largest)) for name, t in summary.accounts]
     if summary.account != UNKNOWN_ACCOUNT:
         total = summary.accounts_total
-        rows += [None, ("accounts total", str(total.sessions), str(total.kwh), "")]
+        rows += [None, ("accounts total", str(total.sessions), total.kwh, "")]
     if show_unknown:
         unknown = summary.unknown
-        rows.append(("unknown tags", str(unknown.sessions), str(unknown.kwh), bar(unknown.kwh, largest)))
+        rows.append(("unknown tags", str(unknown.sessions), unknown.kwh, bar(unknown.wh, largest)))
     if summary.account is None:
         total = summary.grand_total
-        rows.append(("grand total, with unknown tags", str(total.sessions), str(total.kwh), ""))
+        rows.append(("grand total, with unknown tags", str(total.sessions), total.kwh, ""))
     return _layout(rows, "<>><")
 
 
 def _notes(summary):
-    total = summary.grand_total
+    unknown_energy = summary.grand_total.unknown_energy + summary.left_out.unknown_energy
+    left_out, flagged = summary.left_out.sessions, sum(1 for s in summary.counted if s.flags)
     notes = []
-    if total.unknown_energy:
-        notes.append(f"{_count(total.unknown_energy, 'session')} had unknown energy (transactionId not "
-                     "decodable): shown as '?', counted as 0 kWh.")
-    if total.negative:
-        notes.append(f"{_count(total.negative, 'session')} had negative consumption (meter replaced or "
-                     "reset?): summed as is, noted below.")
+    if unknown_energy:
+        notes.append(f"{_count(unknown_energy, 'session')} had unknown energy: shown as '?', counted as 0 kWh.")
+    if left_out:
+        notes.append(f"{_count(left_out, 'session')} flagged negative or implausible ({summary.left_out.kwh} kWh) "
+                     f"{_be(left_out)} left out of the totals: see To review below.")
+    if flagged:
+        notes.append(f"{_count(flagged, 'session')} counted in the totals {_be(flagged)} flagged too: "
+                     "see To review below.")
     if summary.skipped:
         notes.append(f"{_count(len(summary.skipped), 'ledger line')} could not be read and "
                      f"{'was' if len(summary.skipped) == 1 else 'were'} skipped (named on stderr).")
     return notes + [""] if notes else []
 
 
-def _sessions_table(sessions):
-    exact = any(s.consumed_wh is not None for s in sessions)
-    header = ("stop time", "charger", "account", "tag", "start kWh", "stop kWh", "kWh") + \
-        (("exact kWh",) if exact else ()) + ("reason", "note")
-    rows = [header, None]
-    for s in sessions:
-        row = [s.stop_time or "-", s.charger or "-", s.account, s.id_tag or "-", _or_dash(s.start_kwh),
-               s.stop_kwh or "-", "?" if s.consumed_kwh is None else str(s.consumed_kwh)]
-        if exact:
-            row.append(kwh_text(s.consumed_wh) or "-")
-        row += [s.reason or "-", _note(s)]
-        rows.append(row)
-    return _layout(rows, "<<<<>>>" + (">" if exact else "") + "<<")
+def _sessions_table(sessions, note):
+    rows = [SESSION_HEADER, None]
+    rows += [_session_row(s, note(s)) for s in sessions]
+    return _layout(rows, SESSION_ALIGNS)
 
 
-_NOTES = {(LEDGER, None): "", (LEDGER, NEGATIVE): "negative", (LEDGER, UNKNOWN_ENERGY): "energy unknown",
-          (LEGACY, None): "legacy", (LEGACY, NEGATIVE): "legacy, negative",
-          (LEGACY, UNKNOWN_ENERGY): "legacy, energy unknown"}
+def _session_row(s, note):
+    return (local_time(s.start_time), local_time(s.stop_time, s.source == LEGACY), duration(s.duration_s),
+            _cell(s.charger or "-"), _or_dash(s.connector_id), _cell(s.account), _cell(s.id_tag or "-"),
+            s.meter_start or "-", s.meter_stop or "-", "?" if s.energy_wh is None else kwh_text(s.energy_wh), note)
 
 
 def _note(session):
-    return _NOTES[session.source, session.flag]
+    if session.source == LEDGER and session.energy_wh is not None and not session.flags:
+        return ""
+    parts = [LEGACY] if session.source == LEGACY else []
+    if session.energy_wh is None:
+        parts.append("energy unknown")
+    return _cell(", ".join(parts + list(session.flags)))
+
+
+def _review_note(session):
+    return ("counted: " if session.counted else "not counted: ") + _note(session)
+
+
+def _cell(text):
+    """Text for a terminal: a character that is not printable (newline, escape, bidi control) as its escape."""
+    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
+
+
+def _escape(c):
+    n = ord(c)
+    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
 
 
 def _or_dash(value):
@@ -397,6 +571,10 @@ def _or_dash(value):
 
 def _count(n, noun):
     return f"{n} {noun}{'' if n == 1 else 's'}"
+
+
+def _be(n):
+    return "is" if n == 1 else "are"
 
 
 def _layout(rows, aligns):
@@ -408,18 +586,24 @@ def _layout(rows, aligns):
 
 
 def render_csv(summary):
-    """One row a session (RFC 4180: header, CRLF); sum the kWh per account in the spreadsheet."""
+    """One row a session (RFC 4180: header, CRLF), counted or not; sum `energy_wh` where `counted` is yes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
-    for s in summary.sessions:
-        writer.writerow(["" if v is None else v for v in _session_values(s)])
+    writer.writerows([["" if v is None else v for v in _csv_values(s)] for s in summary.sessions])
     return out.getvalue()
 
 
-def _session_values(s):
-    return (s.month, s.stop_time, s.charger, s.account, s.id_tag, s.start_kwh, s.stop_kwh, s.consumed_kwh,
-            s.consumed_wh, s.reason, s.transaction_id, s.source, s.flag)
+def _csv_values(s):
+    return (s.month, _inert(s.stop_time), _inert(s.charger), _inert(s.account), _inert(s.id_tag), s.meter_start,
+            s.meter_stop, s.consumed_kwh, s.consumed_wh, _inert(s.reason), s.transaction_id, s.source, s.flag,
+            _inert(s.start_time), s.duration_s, s.connector_id, s.start_wh, s.stop_wh, s.energy_wh,
+            kwh_text(s.energy_wh), _inert(" ".join(s.flags)), "yes" if s.counted else "no")
+
+
+def _inert(text):
+    """A cell a spreadsheet reads as text, never as a formula: a leading = + - @ tab or CR gets a quote."""
+    return "'" + text if text and text.startswith(CSV_INERT) else text
 
 
 def render_json(summary):
@@ -431,6 +615,8 @@ def render_json(summary):
         "accounts_total": _tally_dict(summary.accounts_total),
         "unknown_tags": _tally_dict(summary.unknown),
         "grand_total": _tally_dict(summary.grand_total),
+        "left_out": _tally_dict(summary.left_out),
+        "to_review": len(summary.review),
         "skipped_lines": len(summary.skipped),
         "skipped": [{"file": p.path, "line": p.line, "problem": p.message} for p in summary.skipped],
     }
@@ -443,15 +629,24 @@ def render_json(summary):
 
 
 def _tally_dict(tally):
-    return {"sessions": tally.sessions, "kwh": tally.kwh,
-            "sessions_unknown_energy": tally.unknown_energy, "sessions_negative": tally.negative}
+    return {"sessions": tally.sessions, "wh": tally.wh, "kwh": tally.kwh,
+            "sessions_unknown_energy": tally.unknown_energy}
 
 
 def _session_dict(s):
-    values = dict(zip(CSV_FIELDS, _session_values(s)))
-    if s.stop_kwh is not None:
-        values["meter_stop_kwh"] = float(s.stop_kwh) if "." in s.stop_kwh else int(s.stop_kwh)
-    return values
+    return {
+        "month": s.month, "stop_time": s.stop_time, "charger": s.charger, "account": s.account, "id_tag": s.id_tag,
+        "meter_start_kwh": _number(s.meter_start), "meter_stop_kwh": _number(s.meter_stop),
+        "consumed_kwh": s.consumed_kwh, "consumed_wh": s.consumed_wh, "reason": s.reason,
+        "transaction_id": s.transaction_id, "source": s.source, "flag": s.flag, "start_time": s.start_time,
+        "duration_s": s.duration_s, "connector_id": s.connector_id, "meter_start_wh": s.start_wh,
+        "meter_stop_wh": s.stop_wh, "energy_wh": s.energy_wh, "kwh": kwh_text(s.energy_wh), "flags": list(s.flags),
+        "counted": s.counted}
+
+
+def _number(text):
+    # A reading for reading, '12350.999' as 12350.999; the exact figures are the *_wh integers beside it.
+    return None if text is None else float(text) if "." in text else int(text)
 
 
 RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
@@ -503,7 +698,7 @@ def _run(args, env):
               file=sys.stderr)
     summary = aggregate(sessions, args.first, args.last, args.account, problems)
     if args.account is not None and not summary.sessions:
-        names = ", ".join(sorted({s.account for s in sessions})) or "none"
+        names = ", ".join(sorted({_cell(s.account) for s in sessions})) or "none"
         print(f"shocpp-summary: no sessions of {args.account!r} (accounts with sessions: {names})",
               file=sys.stderr)
     return _write(RENDERERS[args.format](summary))
