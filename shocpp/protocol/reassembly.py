@@ -31,23 +31,26 @@ class Reassembly:
 
     def receive(self, line, mono):
         """The frames `line` completes, in order: none (it is held), one, or a fragment given up and one."""
-        if isinstance(line, str):
-            line = line.encode("utf-8", "surrogatepass")
-        given_up = []
         if self._parts:
-            if _continues(line):
-                return self._append(line)
-            given_up = self.finish()
+            return self._after_held(_bytes(line), mono)
         frame = ocppj.decode(line)
-        if isinstance(frame, ocppj.Malformed) and frame.unfinished:
-            self._parts, self._size, self._depth = [line], len(line), _depth(line)
-            self._head, self._deadline = line[:ocppj.PREFIX_WINDOW], mono + self.wait
-            return given_up
-        return given_up + [frame]
+        if frame.__class__ is ocppj.Malformed and frame.unfinished:
+            self._hold(_bytes(line), mono)
+            return ()
+        return (frame,)
+
+    def _after_held(self, line, mono):
+        if _continues(line):
+            return self._append(line)
+        return self.finish() + self.receive(line, mono)
+
+    def _hold(self, line, mono):
+        self._parts, self._size, self._depth = [line], len(line), _depth(line)
+        self._head, self._deadline = line[:ocppj.PREFIX_WINDOW], mono + self.wait
 
     def tick(self, mono):
         """The fragment given up once its time is over."""
-        return self.finish() if self._deadline is not None and mono >= self._deadline else []
+        return self.finish() if self._deadline is not None and mono >= self._deadline else ()
 
     def next_deadline(self):
         return self._deadline
@@ -55,10 +58,10 @@ class Reassembly:
     def finish(self):
         """The held fragment, given up (end of input, or a line that does not continue it)."""
         if not self._parts:
-            return []
+            return ()
         text = b"\n".join(self._parts)
         self._clear()
-        return [ocppj.decode(text)]
+        return (ocppj.decode(text),)
 
     def _append(self, line):
         if len(self._head) < ocppj.PREFIX_WINDOW:
@@ -67,17 +70,21 @@ class Reassembly:
         if self._size > ocppj.limit(self._head):
             head = self._head
             self._clear()
-            return [ocppj.over_long(head)]
+            return (ocppj.over_long(head),)
         self._parts.append(line)
         self._depth += _depth(line)
         if self._depth > 0:
-            return []
+            return ()
         text = b"\n".join(self._parts)
         self._clear()
-        return [ocppj.decode(text)]
+        return (ocppj.decode(text),)
 
     def _clear(self):
         self._parts, self._size, self._depth, self._head, self._deadline = [], 0, 0, b"", None
+
+
+def _bytes(line):
+    return line.encode("utf-8", "surrogatepass") if isinstance(line, str) else line
 
 
 def _continues(line):

@@ -29,8 +29,10 @@ class Session:
         """The Step for one line from the charger. `tags()` gives the current Tags; it is called only
         for the actions that look tags up, so the shell reads tags.json only for those. A line that
         begins a frame split over lines is held and answered with the line that ends it (reassembly.py)."""
-        steps = [self._on_frame(frame, now, mono, tags) for frame in self.lines.receive(line, mono)]
-        return steps[0] if len(steps) == 1 else sum(steps, Step())
+        frames = self.lines.receive(line, mono)
+        if len(frames) == 1:
+            return self._on_frame(frames[0], now, mono, tags)
+        return sum((self._on_frame(frame, now, mono, tags) for frame in frames), Step())
 
     def finish(self):
         """The Step at end of input: a held fragment is given up."""
