@@ -41,13 +41,16 @@ class Backend:
                                config.max_power_kw)
         self.unsaved = {}  # run file name -> its latest content
 
-    def on_lines(self, lines):
+    def on_lines(self, lines, end=False):
         """Answer a batch of frames (what one read brought): the ledger at once, frame by frame; the
-        run files once for the batch, as they hold only the latest state; then the replies, together."""
+        run files once for the batch, as they hold only the latest state; then the replies, together.
+        `end`: the batch is the last, and a frame still waiting for its next line is given up."""
         replies = []
         for line in lines:
             self.log.incoming(line)
             replies += self.apply(self.session.receive(line, self.clock(), time.monotonic(), self.tags, self.records))
+        if end:
+            replies += self.apply(self.session.finish())
         self.write_run_files()
         self.send(replies)
 
@@ -184,7 +187,7 @@ def printable_id(text):
 
 def serve(backend, stdin_fd=0, commands_fd=None):
     """Answer the charger's lines from stdin and pass on commands from the FIFO, until EOF on stdin."""
-    frames, commands = LineBuffer(ocppj.MAX_LINE), LineBuffer(256)
+    frames, commands = LineBuffer(ocppj.MAX_STOP_LINE), LineBuffer(256)
     with selectors.PollSelector() as selector:  # epoll refuses a regular file as stdin
         selector.register(stdin_fd, selectors.EVENT_READ)
         if commands_fd is not None:
@@ -211,7 +214,7 @@ def _read_some(fd):
 def _read_frames(backend, fd, buffer):
     data = os.read(fd, READ_SIZE)
     with TERMINATION:
-        backend.on_lines(buffer.feed(data) if data else buffer.rest())
+        backend.on_lines(buffer.feed(data) if data else buffer.rest(), end=not data)
     return bool(data)
 
 

@@ -51,6 +51,58 @@ def test_a_whole_session_over_pipes_is_answered_and_billed(site):
     assert list(site.run_dir.iterdir()) == []  # everything it created is gone at EOF
 
 
+def pretty_lines(line, indent=2):
+    return json.dumps(json.loads(line), indent=indent).splitlines()
+
+
+def test_pretty_printed_frames_split_over_lines_are_answered_and_billed(site):
+    lines = pretty_lines(SESSION[0]) + pretty_lines(SESSION[5], "\t") + ['[2,"h","Heartbeat",{}]']
+    done = run_backend(site, lines, {"PATH_INFO": "/ocpp/CP-7"})
+    assert done.returncode == 0 and done.stderr == b""
+    got = replies(done)
+    assert [r[:2] for r in got] == [[3, "b"], [3, "p"], [3, "h"]]
+    assert got[0][2]["status"] == "Accepted" and got[1][2] == {"idTagInfo": {"status": "Accepted"}}
+    (line,) = site.ledger_lines()
+    assert (line["charger"], line["transaction_id"], line["meter_stop_wh"], line["consumed_kwh"]) == \
+        ("CP-7", 10012345, 12350999, 5)
+
+
+def big_stop(size):
+    """SESSION's StopTransaction with transactionData: a line of at least `size` bytes, at most 200 more."""
+    stop = json.loads(SESSION[5])
+    sample = {"timestamp": "2026-11-01T11:00:00Z", "sampledValue": [
+        {"value": "12349000", "measurand": "Energy.Active.Import.Register", "unit": "Wh"}]}
+    each = len(json.dumps(sample, separators=(",", ":"))) + 1
+    stop[3]["transactionData"] = [sample] * -(-(size - len(SESSION[5]) - 20) // each)
+    line = json.dumps(stop, separators=(",", ":"))
+    assert size <= len(line) <= size + 200
+    return line
+
+
+def test_a_stop_of_1_2_mib_is_billed_once_and_the_connection_goes_on(site):
+    stop = big_stop(1_200_000)
+    done = run_backend(site, [stop, stop, '[2,"h","Heartbeat",{}]'])
+    assert done.returncode == 0 and done.stderr == b""
+    assert [r[:3] for r in replies(done)][:2] == [[3, "p", {"idTagInfo": {"status": "Accepted"}}]] * 2
+    assert replies(done)[2][:2] == [3, "h"]
+    (line,) = site.ledger_lines()
+    assert (line["transaction_id"], line["meter_stop_wh"]) == (10012345, 12350999)
+
+
+@pytest.mark.parametrize("size", [2 * 1024 * 1024 + 1, 5_000_000])
+def test_a_stop_over_2_mib_is_a_formation_violation_and_not_billed(site, size):
+    done = run_backend(site, [big_stop(size), '[2,"h","Heartbeat",{}]'])
+    got = replies(done)
+    assert got[0] == [4, "p", "FormationViolation", "frame longer than 2097152 bytes", {}]
+    assert [r[:2] for r in got[1:]] == [[3, "h"]]
+    assert site.ledger_lines() == []
+
+
+def test_an_unfinished_last_line_is_answered_at_end_of_input(site):
+    done = run_backend(site, ['[2,"h","Heartbeat",{}]', '[2,"x","Heartbeat",'])
+    assert [r[:3] for r in replies(done)][1] == [4, "x", "FormationViolation"]
+
+
 def test_every_frame_in_and_out_is_logged_with_identity_and_pid(site):
     run_backend(site, SESSION[:2], {"PATH_INFO": "/CP9"})
     log = site.log_file.read_text().splitlines()
@@ -64,8 +116,9 @@ def test_every_frame_in_and_out_is_logged_with_identity_and_pid(site):
 
 HOSTILE = [
     (b"not json at all", None),
-    (b'[2,"r1","Heartbeat"', ["r1", "FormationViolation", "frame is not valid JSON"]),
     (b'{"a": 1}', None),
+    # unfinished: held, and answered when the next line (it begins with "[") does not continue it
+    (b'[2,"r1","Heartbeat"', ["r1", "FormationViolation", "frame is not valid JSON"]),
     (b"[]", None),
     (b"", None),
     (b"   ", None),
@@ -223,6 +276,15 @@ def test_tags_json_edits_apply_without_reconnecting(site, running):
     assert charger.call(authorize)[2] == {"idTagInfo": {"status": "Accepted"}}
     assert charger.close() == 0
     assert b"still using the tags loaded before" in charger.stderr
+
+
+def test_an_unfinished_frame_is_given_up_after_a_second_while_the_connection_stays(site, running):
+    charger = running()
+    started = time.monotonic()
+    assert charger.call('[2,"x","Heartbeat",') == [4, "x", "FormationViolation", "frame is not valid JSON", {}]
+    assert 0.9 <= time.monotonic() - started < 5
+    assert charger.call('[2,"h","Heartbeat",{}]')[:2] == [3, "h"]
+    assert charger.close() == 0
 
 
 def test_sigterm_ends_the_backend_cleanly(site, running):

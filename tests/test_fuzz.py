@@ -1,20 +1,26 @@
 """Fuzzing the frame handling: the protocol Session driven directly, its steps carried out by the
 shell's `apply` on a real ledger and real run files.
 
-Hypothesis generates batches of lines: structured OCPP-J frames (CALLs of the ten charger actions
+Hypothesis generates batches of frames: structured OCPP-J frames (CALLs of the ten charger actions
 with valid, near-valid and random payloads, CALLRESULTs, CALLERRORs, other message types), byte
-mutations of valid frames, raw bytes and a few lines over 64 KiB. Each batch goes through one
-Session with a fresh ledger directory, and for every line:
+mutations of valid frames, raw bytes, a few lines over 64 KiB (StopTransactions up to and over
+2 MiB), and frames pretty-printed (json.dumps with an indent) and split at their newlines as
+websocketd passes them on, whole, cut short or with one line mutated. Each batch goes through one
+Session with a fresh ledger directory, line by line, then its end of input. The oracle (`Frames`,
+`Expect`) says which frames each line completes: none while a frame split over lines is held, the
+line's own, or a held fragment given up and then the line's own. For every line and the end:
 
-1. no exception escapes Session.receive or the carrying out of its step;
+1. no exception escapes Session.receive or Session.finish or the carrying out of their steps;
 2. every line written is one well-formed OCPP-J reply, [3, id, {}] or [4, id, code, "text", {}]
    with one of the ten OCPP-J 1.6 error codes, ending with its only newline;
-3. a CALL whose unique id can be read is answered exactly once, with that id; other lines are not
-   answered (the oracle below classifies the bytes itself; it does not ask ocppj);
+3. a CALL whose unique id can be read is answered exactly once, with that id, in the step of the
+   line that completes it or shows it will not be completed (or at the end), in order; other
+   frames are not answered (the oracle classifies the bytes itself; it does not ask ocppj);
 4. the ledger holds only stops the batch sent with a usable transactionId and meterStop, none of
    them twice, and every StopTransaction that was confirmed; and no start record twice;
-5. a StopTransaction with a usable transactionId and meterStop is confirmed, a valid frame of the
-   ten charger actions gets a CALLRESULT, and nothing gets InternalError (the ledger is writable).
+5. a StopTransaction with a usable transactionId and meterStop is confirmed; every valid frame of
+   the ten charger actions, on one line or pretty-printed, is taken as a frame of its own (no broken
+   fragment swallows it) and gets a CALLRESULT; nothing gets InternalError (the ledger is writable).
 
 `make test` feeds 2,000 lines (a few seconds). The long run feeds at least SHOCPP_FUZZ_FRAMES lines
 and, with -s, prints how many, how long it took and what the lines got:
@@ -54,6 +60,7 @@ CHARGER = "CP-fuzz"
 # --- the oracle: written from OCPP-J 1.6 and the README, not from shocpp.protocol.ocppj ----------------
 
 MAX_LINE = 64 * 1024
+MAX_STOP_LINE = 2 * 1024 * 1024  # a StopTransaction, by its first 200 bytes, may be this long
 MAX_ID = 36
 ERROR_CODES = {  # OCPP-J 1.6, 4.2.3
     "NotImplemented", "NotSupported", "InternalError", "ProtocolError", "SecurityError",
@@ -100,6 +107,29 @@ def parse_json(frame):
 def prefix_id(frame):
     """The CALL id of a line that cannot be parsed: `[2,"<id>"` at its start, the id 1..36 bytes
     of UTF-8 with no quote, backslash or control character, all in the first 200 bytes."""
+    found = read_prefix(frame)
+    return None if found is None else found[0]
+
+
+def limit(frame):
+    """The longest frame allowed: a StopTransaction's, when its first 200 bytes read
+    `[2,"<id>","StopTransaction"` (white space between the tokens), else 64 KiB."""
+    found = read_prefix(frame)
+    if found is None:
+        return MAX_LINE
+    head, i = frame[:ID_PREFIX_WINDOW], found[1]
+    while i < len(head) and head[i] in PREFIX_SPACE:
+        i += 1
+    if head[i:i + 1] != b",":
+        return MAX_LINE
+    i += 1
+    while i < len(head) and head[i] in PREFIX_SPACE:
+        i += 1
+    return MAX_STOP_LINE if head[i:i + 17] == b'"StopTransaction"' else MAX_LINE
+
+
+def read_prefix(frame):
+    """(the id, the index after its closing quote) of `[2,"<id>"` at the frame's start, or None."""
     head, i = frame[:ID_PREFIX_WINDOW], 0
 
     def skip_space(i):
@@ -118,7 +148,7 @@ def prefix_id(frame):
     if head[end:end + 1] != b'"' or not 1 <= end - i <= MAX_ID:
         return None
     try:
-        return head[i:end].decode("utf-8")
+        return head[i:end].decode("utf-8"), end + 1
     except UnicodeDecodeError:
         return None
 
@@ -128,9 +158,9 @@ class Expect:
 
     def __init__(self, line):
         frame = line.rstrip(b"\r")  # a CR before the newline belongs to the line ending
-        self.reply_id, self.call, self.parsed = None, None, False
+        self.text, self.reply_id, self.call, self.parsed = line, None, None, False
         message = None
-        if len(frame) <= MAX_LINE:
+        if len(frame) <= limit(frame):
             try:
                 message = parse_json(frame)
                 self.parsed = True
@@ -148,6 +178,13 @@ class Expect:
         if (len(message) == 4 and len(message[1]) <= MAX_ID and isinstance(message[2], str)
                 and message[2] and isinstance(message[3], dict)):
             self.call = (message[1], message[2], message[3])
+
+    @classmethod
+    def over_long(cls, text):
+        """A frame put together from lines that grew over its limit: answered if its id is readable."""
+        expect = cls(b"")
+        expect.text, expect.reply_id = text, prefix_id(text)
+        return expect
 
     def usable_stop(self):
         """(transactionId, meterStop) as whole numbers for a StopTransaction that can be billed."""
@@ -174,6 +211,143 @@ def reading(value):
     elif isinstance(value, str) and len(value) <= LONGEST_TEXT and _READING.fullmatch(value):
         number = math.floor(Decimal(value))
     return number if number is not None and -LARGEST < number < LARGEST else None
+
+
+# --- frames split over lines (README, "How it answers chargers") --------------------------------------
+
+JSON_SPACE = b" \t\r\n"
+ENDINGS = (b"", b" 0", b" :0", b' "k":0')  # what an unfinished JSON text may lack before its brackets
+
+
+def parses(frame):
+    try:
+        parse_json(frame)
+        return True
+    except NotJson:
+        return False
+
+
+def open_brackets(frame):
+    """The closing brackets the frame lacks, innermost first; None when it ends inside a string."""
+    stack, i = [], 0
+    while i < len(frame):
+        c = frame[i:i + 1]
+        if c == b'"':
+            i = string_end(frame, i)
+            if i is None:
+                return None
+            continue
+        if c in b"[{":
+            stack.append(b"]" if c == b"[" else b"}")
+        elif c in b"]}" and stack:
+            stack.pop()
+        i += 1
+    return b"".join(reversed(stack))
+
+
+def string_end(frame, i):
+    """The index after the JSON string starting at frame[i], or None if it does not end on the line."""
+    i += 1
+    while i < len(frame):
+        c = frame[i]
+        if c == 0x22:
+            return i + 1
+        if c < 0x20:
+            return None
+        if c == 0x5C:
+            if frame[i + 1:i + 2] == b"u":
+                if not re.fullmatch(rb"[0-9a-fA-F]{4}", frame[i + 2:i + 6]):
+                    return None
+                i += 6
+                continue
+            if frame[i + 1:i + 2] == b"" or frame[i + 1:i + 2] not in b'"\\/bfnrt':
+                return None
+            i += 2
+            continue
+        i += 1
+    return None
+
+
+def unfinished(line):
+    """A line that begins a frame split over lines: an array, not JSON yet, that some ending completes."""
+    frame = line.rstrip(b"\r")
+    if len(frame) > limit(frame) or not frame.lstrip(JSON_SPACE).startswith(b"[") or parses(frame):
+        return False
+    closers = open_brackets(frame)
+    return closers is not None and any(parses(frame + ending + closers) for ending in ENDINGS)
+
+
+def number_end(line, i):
+    """The index after the JSON number at line[i] (the longest one), or None."""
+    found = re.match(rb"-?(0|[1-9][0-9]*)(\.[0-9]+)?([eE][+-]?[0-9]+)?", line[i:])
+    return None if found is None else i + found.end()
+
+
+def json_tokens(line):
+    """Whether the line is JSON tokens and white space only, each token the longest that fits."""
+    i = 0
+    while i < len(line):
+        c = line[i:i + 1]
+        if c in b" \t\r[]{},:":
+            i += 1
+        elif c == b'"':
+            i = string_end(line, i)
+        elif c in b"-0123456789":
+            i = number_end(line, i)
+        else:
+            word = next((w for w in (b"true", b"false", b"null") if line.startswith(w, i)), None)
+            i = None if word is None else i + len(word)
+        if i is None:
+            return False
+    return True
+
+
+def continues(line):
+    """A line that may be the next part of a held frame: JSON tokens, and no "[" first."""
+    return not line.lstrip(b" \t\r").startswith(b"[") and json_tokens(line)
+
+
+def depth(text):
+    """Brackets opened less brackets closed, outside strings."""
+    n, i = 0, 0
+    while i < len(text):
+        c = text[i:i + 1]
+        if c == b'"':
+            i = string_end(text, i)
+            continue
+        n += (c in b"[{") - (c in b"]}")
+        i += 1
+    return n
+
+
+class Frames:
+    """Which frames the lines come to, and when: the Expects owed after each line and at the end."""
+
+    def __init__(self):
+        self.held = []
+
+    def line(self, line):
+        owed = []
+        if self.held:
+            if continues(line):
+                text = b"\n".join(self.held + [line])
+                if len(text) > limit(text):
+                    self.held = []
+                    return [Expect.over_long(text)]
+                self.held.append(line)
+                if depth(text) > 0:
+                    return []
+                self.held = []
+                return [Expect(text)]
+            owed = self.finish()
+        if unfinished(line):
+            self.held = [line]
+            return owed
+        return owed + [Expect(line)]
+
+    def finish(self):
+        held, self.held = self.held, []
+        return [Expect(b"\n".join(held))] if held else []
 
 
 def check_reply(data):
@@ -435,7 +609,8 @@ def mutated(draw, data):
     return bytes(data).replace(b"\n", b"")
 
 
-HUGE_SIZES = (MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, MAX_LINE + 2, 70_000, 200_000)
+HUGE_SIZES = (MAX_LINE - 1, MAX_LINE, MAX_LINE + 1, MAX_LINE + 2, 70_000, 200_000, MAX_STOP_LINE,
+              MAX_STOP_LINE + 1)
 huge_shapes = st.tuples(unique_ids, st.sampled_from(HUGE_SIZES), one_of("frame", "stop", "junk", "spaces"),
                         meter_ints, st.booleans())
 
@@ -482,13 +657,37 @@ def lines(draw):
     return data, valid and still_json
 
 
+PIECE_KINDS = ("line",) * 8 + ("pretty", "pretty cut", "pretty mutated")
+pretty_styles = st.tuples(one_of(0, 1, 2, 4, "\t", " \r"), st.booleans())
+
+
+@st.composite
+def pieces(draw):
+    """What one text frame of a charger comes to: one line, or (pretty-printed) several; and
+    whether it is a valid CALL of a charger action, untouched. A cut frame is one a charger gave up."""
+    kind = draw(st.sampled_from(PIECE_KINDS))
+    if kind == "line":
+        line, valid = draw(lines())
+        return [line], valid
+    message, valid = draw(messages())
+    indent, ascii_only = draw(pretty_styles)
+    split = json.dumps(message, indent=indent, ensure_ascii=ascii_only).encode("utf-8", "surrogatepass").split(b"\n")
+    at = draw(small) % len(split)
+    if kind == "pretty cut":
+        return split[:max(1, at)], False
+    if kind == "pretty mutated":
+        split[at] = draw(mutated(split[at]))
+        return split, False
+    return split, valid
+
+
 repeats = st.lists(st.tuples(small, small), max_size=3)
 
 
 @st.composite
 def batches(draw):
-    """Lines, and some of them again later: a charger retransmits what was not confirmed in time."""
-    batch = draw(st.lists(lines(), min_size=1, max_size=BATCH))
+    """Frames, and some of them again later: a charger retransmits what was not confirmed in time."""
+    batch = draw(st.lists(pieces(), min_size=1, max_size=BATCH))
     for at, which in draw(repeats):
         batch.insert(at % (len(batch) + 1), batch[which % len(batch)])
     return batch
@@ -550,34 +749,20 @@ def identity(record):
 def feed(site, batch):
     """Run one batch through a Session with a fresh ledger and check every property."""
     shell = site.backend(None)
+    frames = Frames()
+    valid_texts = {b"\n".join(piece) for piece, valid in batch if valid}
+    answered_valid = set()
     try:
         stops = []  # (identity, confirmed)
-        for line, valid in batch:
+        for line in (line for piece, _ in batch for line in piece):
             assert b"\n" not in line
-            expect = Expect(line)
+            owed = frames.line(line)
             step = shell.session.receive(line, backend.now_utc(), time.monotonic(), shell.tags)  # 1.
-            frames = shell.apply(step)
-            shell.write_run_files()
-            written = [(ocppj.encode(frame) + "\n").encode() for frame in frames]
             site.fed += 1
             site.seen["over 64 KiB"] += len(line) > MAX_LINE
-            replies = [check_reply(data) for data in written]  # 2.
-            if expect.reply_id is None:  # 3.
-                assert replies == [], (line[:300], replies)
-                site.seen["not answered"] += 1
-                continue
-            assert len(replies) == 1 and replies[0][1] == expect.reply_id, (line[:300], replies)
-            (reply,) = replies
-            site.seen["CALLRESULT" if reply[0] == 3 else reply[2]] += 1
-            if not expect.parsed:
-                assert reply[0] == 4 and reply[2] == "FormationViolation", (line[:300], reply)
-            assert reply[2:3] != ["InternalError"], (line[:300], reply)  # the ledger can be written
-            if valid:  # 5.
-                assert reply[0] == 3, (line[:300], reply)
-            usable = expect.usable_stop()
-            if usable:
-                stops.append(((CHARGER, *usable, expect.call[2].get("timestamp")), reply[0] == 3))
-                assert reply[0] == 3, (line[:300], reply)  # 5.
+            stops += check_step(site, shell, step, owed, valid_texts, answered_valid)
+        stops += check_step(site, shell, shell.session.finish(), frames.finish(), valid_texts, answered_valid)
+        assert answered_valid == valid_texts, ("a valid frame was not taken alone", valid_texts - answered_valid)
         written = ledger_records(shell.config.accounting_dir)  # 4.
         starts = [start_identity(r) for r in written if r.get("event") == "start"]
         assert len(set(starts)) == len(starts), ("a start twice", starts)
@@ -592,6 +777,34 @@ def feed(site, batch):
                 assert sent in records, ("confirmed, not in the ledger", sent)
     finally:
         shutil.rmtree(shell.config.accounting_dir, ignore_errors=True)
+
+
+def check_step(site, shell, step, owed, valid_texts, answered_valid):
+    """Carry out the step of one line (or of the end); check its replies against what the oracle says
+    the line completed. The usable stops among them, with whether each was confirmed."""
+    frames = shell.apply(step)
+    shell.write_run_files()
+    written = [(ocppj.encode(frame) + "\n").encode() for frame in frames]
+    replies = [check_reply(data) for data in written]  # 2.
+    answered = [expect for expect in owed if expect.reply_id is not None]
+    texts = [expect.text[:300] for expect in owed]
+    assert [reply[1] for reply in replies] == [expect.reply_id for expect in answered], (texts, replies)  # 3.
+    site.seen["not answered"] += len(owed) - len(answered)
+    site.seen["put together from lines"] += sum(b"\n" in expect.text for expect in owed)
+    stops = []
+    for expect, reply in zip(answered, replies):
+        site.seen["CALLRESULT" if reply[0] == 3 else reply[2]] += 1
+        if not expect.parsed:
+            assert reply[0] == 4 and reply[2] == "FormationViolation", (expect.text[:300], reply)
+        assert reply[2:3] != ["InternalError"], (expect.text[:300], reply)  # the ledger can be written
+        if expect.text in valid_texts:  # 5.
+            assert reply[0] == 3, (expect.text[:300], reply)
+            answered_valid.add(expect.text)
+        usable = expect.usable_stop()
+        if usable:
+            stops.append(((CHARGER, *usable, expect.call[2].get("timestamp")), reply[0] == 3))
+            assert reply[0] == 3, (expect.text[:300], reply)  # 5.
+    return stops
 
 
 def run_round(site, examples):
@@ -657,6 +870,34 @@ def test_the_oracle_reads_stops_as_the_readme_describes():
     assert Expect(stop.replace(b'"10012345"', b"true")).usable_stop() is None
     assert Expect(stop.replace(b'"10012345"', b'"1e7"')).usable_stop() is None
     assert Expect(stop.replace(b'"p"', b'"' + b"p" * 37 + b'"')).usable_stop() is None
+
+
+@pytest.mark.parametrize("lines, owed", [
+    ([b'[2,"a","Heartbeat",{}]'], [["a"]]),
+    ([b"[", b'  2,', b'  "a",', b'  "Heartbeat",', b"  {}", b"]"], [[], [], [], [], [], ["a"]]),
+    ([b'[2,"x",', b'[2,"a","Heartbeat",{}]'], [[], ["x", "a"]]),       # given up by a frame
+    ([b'[2,"x",', b"  NaN"], [[], ["x", None]]),                        # by a line of no JSON tokens
+    ([b'[2,"x",', b'"open'], [[], ["x", None]]),
+    ([b'[2,"x",', b"{} {}]"], [[], ["x"]]),                             # brackets closed, no JSON
+    ([b'[2,"x",', b"{}", b"\t]"], [[], [], ["x"]]),
+    ([b'[2,"x"'], [[]]),                                                # held at the end: see finish
+    ([b"[", b"  [1]"], [[], [None, None]]),
+    ([b'[2,"x","DataTransfer",{"d":"', b'"]'], [["x"], [None]]),        # a string does not end: alone
+])
+def test_the_oracle_puts_frames_split_over_lines_together(lines, owed):
+    frames = Frames()
+    assert [[e.reply_id for e in frames.line(line)] for line in lines] == owed
+
+
+def test_the_oracle_gives_up_what_is_held_at_the_end_and_when_it_grows_too_long():
+    frames = Frames()
+    frames.line(b'[2,"x","Heartbeat",')
+    assert [e.reply_id for e in frames.finish()] == ["x"] and frames.finish() == []
+    frames.line(b'[2,"big","DataTransfer",{"data":"' + b"x" * 65500 + b'",')
+    (over,) = frames.line(b'"k":"' + b"y" * 100 + b'"}]')
+    assert (over.reply_id, over.parsed) == ("big", False)
+    stop = b'[2,"p","StopTransaction",{"data":"' + b"x" * 65500 + b'",'
+    assert frames.line(stop) == [] and frames.line(b'"k":"' + b"y" * 100 + b'"}]')[0].reply_id == "p"
 
 
 # --- found by this fuzzer: regression tests --------------------------------------------------------

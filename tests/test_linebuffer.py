@@ -118,3 +118,14 @@ def test_any_chunking_cuts_every_over_long_line(lines, data):
     cuts = sorted(data.draw(st.lists(st.integers(0, len(stream)), max_size=15)))
     chunks = [stream[a:b] for a, b in zip([0, *cuts], [*cuts, len(stream)])]
     assert feed_all(LineBuffer(MAX), chunks) == [line[:MAX + 1] for line in lines]
+
+
+def test_memory_stays_bounded_for_an_endless_line_at_the_backends_bound():
+    from shocpp.protocol.ocppj import MAX_STOP_LINE
+    buffer, chunk = LineBuffer(MAX_STOP_LINE), b"x" * 65536  # the backend's bound and read size
+    out = []
+    for _ in range(3 * MAX_STOP_LINE // len(chunk)):
+        out += buffer.feed(chunk)
+        assert len(buffer._pending) <= MAX_STOP_LINE + len(chunk)
+    assert [len(line) for line in out] == [MAX_STOP_LINE + 1]
+    assert buffer.feed(b"\n[]\n") == [b"[]"] and len(buffer._pending) == 0

@@ -4,8 +4,10 @@ import asyncio
 import base64
 import json
 import os
+import re
 import socket
 import subprocess
+import time
 
 import websockets
 from ocpp.v16 import call
@@ -102,15 +104,58 @@ def test_a_hostile_frame_gets_a_callerror_and_the_connection_goes_on(site, liste
             assert ws.subprotocol == "ocpp1.6"
             await ws.send('[2,"x1","Authorize",{"idTag":12}]')
             first = json.loads(await ws.recv())
+            # unfinished: held for a next line that continues it; the next frame shows it does not
             await ws.send('[2,"x2","Heartbeat",')
-            second = json.loads(await ws.recv())
             await ws.send('[2,"x3","Heartbeat",{}]')
+            second = json.loads(await ws.recv())
             third = json.loads(await ws.recv())
-            return first, second, third
-    first, second, third = run(scenario())
+            await ws.send('[2,"x4","Heartbeat",')  # and alone it is given up after a second
+            sent = time.monotonic()
+            fourth = json.loads(await ws.recv())
+            return first, second, third, fourth, time.monotonic() - sent
+    first, second, third, fourth, waited = run(scenario())
     assert first == [4, "x1", "TypeConstraintViolation", "idTag: 12 is not of type 'string'", {"path": "idTag"}]
     assert second == [4, "x2", "FormationViolation", "frame is not valid JSON", {}]
     assert third[:2] == [3, "x3"]
+    assert fourth == [4, "x4", "FormationViolation", "frame is not valid JSON", {}]
+    assert 0.9 <= waited < 10
+
+
+def test_a_pretty_printed_frame_sent_raw_with_newlines_is_answered(site, listener_url):
+    boot = [2, "b1", "BootNotification", {"chargePointVendor": "Acme", "chargePointModel": "Wallbox"}]
+
+    async def scenario():
+        async with websockets.connect(f"{listener_url}/CP1", subprotocols=["ocpp1.6"]) as ws:
+            await ws.send(json.dumps(boot, indent=4))
+            answer = json.loads(await asyncio.wait_for(ws.recv(), 10))
+            await ws.send('[2,"h","Heartbeat",{}]')
+            return answer, json.loads(await asyncio.wait_for(ws.recv(), 10))
+    answer, heartbeat = run(scenario())
+    assert answer[:2] == [3, "b1"] and answer[2]["status"] == "Accepted" and answer[2]["interval"] == 300
+    assert heartbeat[:2] == [3, "h"]
+
+
+def test_a_stop_of_200_kb_is_billed_once(site, listener_url):
+    sample = {"timestamp": "2026-11-01T11:00:00Z", "sampledValue": [
+        {"value": "12349000", "measurand": "Energy.Active.Import.Register", "unit": "Wh", "context": "Sample.Periodic"}]}
+
+    async def scenario():
+        async with charger(listener_url, "CP1") as cp:
+            start = await cp.call(call.StartTransaction(connector_id=1, id_tag="1111", meter_start=12_345_678,
+                                                        timestamp="2026-11-01T10:00:00Z"))
+            stop = call.StopTransaction(meter_stop=12_350_999, timestamp="2026-11-01T12:00:00Z",
+                                        transaction_id=start.transaction_id, id_tag="1111", reason="Local",
+                                        transaction_data=[sample] * 1500)
+            first = await cp.call(stop)
+            again = await cp.call(stop)  # a retransmission
+            return first, again
+    first, again = run(scenario())
+    assert first.id_tag_info == again.id_tag_info == {"status": "Accepted"}
+    (line,) = site.ledger_lines()
+    assert (line["transaction_id"], line["meter_stop_wh"], line["consumed_kwh"]) == (10_012_345, 12_350_999, 5)
+    sizes = re.findall(r' < \[2,"[^"]+","StopTransaction",.*\.\.\. \((\d+) characters\)$',
+                       site.log_file.read_text(), re.M)
+    assert len(sizes) == 2 and all(200_000 <= int(n) < 300_000 for n in sizes)  # as websocketd passed it
 
 
 def test_a_client_that_did_not_ask_for_ocpp16_is_closed(site, listener_url):
@@ -148,3 +193,24 @@ def test_the_websocketd_command_passes_settings_and_answers_the_subprotocol(site
     assert {"PATH", "TZ", "SHOCPP_STRICT", "SHOCPP_TAGSFILE", "SHOCPP_RUNDIR"} <= set(passed)
     assert "--header-ws=Sec-WebSocket-Protocol: ocpp1.6" in cmd
     assert cmd[-1].endswith("bin/shocpp-backend")
+
+
+def test_websocketd_passes_frames_over_1_mib_whole_and_the_backend_bounds_them(site, listener_url):
+    sample = {"timestamp": "2026-11-01T11:00:00Z", "sampledValue": [{"value": "12349000", "unit": "Wh"}]}
+    stop = json.dumps([2, "p", "StopTransaction", {"transactionId": 10_012_345, "meterStop": 12_350_999,
+                                                   "timestamp": "2026-11-01T12:00:00Z",
+                                                   "transactionData": [sample] * 16_000}])
+    assert len(stop) > 1_200_000
+
+    async def scenario():
+        async with websockets.connect(f"{listener_url}/CP1", subprotocols=["ocpp1.6"]) as ws:
+            await ws.send(stop)
+            confirmed = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            await ws.send('[2,"big","DataTransfer",{"vendorId":"v","data":"' + "x" * 3_000_000 + '"}]')
+            refused = json.loads(await asyncio.wait_for(ws.recv(), 20))
+            return confirmed, refused
+    confirmed, refused = run(scenario())
+    assert confirmed == [3, "p", {}]  # no idTag: nothing to say about it
+    assert refused == [4, "big", "FormationViolation", "frame longer than 65536 bytes", {}]
+    (line,) = site.ledger_lines()
+    assert (line["transaction_id"], line["meter_stop_wh"]) == (10_012_345, 12_350_999)

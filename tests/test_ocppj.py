@@ -266,3 +266,67 @@ def test_decode_never_raises_for_frame_shaped_arrays(kind, rest):
     assert not isinstance(frame, Ignored)
     if isinstance(frame, Malformed) and frame.unique_id is not None:
         assert kind == 2 and frame.unique_id == rest[0]
+
+
+# --- size limits: a StopTransaction may be longer --------------------------------------------
+
+def stop_line(size, uid="p", action="StopTransaction"):
+    """A CALL of exactly `size` bytes, padded in its transactionData."""
+    head = '[2,"%s","%s",{"transactionId":5,"meterStop":9,"timestamp":"2026-11-01T12:00:00Z",' \
+           '"transactionData":[{"timestamp":"2026-11-01T12:00:00Z","sampledValue":[{"value":"' % (uid, action)
+    tail = '"}]}]}]'
+    return (head + "x" * (size - len(head) - len(tail)) + tail).encode()
+
+
+def test_a_stop_transaction_up_to_2_mib_is_parsed():
+    assert ocppj.MAX_STOP_LINE == 2 * 1024 * 1024
+    for size in (ocppj.MAX_LINE + 1, 1_200_000, ocppj.MAX_STOP_LINE):
+        frame = decode(stop_line(size) + b"\r\n")
+        assert isinstance(frame, Call) and frame.action == "StopTransaction" and frame.payload["meterStop"] == 9
+        assert len(frame.payload["transactionData"][0]["sampledValue"][0]["value"]) > size - 200
+
+
+def test_a_stop_transaction_over_2_mib_is_refused_with_its_id():
+    assert decode(stop_line(ocppj.MAX_STOP_LINE + 1)) == Malformed("frame longer than 2097152 bytes", "p")
+
+
+@pytest.mark.parametrize("line", [
+    stop_line(ocppj.MAX_LINE + 1, action="MeterValues"),
+    stop_line(ocppj.MAX_LINE + 1, action="stopTransaction"),
+    stop_line(ocppj.MAX_LINE + 1, action="Stop\\u0054ransaction"),  # the action is read as written
+    stop_line(ocppj.MAX_LINE + 1).replace(b"[2,", b"[3,", 1),
+])
+def test_other_frames_over_64_kib_stay_formation_violations(line):
+    assert decode(line).reason == "frame longer than 65536 bytes"
+
+
+def test_the_stop_limit_is_read_from_the_start_pretty_printed_too():
+    assert ocppj.limit(b'[2,"p","StopTransaction",{') == ocppj.MAX_STOP_LINE
+    assert ocppj.limit(b'[\n    2,\n    "p",\n    "StopTransaction",\n    {') == ocppj.MAX_STOP_LINE
+    assert ocppj.limit(b'[2,"p","Heartbeat",{') == ocppj.MAX_LINE
+    assert ocppj.limit(b" " * 200 + b'[2,"p","StopTransaction",{') == ocppj.MAX_LINE
+
+
+# --- unfinished lines: the start of a frame split over lines --------------------------------
+
+@pytest.mark.parametrize("line, unfinished", [
+    (b"[", True),
+    (b"  [ \r", True),
+    (b'[2,"x2","Heartbeat",', True),
+    (b'[2,"a"', True),
+    (b'[1, 12 ', True),
+    (b'[2,"a","DataTransfer",{"data":[{"k":', True),
+    (b'[2,"abc', False),              # inside a string: a string holds no newline
+    (b'[2, 1e', False),               # inside a token
+    (b'[2, tru', False),
+    (b'[2,"a",NaN', False),
+    (b'[2,"a",{"x":1e400', False),
+    (b'[2,"a"]]', False),
+    (b'{"a":', False),                # not an array
+    (b'\x0c[2,', False),
+    (b'[2,"a",{"x":"\xff"', False),   # not UTF-8
+    (b"[" * 100000, False),           # too deep to tell
+])
+def test_decode_says_whether_a_broken_line_is_an_unfinished_array(line, unfinished):
+    frame = decode(line)
+    assert isinstance(frame, Malformed) and frame.unfinished is unfinished

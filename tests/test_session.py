@@ -46,7 +46,8 @@ def test_a_stop_is_confirmed_only_through_its_record_which_names_the_refusal():
 
 
 @pytest.mark.parametrize("line, step", [
-    (b'[2,"a","Heartbeat"', Step(replies=(CallError("a", "FormationViolation", "frame is not valid JSON", {}),))),
+    (b'[2,"a","Heartbeat",{]', Step(replies=(CallError("a", "FormationViolation", "frame is not valid JSON", {}),))),
+    (b'[2,"a","Heartbeat"', Step()),  # held: the start of a frame split over lines (see below)
     (b'{"a": 1}', Step(notes=("dropped: frame is not a JSON array",))),
     (b'[7,"a"]', Step(notes=("ignored: message type 7 is not 2, 3 or 4",))),
     (b'[3,"nobody",{}]', Step(notes=("ignored: answer 'nobody' matches no call of ours",))),
@@ -165,3 +166,151 @@ def test_a_ledger_that_cannot_be_read_is_an_internal_error_and_nothing_is_record
     assert step.effects == ()
     assert step.errors == ("StopTransaction 'p' not confirmed, the charger will retry: "
                            "the ledger could not be read: Permission denied",)
+
+
+# --- frames split over lines --------------------------------------------------------------
+
+BOOT = [2, "b", "BootNotification", {"chargePointVendor": "A", "chargePointModel": "B"}]
+BOOT_REPLY = CallResult("b", {"status": "Accepted", "currentTime": "2026-11-21T13:52:07.123Z", "interval": 60})
+HEARTBEAT = b'[2,"h","Heartbeat",{}]'
+HEARTBEAT_REPLY = CallResult("h", {"currentTime": "2026-11-21T13:52:07.123Z"})
+
+
+def pretty(message, indent=2):
+    return json.dumps(message, indent=indent).encode().split(b"\n")
+
+
+def feed_lines(s, lines, mono=0.0):
+    return [receive(s, line, mono) for line in lines]
+
+
+@pytest.mark.parametrize("indent", [0, 2, 4, "\t"])
+def test_a_pretty_printed_frame_is_put_back_together_and_answered_with_its_last_line(indent):
+    s = session()
+    lines = pretty(BOOT, indent)
+    steps = feed_lines(s, lines)
+    assert steps[:-1] == [Step()] * (len(lines) - 1)
+    assert steps[-1].replies == (BOOT_REPLY,)
+    assert steps[-1].effects == (SaveBoot({"chargePointVendor": "A", "chargePointModel": "B"}),)
+    assert s.next_deadline() is None
+    assert receive(s, HEARTBEAT).replies == (HEARTBEAT_REPLY,)
+
+
+def test_a_pretty_printed_stop_is_billed():
+    stop = [2, "p", "StopTransaction", {"transactionId": 10012345, "meterStop": 12350999,
+                                        "timestamp": "2026-11-01T12:00:00Z", "transactionData": [
+                                            {"timestamp": "2026-11-01T11:00:00Z", "sampledValue": [{"value": "1"}]}]}]
+    *held, last = feed_lines(session(), pretty(stop) + [HEARTBEAT])
+    assert held[-1].replies == (CallResult("p", {}),)
+    (record,) = held[-1].effects
+    assert (record.record["transaction_id"], record.record["meter_stop_wh"]) == (10012345, 12350999)
+    assert last.replies == (HEARTBEAT_REPLY,)
+
+
+def test_a_frame_in_two_parts_and_crlf_endings():
+    steps = feed_lines(session(), [b'[2,"h","Heartbeat",\r', b"  {}]\r"])
+    assert steps == [Step(), Step(replies=(HEARTBEAT_REPLY,))]
+
+
+def test_an_unfinished_line_is_answered_when_the_next_line_shows_it_was_not_continued():
+    s = session()
+    assert receive(s, b'[2,"x2","Heartbeat",') == Step()
+    assert receive(s, b'[2,"x3","Heartbeat",{}]').replies == (
+        CallError("x2", "FormationViolation", "frame is not valid JSON", {}),
+        CallResult("x3", {"currentTime": "2026-11-21T13:52:07.123Z"}))
+    assert s.next_deadline() is None
+
+
+@pytest.mark.parametrize("next_line", [
+    HEARTBEAT,                                  # a whole frame is never swallowed
+    b"  " + HEARTBEAT,
+    b"[",                                       # nor the start of the next pretty-printed frame
+])
+def test_a_line_that_begins_with_a_bracket_is_a_frame_of_its_own(next_line):
+    s = session()
+    receive(s, b"[")
+    receive(s, b"  2,")
+    receive(s, b'  "lost",')
+    step = receive(s, next_line)
+    assert step.replies[0] == CallError("lost", "FormationViolation", "frame is not valid JSON", {})
+    assert step.replies[1:] == ((HEARTBEAT_REPLY,) if next_line != b"[" else ())
+
+
+@pytest.mark.parametrize("next_line", [b"  NaN", b'  "open', b"  1e", b"\x0c{}", b'"\xff"' + b"\x01", b"tru"])
+def test_a_line_that_is_no_json_tokens_gives_the_fragment_up_and_is_taken_alone(next_line):
+    s = session()
+    receive(s, b'[2,"x","Heartbeat",')
+    step = receive(s, next_line)
+    assert step.replies == (CallError("x", "FormationViolation", "frame is not valid JSON", {}),)
+    (note,) = step.notes
+    assert note in ("dropped: frame is not valid JSON", "dropped: frame is not valid UTF-8")
+
+
+def test_a_fragment_without_readable_id_is_dropped_with_a_note():
+    s = session()
+    receive(s, b"[")
+    assert receive(s, HEARTBEAT) == Step(replies=(HEARTBEAT_REPLY,), notes=("dropped: frame is not valid JSON",))
+
+
+def test_a_fragment_whose_brackets_close_but_is_no_json_is_a_formation_violation():
+    steps = feed_lines(session(), [b'[2,"x","Heartbeat",', b"{} {}]"])
+    assert steps == [Step(), Step(replies=(CallError("x", "FormationViolation", "frame is not valid JSON", {}),))]
+
+
+def test_a_fragment_waits_one_second_then_tick_gives_it_up():
+    s = session()
+    receive(s, b'[2,"x","Heartbeat",', mono=100.0)
+    assert s.next_deadline() == 101.0
+    assert s.tick(100.9) == Step()
+    assert s.tick(101.0) == Step(replies=(CallError("x", "FormationViolation", "frame is not valid JSON", {}),))
+    assert s.next_deadline() is None and s.tick(200.0) == Step()
+    assert receive(s, b"{}]", mono=200.0) == Step(notes=("dropped: frame is not valid JSON",))
+
+
+def test_the_fragment_deadline_and_a_command_deadline_the_earlier_wins():
+    s = session()
+    s.command("r1", REQUEST, mono=100.0)
+    receive(s, b"[", mono=100.5)
+    assert s.next_deadline() == 101.5
+    s.tick(101.5)
+    assert s.next_deadline() == 110.0
+
+
+def test_at_end_of_input_a_held_fragment_is_given_up():
+    s = session()
+    assert s.finish() == Step()
+    receive(s, b'[2,"x","Heartbeat",')
+    assert s.finish() == Step(replies=(CallError("x", "FormationViolation", "frame is not valid JSON", {}),))
+    assert s.finish() == Step()
+
+
+def test_a_fragment_over_64_kib_is_given_up_and_its_id_answered():
+    s = session()
+    assert receive(s, b'[2,"big","DataTransfer",{"vendorId":"v",') == Step()
+    assert receive(s, b'"data":"' + b"x" * 60000 + b'",') == Step()
+    step = receive(s, b'"more":"' + b"x" * 6000 + b'",')
+    assert step == Step(replies=(CallError("big", "FormationViolation", "frame longer than 65536 bytes", {}),))
+    assert s.next_deadline() is None  # nothing is held any more
+
+
+def test_a_pretty_printed_stop_may_grow_to_2_mib_and_no_further():
+    s = session()
+    head = pretty([2, "p", "StopTransaction", {}])[:-2] + [b'  {"transactionId": 1, "meterStop": 2,',
+                                                          b'   "timestamp": "2026-11-01T12:00:00Z", "x": [']
+    feed_lines(s, head)
+    pad = b'"' + b"y" * 99_990 + b'",'
+    assert feed_lines(s, [pad] * 20) == [Step()] * 20  # 2 MB held
+    step = receive(s, pad)
+    assert step.replies == (CallError("p", "FormationViolation", "frame longer than 2097152 bytes", {}),)
+
+
+def test_a_stop_split_over_lines_of_1_mib_is_billed():
+    s = session()
+    lines = pretty([2, "p", "StopTransaction", {"transactionId": 10012345, "meterStop": 12350999,
+                                                "timestamp": "2026-11-01T12:00:00Z",
+                                                "transactionData": [{"timestamp": "2026-11-01T11:00:00Z",
+                                                                     "sampledValue": [{"value": "1"}] * 25000}]}])
+    assert sum(map(len, lines)) > 1024 * 1024
+    steps = feed_lines(s, lines)
+    assert steps[-1].replies == (CallResult("p", {}),)
+    assert all(step == Step() for step in steps[:-1])

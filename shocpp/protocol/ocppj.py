@@ -11,7 +11,11 @@ from dataclasses import dataclass, field
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_LINE = 64 * 1024
+# A StopTransaction carries the session's transactionData (~100 KB for a long one): refusing it would
+# lose the bill. 2 MiB is 20 such sessions; a hostile frame of this size parses into ~55 MB at most.
+MAX_STOP_LINE = 2 * 1024 * 1024
 MAX_UNIQUE_ID = 36
+PREFIX_WINDOW = 200  # a line's CALL id and action are read from its first bytes
 
 # The CALLERROR codes (OCPP-J 1.6, 4.2.3), spelled as the specification spells them ("Occurence").
 NOT_IMPLEMENTED = "NotImplemented"
@@ -31,6 +35,7 @@ ERROR_CODES = (
 
 # Reads the id of a CALL from a line that is not valid JSON (or too long to parse).
 _CALL_PREFIX = re.compile(rb'^\s*\[\s*2\s*,\s*"([^"\\\x00-\x1f]{1,36})"')
+_STOP_PREFIX = re.compile(rb'^\s*\[\s*2\s*,\s*"[^"\\\x00-\x1f]{1,36}"\s*,\s*"StopTransaction"')
 
 
 @dataclass(frozen=True)
@@ -56,9 +61,11 @@ class CallError:
 
 @dataclass(frozen=True)
 class Malformed:
-    """A line that is no usable frame. With a unique_id it was a CALL: answer it."""
+    """A line that is no usable frame. With a unique_id it was a CALL: answer it. `unfinished`: the
+    line is an array whose JSON is valid as far as it goes, but ends before its last bracket."""
     reason: str
     unique_id: str = None
+    unfinished: bool = field(default=False, compare=False)
 
 
 @dataclass(frozen=True)
@@ -72,14 +79,17 @@ def decode(line):
     if isinstance(line, str):
         line = line.encode("utf-8", "surrogatepass")
     line = line.rstrip(b"\r\n")
-    if len(line) > MAX_LINE:
-        return Malformed(f"frame longer than {MAX_LINE} bytes", _readable_id(line))
+    if len(line) > MAX_LINE and len(line) > limit(line):
+        return over_long(line)
     if not line.strip():
         return Malformed("empty line")
     try:
-        message = json.loads(line.decode("utf-8"), parse_constant=_no_constant, parse_float=_finite)
+        text = line.decode("utf-8")
+        message = json.loads(text, parse_constant=_no_constant, parse_float=_finite)
     except UnicodeDecodeError:
         return Malformed("frame is not valid UTF-8", _readable_id(line))
+    except json.JSONDecodeError as e:
+        return Malformed("frame is not valid JSON", _readable_id(line), _unfinished(text, e))
     except (ValueError, RecursionError):
         return Malformed("frame is not valid JSON", _readable_id(line))
     if not isinstance(message, list):
@@ -87,6 +97,21 @@ def decode(line):
     if not message:
         return Malformed("frame is an empty array")
     return _from_list(message)
+
+
+def limit(line):
+    """The most bytes the frame starting with `line` may have: a StopTransaction may have more."""
+    return MAX_STOP_LINE if _STOP_PREFIX.match(line[:PREFIX_WINDOW]) else MAX_LINE
+
+
+def over_long(line):
+    """The frame (its start in `line`) is longer than its limit."""
+    return Malformed(f"frame longer than {limit(line)} bytes", _readable_id(line))
+
+
+def _unfinished(text, error):
+    # json stops at the first byte that cannot belong to a JSON text: at the end, nothing was wrong yet
+    return error.pos == len(text) and text.lstrip(" \t\r\n").startswith("[")
 
 
 def _no_constant(name):
@@ -101,7 +126,7 @@ def _finite(text):
 
 
 def _readable_id(line):
-    found = _CALL_PREFIX.match(line[:200])
+    found = _CALL_PREFIX.match(line[:PREFIX_WINDOW])
     if not found:
         return None
     try:

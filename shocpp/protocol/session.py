@@ -11,6 +11,7 @@ from . import handlers, ocppj, schemas
 from .effects import Deliver, Step, Unavailable
 from .ocppj import FORMATION_VIOLATION, INTERNAL_ERROR, Call, CallError
 from .outbox import Outbox
+from .reassembly import Reassembly
 
 MAX_COMMAND_TIMEOUT = 3600
 
@@ -23,19 +24,28 @@ class Session:
         self.strict = strict
         self.max_power_kw = max_power_kw
         self.outbox = Outbox(new_id)
+        self.lines = Reassembly()
 
     def receive(self, line, now, mono, tags=None, records=None):
         """The Step for one line from the charger. `tags()` gives the current Tags; it is called only
         for the actions that look tags up, so the shell reads tags.json only for those. `records(month, charger,
         tid)` gives the ledger's records of a month ('YYYY-MM') that concern the charger or the
-        transactionId, oldest first, for a StopTransaction to find its start."""
-        frame = ocppj.decode(line)
+        transactionId, oldest first, for a StopTransaction to find its start. A line that begins a frame
+        split over lines is held and answered with the line that ends it (reassembly.py)."""
+        frames = self.lines.receive(line, mono)
+        if len(frames) == 1:
+            return self._on_frame(frames[0], now, mono, tags, records)
+        return sum((self._on_frame(frame, now, mono, tags, records) for frame in frames), Step())
+
+    def finish(self):
+        """The Step at end of input: a held fragment is given up."""
+        return _given_up(self.lines.finish())
+
+    def _on_frame(self, frame, now, mono, tags, records):
         if isinstance(frame, Call):
             return self._answer(frame, now, tags, records)
         if isinstance(frame, ocppj.Malformed):
-            if frame.unique_id is not None:
-                return Step(replies=(CallError(frame.unique_id, FORMATION_VIOLATION, frame.reason, {}),))
-            return Step(notes=(f"dropped: {frame.reason}",))
+            return _malformed(frame)
         if isinstance(frame, ocppj.Ignored):
             return Step(notes=(f"ignored: message type {frame.message_type!r} is not 2, 3 or 4",))
         actions = self.outbox.on_answer(frame, mono)
@@ -57,11 +67,12 @@ class Session:
 
     def tick(self, mono):
         """The Step once the monotonic clock reached `mono`: timeouts, and the next call to send."""
-        return _step(self.outbox.tick(mono))
+        return _given_up(self.lines.tick(mono)) + _step(self.outbox.tick(mono))
 
     def next_deadline(self):
         """The monotonic time of the next tick that can change anything, or None."""
-        return self.outbox.next_deadline()
+        deadlines = [d for d in (self.outbox.next_deadline(), self.lines.next_deadline()) if d is not None]
+        return min(deadlines, default=None)
 
     def _answer(self, call, now, tags, records):
         try:
@@ -77,6 +88,16 @@ class Session:
             return Step(replies=(CallError(call.unique_id, INTERNAL_ERROR, "the central system failed", {}),),
                         errors=(f"{call.action} {call.unique_id!r} failed: {traceback.format_exc()}",))
         return Step((outcome.reply,), outcome.effects, outcome.notes)
+
+
+def _malformed(frame):
+    if frame.unique_id is not None:
+        return Step(replies=(CallError(frame.unique_id, FORMATION_VIOLATION, frame.reason, {}),))
+    return Step(notes=(f"dropped: {frame.reason}",))
+
+
+def _given_up(frames):
+    return sum((_malformed(frame) for frame in frames), Step())
 
 
 def _step(actions):
