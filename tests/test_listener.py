@@ -151,8 +151,9 @@ def test_a_stop_of_200_kb_is_billed_once(site, listener_url):
             return first, again
     first, again = run(scenario())
     assert first.id_tag_info == again.id_tag_info == {"status": "Accepted"}
-    (line,) = site.ledger_lines()
-    assert (line["transaction_id"], line["meter_stop_wh"], line["consumed_kwh"]) == (10_012_345, 12_350_999, 5)
+    (line,) = site.stop_lines()
+    assert (line["transaction_id"], line["meter_stop_wh"], line["consumed_kwh"], line["energy_wh"]) == \
+        (10_012_345, 12_350_999, 5, 5_321)
     sizes = re.findall(r' < \[2,"[^"]+","StopTransaction",.*\.\.\. \((\d+) characters\)$',
                        site.log_file.read_text(), re.M)
     assert len(sizes) == 2 and all(200_000 <= int(n) < 300_000 for n in sizes)  # as websocketd passed it
