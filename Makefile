@@ -1,11 +1,12 @@
-# shocpp: `make run` starts the listener, `make test` runs the tests, `make bench` the benchmarks
+# shocpp: `make run` starts the listener, `make test` runs the tests (`make quick` the fast ones), `make bench`
+# the benchmarks
 # (results in bench/RESULTS.md). All set up what they need.
 # `make install PREFIX=/opt/shocpp` installs it to run as a service (see misc/shocpp.service).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test bench demo deps websocketd openssl clean install
+.PHONY: run test quick bench demo deps websocketd openssl clean install
 
 run: deps websocketd
 	bin/shocpp-listener
@@ -13,8 +14,14 @@ run: deps websocketd
 demo: deps websocketd
 	$(PY) -m shocpp_sim.demo
 
+# The whole suite: the pure core, the shell and the tools in-process, then the system tests that run
+# bin/ as processes, through websocketd, make install and the benchmarks' smoke tests.
 test: deps websocketd openssl
 	$(PY) -m pytest -q
+
+# The edit loop: the pure core, the shell and the tools in-process, in a few seconds (no processes).
+quick: deps
+	SHOCPP_QUICK=1 SHOCPP_FUZZ_FRAMES=300 $(PY) -m pytest -q tests/protocol tests/shell tests/tools tests/sim
 
 # About 17 minutes on 2 cores; `$(PY) -m bench --help` tells how to run parts.
 bench: deps websocketd

@@ -8,6 +8,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -19,10 +20,30 @@ from ocpp.v16 import ChargePoint
 from shocpp_sim.demo import free_port, wait_for_port  # noqa: F401 (tests import free_port from here)
 
 # CI machines are small and busy: judge properties by their examples, never by speed.
-settings.register_profile("shocpp", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# `make quick` (SHOCPP_QUICK=1): a tenth of the examples, for the edit loop; `make test` runs them all.
+QUICK = os.environ.get("SHOCPP_QUICK") == "1"
+settings.register_profile("shocpp", deadline=None, suppress_health_check=[HealthCheck.too_slow],
+                          max_examples=10 if QUICK else 100)
 settings.load_profile("shocpp")
 
+
+def examples(count):
+    """The examples a property test runs: `count`, a tenth of it under make quick."""
+    return max(10, count // 10) if QUICK else count
+
 ROOT = Path(__file__).resolve().parent.parent
+
+
+# In-process tests read local times in UTC, whatever the machine's zone; a test wanting another sets TZ.
+os.environ["TZ"] = "UTC"
+time.tzset()
+
+
+@pytest.fixture(autouse=True)
+def zone_restored():
+    """A test that changes TZ (monkeypatch, then time.tzset) leaves the process's zone as it found it."""
+    yield
+    time.tzset()
 BIN = ROOT / "bin"
 
 TAGS = [

@@ -14,6 +14,8 @@ from shocpp.protocol import tags, transaction_id
 from shocpp.protocol.billing import ledger_month, stop_record
 from shocpp.protocol.numbers import whole
 
+from conftest import examples
+
 NOW = datetime(2026, 11, 21, 13, 52, 7, 123456, tzinfo=timezone.utc)
 RECORDED_AT = "2026-11-21T13:52:07.123Z"
 BERLIN = dateutil_tz.gettz("Europe/Berlin")
@@ -279,7 +281,7 @@ transaction_datas = json_values | st.lists(
     max_size=2)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(
     tid=st.integers(-(2**63), 2**63) | st.integers(0, transaction_id.INT32_MAX),
     meter_stop=st.integers(0, 10**14),
@@ -363,7 +365,7 @@ def test_ledger_month_falls_back_to_now_in_the_site_zone(stop_time):
     assert ledger_month(stop_time, LATE_NOW, UTC) == "2026-11"
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.text(max_size=70) | st.from_regex(r"[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:.+Z-]{2,20}", fullmatch=True))
 def test_ledger_month_never_raises(stop_time):
     month = ledger_month(stop_time, NOW, BERLIN)

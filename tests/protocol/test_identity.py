@@ -8,6 +8,8 @@ from hypothesis import strategies as st
 
 from shocpp.protocol.identity import DEFAULT, MAX_LENGTH, BadIdentity, from_path
 
+from conftest import examples
+
 SAFE = re.compile(r"[A-Za-z0-9._:-]{1,48}")
 
 
@@ -86,7 +88,7 @@ def test_bad_identity_is_a_value_error():
 path_alphabet = st.sampled_from("/%.:-_ aZ09\x00\\") | st.characters(blacklist_categories=())
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.text(path_alphabet, max_size=60) | st.text(max_size=60))
 def test_any_path_gives_a_safe_identity_or_bad_identity(path):
     try:
@@ -98,7 +100,7 @@ def test_any_path_gives_a_safe_identity_or_bad_identity(path):
     assert "/" not in identity
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.text("ABCxyz019._:-", min_size=1, max_size=48).filter(lambda s: set(s) != {"."}),
        st.text("abc/", max_size=10))
 def test_safe_identity_round_trips(identity, prefix):

@@ -6,6 +6,8 @@ from hypothesis import strategies as st
 
 from shocpp.protocol.linebuffer import LineBuffer
 
+from conftest import examples
+
 MAX = 10
 
 
@@ -93,7 +95,7 @@ def test_memory_stays_bounded_for_an_endless_line():
 lines_under_max = st.lists(st.binary(max_size=MAX).map(lambda b: b.replace(b"\n", b"")), max_size=20)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(lines_under_max, st.data())
 def test_any_chunking_gives_back_the_lines(lines, data):
     stream = b"".join(line + b"\n" for line in lines)
@@ -102,7 +104,7 @@ def test_any_chunking_gives_back_the_lines(lines, data):
     assert feed_all(LineBuffer(MAX), chunks) == lines
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(lines_under_max, st.binary(min_size=1, max_size=MAX).map(lambda b: b.replace(b"\n", b"x")), st.data())
 def test_any_chunking_with_last_line_unterminated(lines, last, data):
     stream = b"".join(line + b"\n" for line in lines) + last
@@ -111,7 +113,7 @@ def test_any_chunking_with_last_line_unterminated(lines, last, data):
     assert feed_all(LineBuffer(MAX), chunks) == [*lines, last]
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.lists(st.binary(max_size=3 * MAX).map(lambda b: b.replace(b"\n", b"")), max_size=10), st.data())
 def test_any_chunking_cuts_every_over_long_line(lines, data):
     stream = b"".join(line + b"\n" for line in lines)

@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 from shocpp.protocol import ocppj
 from shocpp.protocol.ocppj import Call, CallError, CallResult, Ignored, Malformed, decode, encode
 
+from conftest import examples
+
 FRAME_CLASSES = (Call, CallResult, CallError, Malformed, Ignored)
 
 NOT_JSON = "frame is not valid JSON"
@@ -224,7 +226,7 @@ json_objects = st.dictionaries(st.text(), json_values, max_size=5)
 unique_ids = st.text(min_size=1, max_size=36)
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.one_of(
     st.builds(Call, unique_ids, st.text(min_size=1), json_objects),
     st.builds(CallResult, st.text(min_size=1), json_objects),
@@ -237,19 +239,19 @@ def test_decode_encode_round_trip(frame):
     assert decode(line.encode("utf-8") + b"\r\n") == frame
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.binary(max_size=300))
 def test_decode_never_raises_for_arbitrary_bytes(data):
     assert isinstance(decode(data), FRAME_CLASSES)
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(st.text(st.characters(blacklist_categories=()), max_size=200))
 def test_decode_never_raises_for_arbitrary_text(text):
     assert isinstance(decode(text), FRAME_CLASSES)
 
 
-@settings(max_examples=150)
+@settings(max_examples=examples(150))
 @given(json_values)
 def test_decode_never_raises_for_arbitrary_json(value):
     frame = decode(json.dumps(value))
@@ -258,7 +260,7 @@ def test_decode_never_raises_for_arbitrary_json(value):
         assert isinstance(frame, Malformed) and frame.unique_id is None
 
 
-@settings(max_examples=100)
+@settings(max_examples=examples(100))
 @given(st.sampled_from([2, 3, 4]), st.lists(json_values, max_size=5))
 def test_decode_never_raises_for_frame_shaped_arrays(kind, rest):
     frame = decode(json.dumps([kind, *rest]))

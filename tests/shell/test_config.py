@@ -7,7 +7,7 @@ import pytest
 from shocpp import config
 from shocpp.config import Config, ConfigError, from_env
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_root_is_the_project_directory():

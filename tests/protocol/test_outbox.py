@@ -1,3 +1,5 @@
+"""The calls to the charger, one outstanding at a time, pure."""
+
 import itertools
 
 from shocpp.protocol.ocppj import Call, CallError, CallResult

@@ -1,3 +1,5 @@
+"""Walking MeterValues as chargers send them."""
+
 from shocpp.protocol import meter_values
 
 

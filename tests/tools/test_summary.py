@@ -1,16 +1,14 @@
-"""shocpp-summary: the monthly bill from the ledger and the bash original's records."""
+"""shocpp-summary's parsing, adding up and rendering, in-process."""
 
 import csv
 import io
 import json
 import re
-import subprocess
 import time
 from datetime import date, datetime
 
 import pytest
 
-from conftest import BIN
 from shocpp import exits
 from shocpp.tools import summary
 from shocpp.tools.summary import BadRecord, Session, aggregate, bar, parse_legacy, parse_line
@@ -107,16 +105,6 @@ def ledger_dir(tmp_path):
     write_legacy(d, "2026", "02", "1770714000-0001.json",
                  legacy("home", 513, 713, 200, "2026-02-10 09:00:00", 1770714000))
     return d
-
-
-@pytest.fixture(autouse=True)
-def zone(monkeypatch):
-    """The site's zone: UTC unless a test sets another with in_zone()."""
-    monkeypatch.setenv("TZ", "UTC")
-    time.tzset()
-    yield
-    monkeypatch.undo()
-    time.tzset()
 
 
 def in_zone(monkeypatch, name):
@@ -669,7 +657,8 @@ def test_negative_and_implausible_are_left_out_and_the_other_flags_counted(capsy
         (["reconciled", "meter_swap"], True)]
 
 
-def test_the_table_lists_flagged_sessions_to_review_and_says_what_that_means(capsys, tmp_path):
+def test_the_table_lists_flagged_sessions_to_review_and_says_what_that_means(capsys, tmp_path, monkeypatch):
+    in_zone(monkeypatch, "UTC")
     d = tmp_path / "accounting"
     write_ledger(d, "2026-11", FLAGGED)
     _, out, _ = run_main(capsys, d, "2026", "11")
@@ -753,23 +742,3 @@ def test_csv_cells_a_spreadsheet_would_run_are_inert(capsys, tmp_path):
 
 
 # --- the bin script -------------------------------------------------------------------------
-
-def test_help_of_the_bin_script(site):
-    done = subprocess.run([str(BIN / "shocpp-summary"), "--help"], capture_output=True, text=True,
-                          env=site.env, timeout=30)
-    assert (done.returncode, done.stderr) == (0, "")
-    assert "shocpp-summary --from 2026-01 --to 2026-06 --account company-x" in done.stdout
-    assert "--format {table,csv,json}" in done.stdout
-
-
-def test_the_bin_script_reads_the_site_ledger(site):
-    write_ledger(site.accounting, "2026-10", OCTOBER)
-    write_legacy(site.accounting, "2026", "10", "1790836200-1a2b.json", OCTOBER_LEGACY)
-    done = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10", "--format", "json"], capture_output=True,
-                          text=True, env=site.env, timeout=30)
-    assert (done.returncode, done.stderr) == (0, "")
-    assert totals(json.loads(done.stdout)) == ([("company-x", 2, 54000), ("home", 3, 18321)], (5, 72321),
-                                               (2, 7000), (7, 79321))
-    table = subprocess.run([str(BIN / "shocpp-summary"), "2026", "10"], capture_output=True, env=site.env,
-                           timeout=30)
-    assert "company-x                              2  54.000  ████████████████████████" in table.stdout.decode()

@@ -8,6 +8,8 @@ from shocpp.protocol.transaction_id import (
     INT32_MAX, MAX_INDEX, SPAN, UNKNOWN_INDEX, Decoded, consumed_kwh, decode, encode,
 )
 
+from conftest import examples
+
 indexes = st.integers(min_value=0, max_value=MAX_INDEX)
 # Wh readings from 0 to 100 GWh: well past the 10 GWh (10,000,000 kWh) wrap-around.
 readings_wh = st.integers(min_value=0, max_value=100_000_000_000_000)
@@ -61,7 +63,7 @@ def test_decode_examples(tid, expected):
     assert decode(tid) == expected
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(indexes, readings_wh)
 def test_round_trip(index, meter_start_wh):
     tid = encode(index, meter_start_wh)
@@ -69,13 +71,13 @@ def test_round_trip(index, meter_start_wh):
     assert decode(tid) == Decoded(index, (meter_start_wh // 1000) % 10_000_000)
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.integers(min_value=0, max_value=MAX_INDEX), st.integers())
 def test_encode_always_fits_int32(index, meter_start_wh):
     assert 0 <= encode(index, meter_start_wh) <= INT32_MAX
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(st.one_of(
     st.integers(max_value=-1),
     st.integers(min_value=(MAX_INDEX + 1) * SPAN),
@@ -101,7 +103,7 @@ def test_consumed_kwh_examples(start_kwh, meter_stop_wh, kwh):
     assert consumed_kwh(start_kwh, meter_stop_wh) == kwh
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(indexes, readings_wh, st.integers(min_value=0, max_value=4_000_000_000))
 def test_consumed_kwh_from_decoded_start(index, start_wh, consumption_wh):
     start_kwh = decode(encode(index, start_wh)).start_kwh
@@ -109,7 +111,7 @@ def test_consumed_kwh_from_decoded_start(index, start_wh, consumption_wh):
     assert consumed_kwh(start_kwh, stop_wh) == stop_wh // 1000 - start_wh // 1000
 
 
-@settings(max_examples=200)
+@settings(max_examples=examples(200))
 @given(indexes, readings_wh, st.integers(min_value=1, max_value=4_000_000_000))
 def test_consumed_kwh_of_a_meter_gone_backwards_is_negative(index, start_wh, backwards_wh):
     start_kwh = decode(encode(index, start_wh)).start_kwh

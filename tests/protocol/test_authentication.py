@@ -1,3 +1,5 @@
+"""Charger authentication (Security Profile 1) and the chargers file."""
+
 import base64
 import json
 import os

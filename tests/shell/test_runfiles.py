@@ -1,3 +1,5 @@
+"""The run directory: connections, requests and answers."""
+
 import os
 import stat
 

@@ -1,3 +1,5 @@
+"""The answers to the charger's CALLs, pure."""
+
 from datetime import datetime, timezone
 
 import pytest

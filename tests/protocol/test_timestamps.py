@@ -9,6 +9,8 @@ from hypothesis import strategies as st
 
 from shocpp.protocol import timestamps
 
+from conftest import examples
+
 
 def by_dateutil(text):
     """The reference: dateutil's ISO 8601 reading, a time without zone taken as UTC."""
@@ -49,7 +51,7 @@ COMMON = st.builds(
                                            two(0, 25), two(0, 60)))
 
 
-@settings(max_examples=500)
+@settings(max_examples=examples(500))
 @given(COMMON)
 def test_the_common_form_is_read_as_dateutil_reads_it(text):
     value, expected = timestamps.parse(text), by_dateutil(text)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-PROTOCOL = Path(__file__).resolve().parent.parent / "shocpp" / "protocol"
+PROTOCOL = Path(__file__).resolve().parents[2] / "shocpp" / "protocol"
 FORBIDDEN = {"os", "io", "time", "fcntl", "selectors", "signal", "subprocess", "socket", "pathlib",
              "shutil", "tempfile", "select", "sys"}
 MODULES = sorted(PROTOCOL.rglob("*.py"))

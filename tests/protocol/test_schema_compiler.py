@@ -14,6 +14,8 @@ from hypothesis import strategies as st
 from shocpp.protocol import schemas
 from shocpp.protocol.schemas import compiler
 
+from conftest import examples
+
 PAIRS = [(action, kind) for action in schemas.ALL_ACTIONS for kind in schemas.KINDS]
 
 ANY_JSON = st.recursive(
@@ -81,7 +83,7 @@ def judge(action, kind):
 
 
 @pytest.mark.parametrize("action, kind", PAIRS, ids=[f"{a}.{k}" for a, k in PAIRS])
-@settings(max_examples=50)
+@settings(max_examples=examples(50))
 @given(data=st.data())
 def test_agrees_with_jsonschema(action, kind, data):
     payload = data.draw(damaged(schemas.load(action, kind)))
@@ -90,7 +92,7 @@ def test_agrees_with_jsonschema(action, kind, data):
 
 
 @pytest.mark.parametrize("action, kind", PAIRS, ids=[f"{a}.{k}" for a, k in PAIRS])
-@settings(max_examples=25)
+@settings(max_examples=examples(25))
 @given(payload=ANY_JSON)
 def test_agrees_on_any_json(action, kind, payload):
     assert schemas._predicate(action, kind)(payload) == judge(action, kind).is_valid(payload)
@@ -295,7 +297,7 @@ def near_object(draw, schema, root):
     return value
 
 
-@settings(max_examples=300)
+@settings(max_examples=examples(300))
 @given(data=st.data())
 def test_generated_schemas_agree_with_jsonschema(data):
     schema = data.draw(generated_schemas(), label="schema")

@@ -1,0 +1,85 @@
+"""The I/O shell in-process: Backend.apply's order (ledger before reply), run files once a batch, tags read only when needed."""
+
+import json
+import os
+import signal
+
+import pytest
+
+from shocpp import backend, config, runfiles
+from shocpp.log import Log
+from shocpp.tags_file import TagsFile
+
+
+SESSION = [
+    '[2,"b","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"Wallbox 1"}]',
+    '[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Preparing"}]',
+    '[2,"a","Authorize",{"idTag":"1111"}]',
+    '[2,"t","StartTransaction",{"connectorId":1,"idTag":"1111","meterStart":12345678,'
+    '"timestamp":"2026-11-01T10:00:00Z"}]',
+    '[2,"m","MeterValues",{"connectorId":1,"transactionId":10012345,"meterValue":[{"timestamp":'
+    '"2026-11-01T11:00:00Z","sampledValue":[{"value":"12349000","measurand":"Energy.Active.Import.Register",'
+    '"unit":"Wh"}]}]}]',
+    '[2,"p","StopTransaction",{"transactionId":10012345,"meterStop":12350999,'
+    '"timestamp":"2026-11-01T12:00:00Z","idTag":"1111","reason":"Local"}]',
+]
+
+
+def test_the_ledger_line_is_durable_before_the_confirmation_is_written(site, monkeypatch):
+    events = []
+    real_fsync = os.fsync
+    monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync") or real_fsync(fd))
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), lambda data: events.append(data),
+                            conn, TagsFile(cfg.tags_file))
+    shell.on_line(SESSION[5].encode())
+    assert events[:-1] == ["fsync", "fsync"]  # the line, then the new file's directory
+    assert events[-1].startswith(b'[3,"p",')
+    assert len(site.ledger_lines()) == 1
+
+
+def test_sigterm_during_a_frame_waits_for_its_end():
+    termination = backend.Termination()
+    done = []
+    with pytest.raises(SystemExit):
+        with termination:
+            termination.handler(signal.SIGTERM, None)
+            done.append("the frame finished")
+    assert done == ["the frame finished"]
+    with pytest.raises(SystemExit):
+        termination.handler(signal.SIGTERM, None)  # between frames: at once
+
+
+def test_a_batch_writes_each_run_file_once_with_the_latest_state_then_all_replies(site):
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    events = []
+    real_save = conn.save
+    conn.save = lambda name, data: events.append(name) or real_save(name, data)
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), events.append, conn, TagsFile(cfg.tags_file))
+    status = '[2,"%s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"%s"}]'
+    shell.on_lines([(status % ("1", "Preparing")).encode(), (status % ("2", "Charging")).encode(),
+                    b'[2,"3","Heartbeat",{}]'])
+    assert events[:-1] == ["status-1.json"]
+    assert [json.loads(line)[1] for line in events[-1].splitlines()] == ["1", "2", "3"]
+    assert runfiles.read_json(conn.path / "status-1.json")["status"] == "Charging"
+    conn.remove()
+
+
+def test_tags_json_is_consulted_only_by_the_actions_that_look_tags_up(site, monkeypatch):
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    tags_file = TagsFile(cfg.tags_file)
+    looked = []
+    real_current = tags_file.current
+    monkeypatch.setattr(tags_file, "current", lambda: looked.append(1) or real_current())
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), lambda data: None, conn, tags_file)
+    shell.on_lines([SESSION[0].encode(), SESSION[1].encode(), b'[2,"h","Heartbeat",{}]', SESSION[4].encode()])
+    assert looked == []
+    shell.on_lines([SESSION[2].encode(), SESSION[3].encode(), SESSION[5].encode()])
+    assert looked == [1, 1, 1]
+    conn.remove()
