@@ -11,7 +11,7 @@ Together about 7 ms of a start (bench/RESULTS.md, "Cold start" and "Command roun
 
 import sys
 
-# What pyproject.toml's dependencies are imported as (tests/test_startup.py holds them together).
+# What pyproject.toml's dependencies are imported as (tests/shell/test_startup.py holds them together).
 DEPENDENCIES = ("jsonschema", "dateutil")
 
 
