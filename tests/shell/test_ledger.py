@@ -1,21 +1,12 @@
 """The ledger's append and read, in-process: durable, once, whole lines."""
 
-import json
 import os
 
 import pytest
 
 from shocpp import ledger
 
-
-def record(tid=10012345, stop=12350000, stop_time="2026-11-01T12:00:00Z", charger="CP1", **more):
-    return {"charger": charger, "transaction_id": tid, "account": "home", "account_index": 1,
-            "meter_start_kwh": 12345, "meter_stop_wh": stop, "consumed_kwh": stop // 1000 - 12345,
-            "stop_time": stop_time, "recorded_at": "2026-11-21T10:00:00.000Z", **more}
-
-
-def lines(path):
-    return [json.loads(l) for l in path.read_text().splitlines()]
+from ledgers import ledger_stop as record, lines
 
 
 def test_append_writes_one_line_per_record_in_the_month_file(tmp_path):

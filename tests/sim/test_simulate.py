@@ -201,6 +201,3 @@ def test_summary_line():
     stats = Stats(sent=4, answered=4, sessions=1, round_trips=[0.001, 0.002, 0.003, 0.004])
     assert summary(stats, 1) == ("shocpp-simulate: 1 charger, 4 messages sent, 4 answers, 0 errors, 1 session, "
                                  "0 calls from the central system, round trip p50 2.0 ms p99 4.0 ms")
-
-
-# -- end to end -----------------------------------------------------------------------------------

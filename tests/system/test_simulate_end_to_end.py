@@ -18,15 +18,6 @@ A10 = {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDef
            {"startPeriod": 0, "limit": 10.0, "numberPhases": 3}]}}
 
 
-# -- the meter model -------------------------------------------------------------------------------
-
-
-# -- answering the central system -------------------------------------------------------------------
-
-
-# -- what it sends and how it shows it --------------------------------------------------------------
-
-
 # -- end to end -----------------------------------------------------------------------------------
 
 def simulate(site, url, *args, timeout=30):

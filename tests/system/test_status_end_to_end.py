@@ -13,15 +13,6 @@ from conftest import BIN, charger, run
 T1, T2 = "2026-11-21T10:00:00Z", "2026-11-21T10:00:30Z"
 
 
-# -- numbers and units -----------------------------------------------------------------------------
-
-
-# -- a charger from its files ----------------------------------------------------------------------
-
-
-# -- the loader on run directories -----------------------------------------------------------------
-
-
 def test_help():
     done = subprocess.run([str(BIN / "shocpp-status"), "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "--json" in done.stdout and "exit status" in done.stdout

@@ -259,9 +259,3 @@ def test_main_exit_status_and_message_without_chargers(tmp_path, capsys):
     assert capsys.readouterr().out == "no charger is connected\n"
     assert main(["--json"], env) == 5
     assert json.loads(capsys.readouterr().out) == {"chargers": []}
-
-
-# -- end to end ------------------------------------------------------------------------------------
-
-
-# A charger that sends numbers and one meterValue object instead of an array.
