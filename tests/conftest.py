@@ -53,6 +53,21 @@ TAGS = [
 ]
 
 
+# One charger's session over a connection, frame by frame (the tests over pipes and in-process).
+SESSION = [
+    '[2,"b","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"Wallbox 1"}]',
+    '[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Preparing"}]',
+    '[2,"a","Authorize",{"idTag":"1111"}]',
+    '[2,"t","StartTransaction",{"connectorId":1,"idTag":"1111","meterStart":12345678,'
+    '"timestamp":"2026-11-01T10:00:00Z"}]',
+    '[2,"m","MeterValues",{"connectorId":1,"transactionId":10012345,"meterValue":[{"timestamp":'
+    '"2026-11-01T11:00:00Z","sampledValue":[{"value":"12349000","measurand":"Energy.Active.Import.Register",'
+    '"unit":"Wh"}]}]}]',
+    '[2,"p","StopTransaction",{"transactionId":10012345,"meterStop":12350999,'
+    '"timestamp":"2026-11-01T12:00:00Z","idTag":"1111","reason":"Local"}]',
+]
+
+
 @dataclass
 class Site:
     root: Path

@@ -1,4 +1,5 @@
-"""The I/O shell in-process: Backend.apply's order (ledger before reply), run files once a batch, tags read only when needed."""
+"""The I/O shell in-process: Backend.apply's order (ledger before reply), run files once a batch, tags
+read only when needed."""
 
 import json
 import os
@@ -10,19 +11,7 @@ from shocpp import backend, config, runfiles
 from shocpp.log import Log
 from shocpp.tags_file import TagsFile
 
-
-SESSION = [
-    '[2,"b","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"Wallbox 1"}]',
-    '[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Preparing"}]',
-    '[2,"a","Authorize",{"idTag":"1111"}]',
-    '[2,"t","StartTransaction",{"connectorId":1,"idTag":"1111","meterStart":12345678,'
-    '"timestamp":"2026-11-01T10:00:00Z"}]',
-    '[2,"m","MeterValues",{"connectorId":1,"transactionId":10012345,"meterValue":[{"timestamp":'
-    '"2026-11-01T11:00:00Z","sampledValue":[{"value":"12349000","measurand":"Energy.Active.Import.Register",'
-    '"unit":"Wh"}]}]}]',
-    '[2,"p","StopTransaction",{"transactionId":10012345,"meterStop":12350999,'
-    '"timestamp":"2026-11-01T12:00:00Z","idTag":"1111","reason":"Local"}]',
-]
+from conftest import SESSION
 
 
 def test_the_ledger_line_is_durable_before_the_confirmation_is_written(site, monkeypatch):

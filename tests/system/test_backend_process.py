@@ -10,20 +10,7 @@ import pytest
 
 from shocpp import runfiles
 
-from conftest import BIN, replies, run_backend
-
-SESSION = [
-    '[2,"b","BootNotification",{"chargePointVendor":"Acme","chargePointModel":"Wallbox 1"}]',
-    '[2,"s","StatusNotification",{"connectorId":1,"errorCode":"NoError","status":"Preparing"}]',
-    '[2,"a","Authorize",{"idTag":"1111"}]',
-    '[2,"t","StartTransaction",{"connectorId":1,"idTag":"1111","meterStart":12345678,'
-    '"timestamp":"2026-11-01T10:00:00Z"}]',
-    '[2,"m","MeterValues",{"connectorId":1,"transactionId":10012345,"meterValue":[{"timestamp":'
-    '"2026-11-01T11:00:00Z","sampledValue":[{"value":"12349000","measurand":"Energy.Active.Import.Register",'
-    '"unit":"Wh"}]}]}]',
-    '[2,"p","StopTransaction",{"transactionId":10012345,"meterStop":12350999,'
-    '"timestamp":"2026-11-01T12:00:00Z","idTag":"1111","reason":"Local"}]',
-]
+from conftest import BIN, SESSION, replies, run_backend
 
 
 def test_a_whole_session_over_pipes_is_answered_and_billed(site):
