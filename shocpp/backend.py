@@ -37,8 +37,8 @@ class Backend:
         self.connection = connection
         self.tags_file = tags_file
         self.clock = clock
-        self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval, config.strict,
-                               config.max_power_kw)
+        self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval,
+                               config.strict, config.max_power_kw)
         self.unsaved = {}  # run file name -> its latest content
 
     def on_lines(self, lines, end=False):
@@ -48,7 +48,8 @@ class Backend:
         replies = []
         for line in lines:
             self.log.incoming(line)
-            replies += self.apply(self.session.receive(line, self.clock(), time.monotonic(), self.tags, self.records))
+            step = self.session.receive(line, self.clock(), time.monotonic(), self.tags, self.records)
+            replies += self.apply(step)
         if end:
             replies += self.apply(self.session.finish())
         self.write_run_files()

@@ -27,11 +27,14 @@ class Session:
         self.lines = Reassembly()
 
     def receive(self, line, now, mono, tags=None, records=None):
-        """The Step for one line from the charger. `tags()` gives the current Tags; it is called only
-        for the actions that look tags up, so the shell reads tags.json only for those. `records(month, charger,
-        tid)` gives the ledger's records of a month ('YYYY-MM') that concern the charger or the
-        transactionId, oldest first, for a StopTransaction to find its start. A line that begins a frame
-        split over lines is held and answered with the line that ends it (reassembly.py)."""
+        """The Step for one line from the charger.
+
+        `tags()` gives the current Tags; it is called only for the actions that look tags up, so the
+        shell reads tags.json only for those. `records(month, charger, tid)` gives the ledger's records
+        of a month ('YYYY-MM') that concern the charger or the transactionId, oldest first, for a
+        StopTransaction to find its start. A line that begins a frame split over lines is held and
+        answered with the line that ends it (reassembly.py).
+        """
         frames = self.lines.receive(line, mono)
         if len(frames) == 1:
             return self._on_frame(frames[0], now, mono, tags, records)
