@@ -1,40 +1,31 @@
 """What the protocol asks the shell to do, besides sending frames: one family, carried out by
 `backend.apply`, in order."""
 
-from dataclasses import dataclass
+from .plain import plain
 
 
-@dataclass(frozen=True)
-class Record:
-    """Append a ledger record (a session's start or stop). The step's replies may go out only once it is durable; if it cannot
-    be made durable, `refusal` goes out instead, and the charger retries."""
-    month: str
-    record: dict
-    refusal: object  # the CallError frame
+class Record(plain("Record", ["month", "record", "refusal"])):
+    """Append a ledger record (a session's start or stop). The step's replies may go out only once it
+    is durable; if it cannot be made durable, `refusal` (a CallError) goes out instead, and the
+    charger retries."""
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class SaveBoot:
-    payload: dict
+class SaveBoot(plain("SaveBoot", ["payload"])):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class SaveStatus:
-    connector_id: int
-    payload: dict
+class SaveStatus(plain("SaveStatus", ["connector_id", "payload"])):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class SaveMeterValues:
-    connector_id: int
-    payload: dict
+class SaveMeterValues(plain("SaveMeterValues", ["connector_id", "payload"])):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Deliver:
+class Deliver(plain("Deliver", ["request_id", "answer"])):
     """Hand the answer to a call from shocpp-command back to the command that is waiting for it."""
-    request_id: str
-    answer: dict
+    __slots__ = ()
 
 
 class Unavailable(Exception):
@@ -42,13 +33,10 @@ class Unavailable(Exception):
     charger gets InternalError with this message, and retries."""
 
 
-@dataclass(frozen=True)
-class Step:
-    """What one event (a line from the charger, a command, the clock) comes to."""
-    replies: tuple = ()   # frames for the charger, in order
-    effects: tuple = ()
-    notes: tuple = ()     # lines for the log
-    errors: tuple = ()    # lines for the log that the operator must see (stderr too)
+class Step(plain("Step", ["replies", "effects", "notes", "errors"], defaults=((), (), (), ()))):
+    """What one event (a line from the charger, a command, the clock) comes to: the frames for the
+    charger in order, the effects, lines for the log, and lines the operator must see (stderr too)."""
+    __slots__ = ()
 
     def __add__(self, other):
         return Step(self.replies + other.replies, self.effects + other.effects, self.notes + other.notes,

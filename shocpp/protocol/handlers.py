@@ -4,15 +4,11 @@ Pure: the clock, the tags and the settings come in a Context; what must happen
 outside (a ledger line, a status file) goes out as effects for the I/O shell.
 """
 
-from dataclasses import dataclass
-from datetime import tzinfo
-from typing import Callable, Optional
-
 from . import billing, months, numbers, schemas, timestamps, transaction_id
 from .effects import Record, SaveBoot, SaveMeterValues, SaveStatus
 from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION,
                     TYPE_CONSTRAINT_VIOLATION, CallError, CallResult)
-from .tags import Tags
+from .plain import plain
 
 MAX_CONNECTOR = 100
 
@@ -25,23 +21,17 @@ TOLERANT = {
 }
 
 
-@dataclass(frozen=True)
-class Context:
-    charger: str
-    tags: Optional[Tags]  # None for the actions not in NEEDS_TAGS
-    now: object  # aware datetime
-    tz: Optional[tzinfo]  # the site's zone for ledger months; None: the machine's
-    heartbeat_interval: int = 300
-    strict: bool = False
-    records: Optional[Callable] = None  # (month label, charger, tid) -> the month's records of either
-    max_power_kw: int = 50
+class Context(plain("Context", ["charger", "tags", "now", "tz", "heartbeat_interval", "strict", "records",
+                               "max_power_kw"], defaults=(300, False, None, 50))):
+    """What a handler knows besides the CALL: `tags` (None for the actions not in NEEDS_TAGS), `now`
+    (an aware datetime), `tz` (the site's zone for ledger months; None: the machine's), and
+    `records(month, charger, tid)`, the ledger's records a StopTransaction's start is looked for in."""
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    reply: object  # CallResult or CallError
-    effects: tuple = ()
-    notes: tuple = ()  # lines for the log
+class Outcome(plain("Outcome", ["reply", "effects", "notes"], defaults=((), ()))):
+    """A CALL's reply (CallResult or CallError), its effects and lines for the log."""
+    __slots__ = ()
 
 
 def error(call, code, description="", details=None):

@@ -7,7 +7,8 @@ for a broken CALL whose unique id can be read, carries the id to answer with.
 import json
 import math
 import re
-from dataclasses import dataclass, field
+
+from .plain import plain
 
 CALL, CALLRESULT, CALLERROR = 2, 3, 4
 MAX_LINE = 64 * 1024
@@ -38,40 +39,31 @@ _CALL_PREFIX = re.compile(rb'^\s*\[\s*2\s*,\s*"([^"\\\x00-\x1f]{1,36})"')
 _STOP_PREFIX = re.compile(rb'^\s*\[\s*2\s*,\s*"[^"\\\x00-\x1f]{1,36}"\s*,\s*"StopTransaction"')
 
 
-@dataclass(frozen=True)
-class Call:
-    unique_id: str
-    action: str
-    payload: dict
+class Call(plain("Call", ["unique_id", "action", "payload"])):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class CallResult:
-    unique_id: str
-    payload: dict
+class CallResult(plain("CallResult", ["unique_id", "payload"])):
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class CallError:
-    unique_id: str
-    code: str
-    description: str = ""
-    details: dict = field(default_factory=dict)
+class CallError(plain("CallError", ["unique_id", "code", "description", "details"])):
+    __slots__ = ()
+
+    def __new__(cls, unique_id, code, description="", details=None):
+        return super().__new__(cls, unique_id, code, description, {} if details is None else details)
 
 
-@dataclass(frozen=True)
-class Malformed:
+class Malformed(plain("Malformed", ["reason", "unique_id", "unfinished"], defaults=(None, False),
+                      compare=["reason", "unique_id"])):
     """A line that is no usable frame. With a unique_id it was a CALL: answer it. `unfinished`: the
     line is an array whose JSON is valid as far as it goes, but ends before its last bracket."""
-    reason: str
-    unique_id: str = None
-    unfinished: bool = field(default=False, compare=False)
+    __slots__ = ()
 
 
-@dataclass(frozen=True)
-class Ignored:
+class Ignored(plain("Ignored", ["message_type"])):
     """A frame with a message type other than 2, 3 or 4 (OCPP-J 1.6, 4.1.3)."""
-    message_type: object
+    __slots__ = ()
 
 
 def decode(line):

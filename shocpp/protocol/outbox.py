@@ -5,18 +5,15 @@ do, in order: a CALL to send to the charger, or the Deliver effect of an answer.
 """
 
 from collections import deque
-from dataclasses import dataclass
 
 from .effects import Deliver
 from .ocppj import Call, CallError
+from .plain import plain
 
-@dataclass
-class _Request:
-    request_id: str
-    action: str
-    payload: dict
-    deadline: float
-    unique_id: str = None
+
+class _Request(plain("_Request", ["request_id", "action", "payload", "deadline", "unique_id"], defaults=(None,))):
+    """A command's call; its unique_id once it is sent."""
+    __slots__ = ()
 
 
 def answer_of(frame):
@@ -66,7 +63,6 @@ class Outbox:
             if now >= request.deadline:
                 actions.append(Deliver(request.request_id, TIMEOUT))  # its command has given up
                 continue
-            request.unique_id = self.new_id()
-            self.current = request
+            request = self.current = request._replace(unique_id=self.new_id())
             actions.append(Call(request.unique_id, request.action, request.payload))
         return actions

@@ -5,9 +5,9 @@ The index is what a transactionId carries; tags are CiString20, compared without
 """
 
 import json
-from dataclasses import dataclass
 from functools import lru_cache
 
+from .plain import plain
 from .schemas.compiler import compile_schema
 from .transaction_id import MAX_INDEX
 
@@ -33,10 +33,8 @@ class TagsError(Exception):
     """tags.json is missing or broken; the message names the file and the problem."""
 
 
-@dataclass(frozen=True)
-class Account:
-    index: int
-    name: str
+class Account(plain("Account", ["index", "name"])):
+    __slots__ = ()
 
 
 class Tags:

@@ -4,7 +4,7 @@ The account index and the start meter reading travel inside the Int32 that the
 charger keeps until its StopTransaction is confirmed, so billing needs no state.
 """
 
-from dataclasses import dataclass
+from .plain import plain
 
 SPAN = 10_000_000
 INT32_MAX = 2**31 - 1
@@ -12,10 +12,8 @@ MAX_INDEX = (INT32_MAX - (SPAN - 1)) // SPAN  # 213: every seven-digit start sti
 UNKNOWN_INDEX = 0
 
 
-@dataclass(frozen=True)
-class Decoded:
-    index: int
-    start_kwh: int
+class Decoded(plain("Decoded", ["index", "start_kwh"])):
+    __slots__ = ()
 
 
 def encode(index, meter_start_wh):
