@@ -60,9 +60,14 @@ clean:
 
 # The install: the tree under PREFIX with its own .venv holding only the runtime dependencies (those
 # of pyproject.toml); the bin/ wrappers run PREFIX/.venv/bin/python with PYTHONPATH=PREFIX. Safe to
-# repeat (an upgrade): bin/, shocpp/ and misc/ are replaced, conf/ files that exist are kept, and
+# repeat (an upgrade): bin/, shocpp/ and misc/ are replaced, conf/ gets only the missing example files, and
 # accounting/, run/ and log/ are only created. Root is needed only when PREFIX is not writable.
 PREFIX ?= /opt/shocpp
+# conf/: only these example files, and only where the install has none yet. Never what a developer's
+# conf/ also holds (a TLS key made by following the README, chargers.json, any *.pem).
+EXAMPLE_CONF := conf/tags.json
+# The simulator needs websockets, which the install's venv does not have (runtime dependencies only).
+NOT_INSTALLED_BIN := shocpp-simulate
 # A Python outside any home directory: the service runs with ProtectHome=yes.
 INSTALL_PYTHON ?= $(PYTHON)
 
@@ -71,12 +76,14 @@ install:
 	install -d -m 755 "$(PREFIX)" "$(PREFIX)/conf"
 	rm -rf "$(PREFIX)/bin" "$(PREFIX)/shocpp" "$(PREFIX)/misc"
 	cp -R bin shocpp misc "$(PREFIX)/"
+	rm -f $(addprefix "$(PREFIX)/bin/",$(NOT_INSTALLED_BIN))
 	find "$(PREFIX)/shocpp" -name __pycache__ -prune -exec rm -rf {} +
 	for f in misc/*; do sed 's|/opt/shocpp|$(PREFIX)|g' "$$f" > "$(PREFIX)/$$f"; done
 	install -m 644 README.md pyproject.toml "$(PREFIX)/"
-	@for f in conf/*; do \
+	@for f in $(EXAMPLE_CONF); do \
 	  if [ -e "$(PREFIX)/$$f" ]; then echo "kept $(PREFIX)/$$f (not overwritten)"; \
-	  else install -m 640 "$$f" "$(PREFIX)/$$f"; fi; done
+	  else install -m 640 "$$f" "$(PREFIX)/$$f"; \
+	    echo "installed the example $(PREFIX)/$$f: replace its accounts and tags with your own"; fi; done
 	[ -d "$(PREFIX)/accounting" ] || install -d -m 750 "$(PREFIX)/accounting"
 	[ -d "$(PREFIX)/run" ] || install -d -m 770 "$(PREFIX)/run"
 	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
