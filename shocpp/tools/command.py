@@ -18,7 +18,7 @@ from .. import config as config_module
 from .. import runfiles
 from ..exits import AMBIGUOUS, CALLERROR, FAILED, NO_CHARGER, NO_SUCH_CHARGER, OK, STALE, TIMEOUT, USAGE, describe
 from ..protocol import schemas
-from . import printable_output
+from . import printable, printable_json, printable_output
 
 EXITS = (OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED)
 EXIT_DETAILS = {OK: "the charger confirmed", NO_SUCH_CHARGER: "none of that name is connected",
@@ -226,36 +226,46 @@ def _await(where, wake, deadline):
             return runfiles.read_json(where / runfiles.ANSWER)
 
 
-def report(action, answer, charger, timeout, out=sys.stdout, err=sys.stderr):
-    """Print the answer; the exit status."""
+def report(action, answer, charger, timeout, out=None, err=None):
+    """Print the answer; the exit status. What the charger sent (a description, a payload) is
+    escaped where it would draw on the terminal; the JSON on stdout is the same data for a script."""
+    out, err = out or sys.stdout, err or sys.stderr
     status = answer.get("status")
     if status == "result":
         for v in schemas.check(action, "conf", answer["payload"]):
-            print(f"shocpp-command: warning: {charger}'s {action} confirmation deviates from the schema: "
-                  f"{v.describe()}", file=err)
-        print(json.dumps(answer["payload"], indent=2, ensure_ascii=False), file=out)
+            say(f"warning: {charger}'s {action} confirmation deviates from the schema: {v.describe()}", err)
+        print(printable_json(answer["payload"], indent=2), file=out)
         return OK
     if status == "error":
-        print(f"shocpp-command: {charger} answered {action} with CALLERROR {answer['code']}: "
-              f"{answer['description'] or '(no description)'}", file=err)
+        say(f"{charger} answered {action} with CALLERROR {answer['code']}: "
+            f"{answer['description'] or '(no description)'}", err)
         if answer.get("details"):
-            print(json.dumps(answer["details"], ensure_ascii=False), file=err)
+            print(printable_json(answer["details"]), file=err)
         return CALLERROR
     if status == "refused":
-        print(f"shocpp-command: the backend refused the call: {answer.get('message')} (nothing was sent)", file=err)
+        say(f"the backend refused the call: {answer.get('message')} (nothing was sent)", err)
         return USAGE
-    print(f"shocpp-command: no answer from {charger} to {action} within {timeout:g} s", file=err)
+    say(f"no answer from {charger} to {action} within {timeout:g} s", err)
     return TIMEOUT
 
 
-def list_chargers(run_dir, out=sys.stdout):
+def say(message, err=None):
+    """A message on stderr, on one line and with nothing in it that draws on the terminal."""
+    print(f"shocpp-command: {printable(message)}", file=err or sys.stderr)
+
+
+def list_chargers(run_dir, out=None):
+    """One line a live charger, tab-separated: identity, since, address, vendor model serial; each
+    field printable(), so that a serial number can neither draw nor forge a line or a field."""
+    out = out or sys.stdout
     live = runfiles.live_chargers(run_dir)
     for identity, conn in sorted(live.items()):
         boot = conn.info.get("boot") or {}
         device = " ".join(str(boot[k]) for k in ("chargePointVendor", "chargePointModel", "chargePointSerialNumber")
                           if k in boot)
-        print(f"{identity}\tconnected {conn.info.get('connected_at', '?')}"
-              f"\t{conn.info.get('remote_addr') or '-'}\t{device or '-'}", file=out)
+        fields = (identity, f"connected {conn.info.get('connected_at', '?')}", conn.info.get("remote_addr") or "-",
+                  device or "-")
+        print("\t".join(printable(f) for f in fields), file=out)
     if not live:
         print("no charger is connected", file=sys.stderr)
     return OK if live else NO_CHARGER
@@ -273,10 +283,10 @@ def main(argv=None, env=None):
         answer = send(run_dir, conn, args.action, payload, args.timeout)
         return report(args.action, answer, conn.identity, args.timeout)
     except Failure as e:
-        print(f"shocpp-command: {e}", file=sys.stderr)
+        say(str(e))
         return e.status
     except (OSError, config_module.ConfigError) as e:
-        print(f"shocpp-command: {e}", file=sys.stderr)
+        say(str(e))
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
 
 
