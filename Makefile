@@ -85,7 +85,7 @@ install:
 	  else install -m 640 "$$f" "$(PREFIX)/$$f"; \
 	    echo "installed the example $(PREFIX)/$$f: replace its accounts and tags with your own"; fi; done
 	[ -d "$(PREFIX)/accounting" ] || install -d -m 750 "$(PREFIX)/accounting"
-	[ -d "$(PREFIX)/run" ] || install -d -m 770 "$(PREFIX)/run"
+	[ -d "$(PREFIX)/run" ] || install -d -m 1770 "$(PREFIX)/run"
 	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
 	[ -x "$(PREFIX)/.venv/bin/python" ] || $(INSTALL_PYTHON) -m venv "$(PREFIX)/.venv"
 	"$(PREFIX)/.venv/bin/python" misc/requirements.py > "$(PREFIX)/.venv/requirements.txt"
