@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test quick bench demo deps websocketd openssl clean install
+.PHONY: run test quick bench demo deps websocketd openssl haproxy clean install
 
 run: deps websocketd
 	bin/shocpp-listener
@@ -16,7 +16,7 @@ demo: deps websocketd
 
 # The whole suite: the pure core, the shell and the tools in-process, then the system tests that run
 # bin/ as processes, through websocketd, make install and the benchmarks' smoke tests.
-test: deps websocketd openssl
+test: deps websocketd openssl haproxy
 	$(PY) -m pytest -q
 
 # The edit loop: the pure core, the shell and the tools in-process, in a few seconds (no processes).
@@ -53,6 +53,16 @@ openssl:
 	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; \
 	  else \
 	    echo "openssl is missing: sudo apt-get install openssl" >&2; exit 1; \
+	  fi; }
+
+# The TLS front (misc/shocpp-tls.cfg) and its end-to-end test: Debian's haproxy.
+haproxy:
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing haproxy (Debian package)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	  else \
+	    echo "haproxy is missing: sudo apt-get install haproxy" >&2; exit 1; \
 	  fi; }
 
 clean:
