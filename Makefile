@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test quick bench demo deps websocketd openssl clean install
+.PHONY: run test quick bench demo deps websocketd openssl haproxy clean install
 
 run: deps websocketd
 	bin/shocpp-listener
@@ -16,7 +16,7 @@ demo: deps websocketd
 
 # The whole suite: the pure core, the shell and the tools in-process, then the system tests that run
 # bin/ as processes, through websocketd, make install and the benchmarks' smoke tests.
-test: deps websocketd openssl
+test: deps websocketd openssl haproxy
 	$(PY) -m pytest -q
 
 # The edit loop: the pure core, the shell and the tools in-process, in a few seconds (no processes).
@@ -55,14 +55,29 @@ openssl:
 	    echo "openssl is missing: sudo apt-get install openssl" >&2; exit 1; \
 	  fi; }
 
+# The TLS front (misc/shocpp-tls.cfg) and its end-to-end test: Debian's haproxy.
+haproxy:
+	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing haproxy (Debian package)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
+	  else \
+	    echo "haproxy is missing: sudo apt-get install haproxy" >&2; exit 1; \
+	  fi; }
+
 clean:
 	rm -rf $(VENV) run log .pytest_cache .hypothesis
 
 # The install: the tree under PREFIX with its own .venv holding only the runtime dependencies (those
 # of pyproject.toml); the bin/ wrappers run PREFIX/.venv/bin/python with PYTHONPATH=PREFIX. Safe to
-# repeat (an upgrade): bin/, shocpp/ and misc/ are replaced, conf/ files that exist are kept, and
+# repeat (an upgrade): bin/, shocpp/ and misc/ are replaced, conf/ gets only the missing example files, and
 # accounting/, run/ and log/ are only created. Root is needed only when PREFIX is not writable.
 PREFIX ?= /opt/shocpp
+# conf/: only these example files, and only where the install has none yet. Never what a developer's
+# conf/ also holds (a TLS key made by following the README, chargers.json, any *.pem).
+EXAMPLE_CONF := conf/tags.json
+# The simulator needs websockets, which the install's venv does not have (runtime dependencies only).
+NOT_INSTALLED_BIN := shocpp-simulate
 # A Python outside any home directory: the service runs with ProtectHome=yes.
 INSTALL_PYTHON ?= $(PYTHON)
 
@@ -71,14 +86,16 @@ install:
 	install -d -m 755 "$(PREFIX)" "$(PREFIX)/conf"
 	rm -rf "$(PREFIX)/bin" "$(PREFIX)/shocpp" "$(PREFIX)/misc"
 	cp -R bin shocpp misc "$(PREFIX)/"
+	rm -f $(addprefix "$(PREFIX)/bin/",$(NOT_INSTALLED_BIN))
 	find "$(PREFIX)/shocpp" -name __pycache__ -prune -exec rm -rf {} +
 	for f in misc/*; do sed 's|/opt/shocpp|$(PREFIX)|g' "$$f" > "$(PREFIX)/$$f"; done
 	install -m 644 README.md pyproject.toml "$(PREFIX)/"
-	@for f in conf/*; do \
+	@for f in $(EXAMPLE_CONF); do \
 	  if [ -e "$(PREFIX)/$$f" ]; then echo "kept $(PREFIX)/$$f (not overwritten)"; \
-	  else install -m 640 "$$f" "$(PREFIX)/$$f"; fi; done
+	  else install -m 640 "$$f" "$(PREFIX)/$$f"; \
+	    echo "installed the example $(PREFIX)/$$f: replace its accounts and tags with your own"; fi; done
 	[ -d "$(PREFIX)/accounting" ] || install -d -m 750 "$(PREFIX)/accounting"
-	[ -d "$(PREFIX)/run" ] || install -d -m 770 "$(PREFIX)/run"
+	[ -d "$(PREFIX)/run" ] || install -d -m 1770 "$(PREFIX)/run"
 	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
 	[ -x "$(PREFIX)/.venv/bin/python" ] || $(INSTALL_PYTHON) -m venv "$(PREFIX)/.venv"
 	"$(PREFIX)/.venv/bin/python" misc/requirements.py > "$(PREFIX)/.venv/requirements.txt"

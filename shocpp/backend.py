@@ -62,7 +62,7 @@ class Backend:
         """A request id from the commands FIFO: its request, read from the request file, to the session."""
         request_id = line.decode("ascii", "replace").strip()
         try:
-            request = runfiles.read_json(runfiles.request_dir(self.config.run_dir, request_id) / runfiles.REQUEST)
+            request = runfiles.read_request(self.config.run_dir, request_id)
         except (OSError, ValueError) as e:
             self.log.note(f"command {printable_id(request_id)} ignored: {e}")
             return
@@ -302,8 +302,8 @@ def run(config, charger, log, tags_file, env):
                            "remote_addr": env.get("REMOTE_ADDR")})
         log.note(f"connected from {env.get('REMOTE_ADDR', 'stdin')}")
         # Our own writer keeps the FIFO from reading EOF between commands.
-        commands_fd = os.open(connection.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-        keep_open = os.open(connection.fifo, os.O_WRONLY | os.O_CLOEXEC)
+        commands_fd = connection.open_fifo(os.O_RDONLY | os.O_NONBLOCK, owner=os.geteuid())
+        keep_open = connection.open_fifo(os.O_WRONLY, owner=os.geteuid())
         serve(Backend(config, charger, log, write_all(1), connection, tags_file), 0, commands_fd)
         os.close(keep_open)
         log.note("disconnected")

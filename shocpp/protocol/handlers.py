@@ -11,6 +11,11 @@ from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CO
 from .plain import plain
 
 MAX_CONNECTOR = 100
+# The longest text of a charger kept in the run files (shocpp-status, shocpp-command --list). The
+# schema's CiString lengths are checked for StatusNotification; the tolerant messages (a too long
+# BootNotification serial is a deviation, not a refusal) and properties the schema does not know
+# are cut here.
+MAX_KEPT_TEXT = 255
 
 # Messages that keep a charger in service or carry billing data: processed despite deviations.
 TOLERANT = {
@@ -101,26 +106,55 @@ def _tag(payload):
     return value if isinstance(value, str) or value is None else str(value)
 
 
+def bounded(payload, limit=MAX_KEPT_TEXT):
+    """(the payload with every text longer than `limit` cut to `limit` characters, the paths cut
+    with their lengths), for what a charger sent to be kept; objects and lists are walked."""
+    cuts = []
+
+    def walk(value, path):
+        if isinstance(value, str):
+            if len(value) <= limit:
+                return value
+            cuts.append((path, len(value)))
+            return value[:limit]
+        if isinstance(value, dict):
+            return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
+        if isinstance(value, list):
+            return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
+        return value
+
+    return walk(payload, ""), tuple(cuts)
+
+
+def _kept(call):
+    """The payload to keep in the run files, every text bounded; notes naming what was cut (never the text)."""
+    payload, cuts = bounded(call.payload)
+    return payload, tuple(f"{call.action}: {path[:60]!r} is {length} characters long: kept its first {MAX_KEPT_TEXT}"
+                          for path, length in cuts)
+
+
 def boot_notification(call, ctx):
     reply = {"status": "Accepted", "currentTime": timestamps.format_utc(ctx.now),
              "interval": ctx.heartbeat_interval}
-    return _result(call, reply, SaveBoot(call.payload))
+    payload, notes = _kept(call)
+    return _result(call, reply, SaveBoot(payload), notes=notes)
 
 
 def heartbeat(call, ctx):
     return _result(call, {"currentTime": timestamps.format_utc(ctx.now)})
 
 
-def _saved(effect_type, connector, payload):
-    """The effect that keeps the latest payload of a connector; none for an absurd connector id,
-    which would otherwise let a charger fill the run directory."""
+def _saved(effect_type, connector, call):
+    """The effect that keeps the latest payload of a connector, its texts bounded; none for an
+    absurd connector id, which would otherwise let a charger fill the run directory."""
     if 0 <= connector <= MAX_CONNECTOR:
-        return (effect_type(connector, payload),), ()
+        payload, notes = _kept(call)
+        return (effect_type(connector, payload),), notes
     return (), (f"connectorId {connector} is outside 0..{MAX_CONNECTOR}: not kept",)
 
 
 def status_notification(call, ctx):
-    effects, notes = _saved(SaveStatus, call.payload["connectorId"], call.payload)
+    effects, notes = _saved(SaveStatus, call.payload["connectorId"], call)
     return _result(call, {}, *effects, notes=notes)
 
 
@@ -164,7 +198,7 @@ def _not_recorded(call):
 
 
 def meter_values(call, ctx):
-    effects, notes = _saved(SaveMeterValues, numbers.whole(call.payload["connectorId"]), call.payload)
+    effects, notes = _saved(SaveMeterValues, numbers.whole(call.payload["connectorId"]), call)
     return _result(call, {}, *effects, notes=notes)
 
 

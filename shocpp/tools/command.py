@@ -10,6 +10,7 @@ import errno
 import json
 import os
 import select
+import stat
 import sys
 import time
 from collections import namedtuple
@@ -18,7 +19,7 @@ from .. import config as config_module
 from .. import runfiles
 from ..exits import AMBIGUOUS, CALLERROR, FAILED, NO_CHARGER, NO_SUCH_CHARGER, OK, STALE, TIMEOUT, USAGE, describe
 from ..protocol import schemas
-from . import printable_output
+from . import printable, printable_json, printable_output
 
 EXITS = (OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED)
 EXIT_DETAILS = {OK: "the charger confirmed", NO_SUCH_CHARGER: "none of that name is connected",
@@ -157,55 +158,98 @@ def _pid_alive(pid):
 
 
 def send(run_dir, conn, action, payload, timeout):
-    """The backend's answer for one call: result, error, timeout or refused."""
+    """The backend's answer for one call: result, error, timeout or refused.
+
+    The request's directory and files are made and read relative to the open directories, no
+    link followed: a member of the service's group cannot make root's command write elsewhere."""
     request_id = os.urandom(16).hex()
-    where = runfiles.request_dir(run_dir, request_id)
-    runfiles.ensure_dir(runfiles.commands_dir(run_dir))
-    where.mkdir()
-    os.chmod(where, 0o770)
+    service = runfiles.service_uid(run_dir)
+    commands = _commands_dir(run_dir, service)
     try:
-        runfiles.write_json(where / runfiles.REQUEST, {"action": action, "payload": payload, "timeout": timeout})
-        runfiles.make_fifo(where / runfiles.WAKE)
-        _share_with_service(run_dir, where)
-        wake = os.open(where / runfiles.WAKE, os.O_RDONLY | os.O_NONBLOCK)
-        keep_open = os.open(where / runfiles.WAKE, os.O_WRONLY)  # no EOF before the backend writes
+        os.mkdir(request_id, 0o700, dir_fd=commands)
+        where = runfiles.open_dir(request_id, commands)
         try:
-            _post(conn, request_id)
-            return _await(where, wake, time.monotonic() + timeout + GRACE)
+            os.fchmod(where, runfiles.REQUEST_MODE)
+            runfiles.atomic.write_json(runfiles.REQUEST, {"action": action, "payload": payload, "timeout": timeout},
+                                       mode=runfiles.FILE_MODE, dir_fd=where)
+            os.mkfifo(runfiles.WAKE, runfiles.FIFO_MODE, dir_fd=where)
+            os.chmod(runfiles.WAKE, runfiles.FIFO_MODE, dir_fd=where)
+            _share_with_service(run_dir, where)
+            mine = os.geteuid()
+            wake = runfiles.open_owned(runfiles.WAKE, os.O_RDONLY | os.O_NONBLOCK, where, mine, stat.S_ISFIFO, "wake")
+            # no EOF before the backend writes
+            keep_open = runfiles.open_owned(runfiles.WAKE, os.O_WRONLY, where, mine, stat.S_ISFIFO, "wake")
+            try:
+                _post(conn, request_id)
+                return _await(where, service, wake, time.monotonic() + timeout + GRACE)
+            finally:
+                os.close(wake)
+                os.close(keep_open)
         finally:
-            os.close(wake)
-            os.close(keep_open)
+            _remove_request(where, commands, request_id)
     finally:
-        _remove_request(where)
+        os.close(commands)
 
 
-def _remove_request(where):
-    """shutil.rmtree(where, ignore_errors=True) for the request's directory, which holds files only:
-    without importing shutil (and its compression modules), 2 ms of every command."""
+def _commands_dir(run_dir, service):
+    """run/commands, open: the listener makes it (the service's, setgid); made here when missing
+    (a run directory no listener prepared). Neither a link nor another member's directory is used."""
+    run_fd = runfiles.open_dir(os.fspath(run_dir))
     try:
-        with os.scandir(where) as entries:
-            for entry in entries:
-                try:
-                    os.unlink(entry.path)
-                except OSError:
-                    pass
-        os.rmdir(where)
+        try:
+            os.mkdir(runfiles.COMMANDS, 0o700, dir_fd=run_fd)
+            made = True
+        except FileExistsError:
+            made = False
+        fd = runfiles.open_dir(runfiles.COMMANDS, run_fd)
+    finally:
+        os.close(run_fd)
+    st = os.fstat(fd)
+    if made:
+        group = os.stat(run_dir).st_gid
+        os.fchown(fd, service if os.geteuid() == 0 else -1, group)
+        os.fchmod(fd, runfiles.COMMANDS_MODE)
+    elif st.st_uid not in (service, os.geteuid()):
+        os.close(fd)
+        raise Failure(FAILED, f"{run_dir}/{runfiles.COMMANDS} belongs to uid {st.st_uid}, not to the service's "
+                              f"user: refused (restarting the listener makes it anew)")
+    return fd
+
+
+def _remove_request(where, commands, request_id):
+    """shutil.rmtree for the request's directory, which holds files only: through the open
+    directory, without importing shutil (and its compression modules), 2 ms of every command."""
+    try:
+        for name in os.listdir(where):
+            try:
+                os.unlink(name, dir_fd=where)
+            except OSError:
+                pass
+        os.rmdir(request_id, dir_fd=commands)
     except OSError:
         pass
+    finally:
+        os.close(where)
 
 
 def _share_with_service(run_dir, where):
     """Give the request the run directory's group, so that the service's backend can read it and
-    answer, also when an operator in that group sends the command."""
+    answer, also when an operator in that group sends the command. `where`: the open directory."""
     group = os.stat(run_dir).st_gid
-    for path in (where, where / runfiles.REQUEST, where / runfiles.WAKE):
-        if os.stat(path).st_gid != group:
-            os.chown(path, -1, group)
+    if os.fstat(where).st_gid != group:
+        os.fchown(where, -1, group)
+    for name in (runfiles.REQUEST, runfiles.WAKE):
+        if os.stat(name, dir_fd=where, follow_symlinks=False).st_gid != group:
+            os.chown(name, -1, group, dir_fd=where, follow_symlinks=False)
 
 
 def _post(conn, request_id):
+    """The request id into the backend's FIFO: a FIFO of the service's user in a directory of its,
+    never a link (a fake run/<id>@<pid>/commands would make root write elsewhere)."""
     try:
-        fd = os.open(conn.fifo, os.O_WRONLY | os.O_NONBLOCK)
+        fd = conn.open_fifo(os.O_WRONLY | os.O_NONBLOCK)
+    except runfiles.Untrusted as e:
+        raise Failure(FAILED, f"charger {conn.identity}: {e}") from None
     except OSError as e:
         if e.errno in (errno.ENXIO, errno.ENOENT):
             raise Failure(STALE, stale_message([conn])) from None
@@ -216,46 +260,72 @@ def _post(conn, request_id):
         os.close(fd)
 
 
-def _await(where, wake, deadline):
+def _await(where, service, wake, deadline):
+    """The answer, once the backend has written it: a file of the service's user (a group member's
+    answer.json in the request directory is no answer)."""
     while True:
         remaining = deadline - time.monotonic()
         if remaining <= 0:
             return {"status": "timeout"}
         ready, _, _ = select.select([wake], [], [], remaining)
-        if ready and (where / runfiles.ANSWER).exists():
-            return runfiles.read_json(where / runfiles.ANSWER)
+        if not ready:
+            continue
+        try:
+            fd = runfiles.open_owned(runfiles.ANSWER, os.O_RDONLY, where, service, stat.S_ISREG, "the answer")
+        except (FileNotFoundError, runfiles.Untrusted):
+            _drain(wake)  # none yet, or not the backend's: wait on for its own
+            continue
+        with os.fdopen(fd, encoding="utf-8") as f:
+            return json.load(f)
 
 
-def report(action, answer, charger, timeout, out=sys.stdout, err=sys.stderr):
-    """Print the answer; the exit status."""
+def _drain(fd):
+    try:
+        os.read(fd, 64)
+    except BlockingIOError:
+        pass
+
+
+def report(action, answer, charger, timeout, out=None, err=None):
+    """Print the answer; the exit status. What the charger sent (a description, a payload) is
+    escaped where it would draw on the terminal; the JSON on stdout is the same data for a script."""
+    out, err = out or sys.stdout, err or sys.stderr
     status = answer.get("status")
     if status == "result":
         for v in schemas.check(action, "conf", answer["payload"]):
-            print(f"shocpp-command: warning: {charger}'s {action} confirmation deviates from the schema: "
-                  f"{v.describe()}", file=err)
-        print(json.dumps(answer["payload"], indent=2, ensure_ascii=False), file=out)
+            say(f"warning: {charger}'s {action} confirmation deviates from the schema: {v.describe()}", err)
+        print(printable_json(answer["payload"], indent=2), file=out)
         return OK
     if status == "error":
-        print(f"shocpp-command: {charger} answered {action} with CALLERROR {answer['code']}: "
-              f"{answer['description'] or '(no description)'}", file=err)
+        say(f"{charger} answered {action} with CALLERROR {answer['code']}: "
+            f"{answer['description'] or '(no description)'}", err)
         if answer.get("details"):
-            print(json.dumps(answer["details"], ensure_ascii=False), file=err)
+            print(printable_json(answer["details"]), file=err)
         return CALLERROR
     if status == "refused":
-        print(f"shocpp-command: the backend refused the call: {answer.get('message')} (nothing was sent)", file=err)
+        say(f"the backend refused the call: {answer.get('message')} (nothing was sent)", err)
         return USAGE
-    print(f"shocpp-command: no answer from {charger} to {action} within {timeout:g} s", file=err)
+    say(f"no answer from {charger} to {action} within {timeout:g} s", err)
     return TIMEOUT
 
 
-def list_chargers(run_dir, out=sys.stdout):
+def say(message, err=None):
+    """A message on stderr, on one line and with nothing in it that draws on the terminal."""
+    print(f"shocpp-command: {printable(message)}", file=err or sys.stderr)
+
+
+def list_chargers(run_dir, out=None):
+    """One line a live charger, tab-separated: identity, since, address, vendor model serial; each
+    field printable(), so that a serial number can neither draw nor forge a line or a field."""
+    out = out or sys.stdout
     live = runfiles.live_chargers(run_dir)
     for identity, conn in sorted(live.items()):
         boot = conn.info.get("boot") or {}
         device = " ".join(str(boot[k]) for k in ("chargePointVendor", "chargePointModel", "chargePointSerialNumber")
                           if k in boot)
-        print(f"{identity}\tconnected {conn.info.get('connected_at', '?')}"
-              f"\t{conn.info.get('remote_addr') or '-'}\t{device or '-'}", file=out)
+        fields = (identity, f"connected {conn.info.get('connected_at', '?')}", conn.info.get("remote_addr") or "-",
+                  device or "-")
+        print("\t".join(printable(f) for f in fields), file=out)
     if not live:
         print("no charger is connected", file=sys.stderr)
     return OK if live else NO_CHARGER
@@ -273,10 +343,10 @@ def main(argv=None, env=None):
         answer = send(run_dir, conn, args.action, payload, args.timeout)
         return report(args.action, answer, conn.identity, args.timeout)
     except Failure as e:
-        print(f"shocpp-command: {e}", file=sys.stderr)
+        say(str(e))
         return e.status
     except (OSError, config_module.ConfigError) as e:
-        print(f"shocpp-command: {e}", file=sys.stderr)
+        say(str(e))
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
 
 

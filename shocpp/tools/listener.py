@@ -7,7 +7,7 @@ import shutil
 import sys
 import textwrap
 
-from .. import chargers_file
+from .. import chargers_file, runfiles
 from .. import config as config_module
 from ..config import ROOT
 from ..exits import NOT_INSTALLED, OK, USAGE, describe
@@ -60,6 +60,15 @@ def authentication_note(config):
     return f"{len(chargers_file.load(config.chargers_file))} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
 
 
+def prepared(run_dir):
+    """Make the run directory ready (sticky bit, the shared run/commands of the service): what
+    was repaired, or why it could not be (the backends then say so when they start)."""
+    try:
+        return runfiles.prepare(run_dir)
+    except OSError as e:
+        return [f"warning: cannot prepare the run directory {run_dir}: {e}"]
+
+
 def _port(env):
     text = env.get("WS_PORT") or "8080"
     if not text.isdigit() or not 0 < int(text) < 65536:
@@ -105,6 +114,8 @@ def main(argv=None, env=None):
     if websocketd is None:
         print(f"shocpp-listener: {INSTALL_HINT}", file=sys.stderr)
         return NOT_INSTALLED
+    for line in prepared(config.run_dir):
+        print(f"shocpp-listener: {line}", file=sys.stderr)
     scheme = "wss" if config.tls_cert else "ws"
     print(f"shocpp-listener: {scheme}://{env.get('WS_ADDRESS') or '0.0.0.0'}:{_port(env)}/<chargerId>, "
           f"tags {config.tags_file}, ledger {config.accounting_dir}, log {config.log_dir}/shocpp.log\n"

@@ -7,15 +7,14 @@ Only `load` and `main` touch files.
 """
 
 import argparse
-import json
 import sys
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
 from typing import Dict, Optional, Tuple, Union
 
 from .. import config as config_module
-from . import printable_output
+from . import printable, printable_json, printable_output
 from ..protocol import meter_values, numbers, timestamps
 from .. import runfiles
 from ..exits import FAILED, NO_CHARGER, OK, USAGE, describe
@@ -230,7 +229,7 @@ def _text(value):
 # -- rendering (pure) ------------------------------------------------------------------------------
 
 def render_json(chargers):
-    return json.dumps({"chargers": [asdict(c) for c in chargers]}, indent=2, ensure_ascii=False) + "\n"
+    return printable_json({"chargers": [asdict(c) for c in chargers]}, indent=2) + "\n"
 
 
 def render_text(chargers):
@@ -240,6 +239,9 @@ def render_text(chargers):
 
 
 def _block(c):
+    """A charger's lines. Every text in them is the charger's or its backend's: escaped, so that a
+    control character or a newline in a serial number can neither draw nor forge a line."""
+    c = _escaped(c)
     lines = [c.identity]
     where = f" from {c.remote_addr}" if c.remote_addr else ""
     pid = f" (backend pid {c.pid})" if c.pid else ""
@@ -260,6 +262,14 @@ def _block(c):
         if meter:
             lines.append(" " * 14 + meter)
     return "\n".join(lines) + "\n"
+
+
+def _escaped(c):
+    """The ChargerStatus with each of its texts printable() (on one line, nothing that draws)."""
+    texts = {name: printable(value) for name, value in asdict(c).items() if isinstance(value, str)}
+    connectors = tuple(replace(k, **{name: printable(value) for name, value in asdict(k).items()
+                                     if isinstance(value, str)}) for k in c.connectors)
+    return replace(c, **texts, connectors=connectors)
 
 
 def _status_line(k):

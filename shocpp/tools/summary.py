@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Optional
 
 from .. import config as config_module
-from . import printable_output
+from . import inert, printable, printable_json_text, printable_output
 from .. import ledger
 from ..exits import FAILED, OK, USAGE, describe
 from ..protocol import months, numbers, timestamps
@@ -37,7 +37,6 @@ START, STOP = "start", "stop"
 NEGATIVE, IMPLAUSIBLE, UNKNOWN_ENERGY = "negative", "implausible", "unknown_energy"
 LEFT_OUT = frozenset((NEGATIVE, IMPLAUSIBLE))  # flags whose energy no account is billed
 TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
-CSV_INERT = tuple("=+-@\t\r")  # what a spreadsheet would read as the start of a formula
 CSV_FIELDS = ("month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh", "meter_stop_kwh",
               "consumed_kwh", "consumed_wh", "reason", "transaction_id", "source", "flag",
               "start_time", "duration_s", "connector_id", "meter_start_wh", "meter_stop_wh", "energy_wh", "kwh",
@@ -557,12 +556,7 @@ def _review_note(session):
 
 def _cell(text):
     """Text for a terminal: a character that is not printable (newline, escape, bidi control) as its escape."""
-    return text if text.isprintable() else "".join(c if c.isprintable() else _escape(c) for c in text)
-
-
-def _escape(c):
-    n = ord(c)
-    return f"\\x{n:02x}" if n < 0x100 else f"\\u{n:04x}" if n < 0x10000 else f"\\U{n:08x}"
+    return printable(text)
 
 
 def _or_dash(value):
@@ -601,9 +595,7 @@ def _csv_values(s):
             kwh_text(s.energy_wh), _inert(" ".join(s.flags)), "yes" if s.counted else "no")
 
 
-def _inert(text):
-    """A cell a spreadsheet reads as text, never as a formula: a leading = + - @ tab or CR gets a quote."""
-    return "'" + text if text and text.startswith(CSV_INERT) else text
+_inert = inert
 
 
 def render_json(summary):
@@ -625,7 +617,8 @@ def render_json(summary):
     encode = json.JSONEncoder(ensure_ascii=False).encode
     sessions = ",\n    ".join([encode(_session_dict(s)) for s in summary.sessions])
     listed = f"[\n    {sessions}\n  ]" if sessions else "[]"
-    return f'{text[:-2]},\n  "sessions": {listed}\n}}\n'
+    # What a charger sent (a tag, a name) as \u escapes when it would draw on a terminal.
+    return printable_json_text(f'{text[:-2]},\n  "sessions": {listed}\n}}\n')
 
 
 def _tally_dict(tally):
@@ -692,7 +685,7 @@ def _run(args, env):
         print(f"shocpp-summary: {e}", file=sys.stderr)
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     for problem in problems:
-        print(f"shocpp-summary: {problem}; skipped", file=sys.stderr)
+        print(f"shocpp-summary: {printable(problem)}; skipped", file=sys.stderr)
     if problems:
         print(f"shocpp-summary: {_count(len(problems), 'line')} skipped; the summary covers the rest",
               file=sys.stderr)

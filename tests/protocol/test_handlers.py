@@ -235,3 +235,29 @@ def test_actions_outside_needs_tags_are_answered_without_tags():
     for action, payload in NO_TAGS_NEEDED.items():
         outcome = handlers.handle(Call("u1", action, payload), no_tags)
         assert isinstance(outcome.reply, CallResult), (action, outcome.reply)
+
+
+# -- what a charger sent is kept bounded (#11: a 300-character serial was stored) ------------------
+
+def test_a_boot_notifications_long_texts_are_kept_to_255_characters_and_the_cut_noted():
+    payload = {**BOOT, "chargePointSerialNumber": "S" * 300, "vendorX": {"deep": ["x" * 1000, 7]}}
+    outcome = handle("BootNotification", payload)
+    assert result(outcome)["status"] == "Accepted"
+    assert outcome.effects == (SaveBoot({**BOOT, "chargePointSerialNumber": "S" * 255,
+                                         "vendorX": {"deep": ["x" * 255, 7]}}),)
+    assert "BootNotification: 'chargePointSerialNumber' is 300 characters long: kept its first 255" \
+        in outcome.notes
+    assert "BootNotification: 'vendorX.deep[0]' is 1000 characters long: kept its first 255" in outcome.notes
+
+
+def test_status_and_meter_values_texts_are_kept_bounded_too():
+    status = {"connectorId": 1, "errorCode": "OtherError", "status": "Faulted", "info": "i" * 50,
+              "vendorErrorCode": "\x1b[2J", "vendorX": "v" * 256}
+    outcome = handle("StatusNotification", status)
+    assert outcome.effects == (SaveStatus(1, {**status, "vendorX": "v" * 255}),)
+    assert outcome.notes[-1] == "StatusNotification: 'vendorX' is 256 characters long: kept its first 255"
+    meter = {"connectorId": 1, "meterValue": [{"timestamp": "2026-11-21T10:00:00Z",
+                                               "sampledValue": [{"value": "1" * 400}]}]}
+    (effect,) = handle("MeterValues", meter).effects
+    assert effect.payload["meterValue"][0]["sampledValue"][0]["value"] == "1" * 255
+    assert handlers.bounded({"a": "x" * 255, "b": [1, None, True]}) == ({"a": "x" * 255, "b": [1, None, True]}, ())

@@ -1,6 +1,7 @@
 """The run directory: connections, requests and answers."""
 
 import os
+import re
 import stat
 
 import pytest
@@ -21,7 +22,7 @@ def test_a_connection_creates_its_files_with_group_only_permissions(tmp_path):
         os.umask(old)
     assert conn.path == tmp_path / "run" / "CP1@42"
     assert (mode(tmp_path / "run"), mode(conn.path), mode(conn.fifo), mode(conn.path / "info.json")) == \
-        (0o770, 0o750, 0o660, 0o640)
+        (0o1770, 0o750, 0o660, 0o640)  # run/: the sticky bit keeps a group member off the others' files
     assert stat.S_ISFIFO(os.stat(conn.fifo).st_mode)
     for path in [tmp_path / "run", *(tmp_path / "run").rglob("*")]:
         assert not mode(path) & stat.S_IWOTH, path
@@ -118,5 +119,146 @@ def test_a_commands_request_gets_the_run_directorys_group(tmp_path):
     where.mkdir(parents=True)
     (where / runfiles.REQUEST).write_text("{}")
     runfiles.make_fifo(where / runfiles.WAKE)
-    command._share_with_service(tmp_path, where)
+    fd = os.open(where, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        command._share_with_service(tmp_path, fd)
+    finally:
+        os.close(fd)
     assert {os.stat(p).st_gid for p in (where, where / runfiles.REQUEST, where / runfiles.WAKE)} == {4242}
+
+
+# -- a local user in the service's group (#11): simulated as uid 65534, the service as our own ------
+
+OTHER = 65534
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="making files of another user needs root")
+
+
+def request_of_other_user(run_dir, request_id):
+    where = run_dir / "commands" / request_id
+    where.mkdir(parents=True)
+    os.chown(where, OTHER, -1)
+    return where
+
+
+@as_root
+def test_the_backend_never_writes_an_answer_or_wake_up_through_a_link(tmp_path):
+    ledger = tmp_path / "accounting" / "2026-11.jsonl"
+    ledger.parent.mkdir()
+    ledger.write_text('{"event": "stop"}\n')
+    run_dir = tmp_path / "run"
+    for n, planted in enumerate([".answer.json.tmp", runfiles.ANSWER, runfiles.WAKE]):
+        request_id = f"{n}" * 32
+        where = request_of_other_user(run_dir, request_id)
+        for name in {planted, runfiles.WAKE}:
+            (where / name).symlink_to(ledger)
+            os.lchown(where / name, OTHER, -1)
+        with pytest.raises(runfiles.Untrusted):
+            runfiles.deliver(run_dir, request_id, {"status": "timeout"})
+    hardlinked = request_of_other_user(run_dir, "a" * 32)
+    os.link(ledger, hardlinked / runfiles.WAKE)  # the ledger itself, under the name of the FIFO
+    with pytest.raises(runfiles.Untrusted):
+        runfiles.deliver(run_dir, "a" * 32, {"status": "timeout"})
+    (run_dir / "commands" / ("b" * 32)).symlink_to(ledger.parent)  # the request directory a link
+    with pytest.raises(runfiles.Untrusted):
+        runfiles.deliver(run_dir, "b" * 32, {"status": "timeout"})
+    assert ledger.read_text() == '{"event": "stop"}\n'
+    assert sorted(p.name for p in ledger.parent.iterdir()) == ["2026-11.jsonl"]
+
+
+@as_root
+def test_the_backend_reads_a_request_only_from_a_file_of_the_requests_owner(tmp_path):
+    secret = tmp_path / "secret.json"
+    secret.write_text('{"action": "DataTransfer", "payload": {"vendorId": "the secret"}}')
+    run_dir = tmp_path / "run"
+    where = request_of_other_user(run_dir, "c" * 32)
+    (where / runfiles.REQUEST).symlink_to(secret)
+    with pytest.raises(runfiles.Untrusted):
+        runfiles.read_request(run_dir, "c" * 32)
+    (where / runfiles.REQUEST).unlink()
+    (where / runfiles.REQUEST).write_text('{"action": "Reset"}')  # root's file in the other user's directory
+    with pytest.raises(runfiles.Untrusted):
+        runfiles.read_request(run_dir, "c" * 32)
+    os.chown(where / runfiles.REQUEST, OTHER, -1)
+    assert runfiles.read_request(run_dir, "c" * 32) == {"action": "Reset"}
+
+
+@as_root
+def test_root_s_command_never_writes_through_a_fake_backend_fifo(tmp_path, capsys):
+    from shocpp.tools import command
+
+    service = 4243
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(mode=0o1770)
+    os.chown(run_dir, service, -1)
+    target = tmp_path / "root-only"
+    target.write_text("root's\n")
+    target.chmod(0o600)
+
+    def fake(owner):
+        where = run_dir / f"CP1@{999 + owner}"
+        where.mkdir()
+        runfiles.write_json(where / runfiles.INFO, {"charger": "CP1", "started_ns": 1})
+        (where / runfiles.COMMANDS_FIFO).symlink_to(target)
+        for path in (where, where / runfiles.INFO, where / runfiles.COMMANDS_FIFO):
+            os.lchown(path, owner, -1)
+        return where
+
+    fake(OTHER)  # a group member's directory, its FIFO a link to a file only root may write
+    status = command.main(["--charger", "CP1", "--timeout", "0.2", "Reset", '{"type":"Soft"}'],
+                          env={"SHOCPP_RUNDIR": str(run_dir)})
+    assert status == 4 and "charger 'CP1' is not connected" in capsys.readouterr().err
+    assert runfiles.connections(run_dir) == []
+    with pytest.raises(runfiles.Untrusted):  # were it chosen all the same: its directory is not the service's
+        runfiles.Connection(run_dir, "CP1", 999 + OTHER, path=run_dir / f"CP1@{999 + OTHER}").open_fifo(
+            os.O_WRONLY | os.O_NONBLOCK)
+    with pytest.raises(runfiles.Untrusted):  # and in a directory of the service's, a link is no FIFO
+        runfiles.Connection(run_dir, "CP1", 999 + service, path=fake(service)).open_fifo(os.O_WRONLY | os.O_NONBLOCK)
+    assert target.read_text() == "root's\n"
+    assert runfiles.fifo_has_reader(run_dir / f"CP1@{999 + OTHER}" / "commands") is False
+
+
+@as_root
+def test_a_charger_is_never_kept_out_by_a_taken_directory_name(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    (run_dir / "CP1@500").mkdir()
+    os.chown(run_dir / "CP1@500", OTHER, -1)                       # a group member's, for the next pid
+    (run_dir / "CP2@501").symlink_to(tmp_path)                     # a link
+    (run_dir / "CP3@502").write_text("")                           # a file
+    made = [runfiles.Connection(run_dir, f"CP{n}", 499 + n) for n in (1, 2, 3)]
+    for conn in made:
+        conn.create({"charger": conn.identity})
+        assert re.fullmatch(rf"{conn.identity}@{conn.pid}\.[0-9a-f]{{8}}", conn.path.name)
+    readers = [os.open(c.fifo, os.O_RDONLY | os.O_NONBLOCK) for c in made]
+    try:
+        live = runfiles.live_chargers(run_dir)
+    finally:
+        for fd in readers:
+            os.close(fd)
+    assert {identity: (c.pid, c.path) for identity, c in live.items()} == \
+        {c.identity: (c.pid, c.path) for c in made}
+    assert list(tmp_path.glob("info.json")) == []
+
+
+def test_the_listener_gives_run_the_sticky_bit_and_makes_the_shared_request_directory(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir()
+    run_dir.chmod(0o770)
+    notes = runfiles.prepare(run_dir)
+    assert notes == [f"gave {run_dir} the sticky bit (chmod +t)"]
+    assert (mode(run_dir), mode(run_dir / "commands")) == (0o1770, 0o3770)
+    assert os.stat(run_dir / "commands").st_gid == os.stat(run_dir).st_gid
+    assert runfiles.prepare(run_dir) == []  # already prepared: nothing to do
+
+
+@as_root
+def test_a_request_directory_another_user_made_is_replaced_when_the_listener_starts(tmp_path):
+    run_dir = tmp_path / "run"
+    run_dir.mkdir(mode=0o1770)
+    os.chown(run_dir, -1, 4242)
+    (run_dir / "commands").mkdir()
+    os.chown(run_dir / "commands", OTHER, OTHER)  # whoever sent the first command, with their group
+    (note,) = runfiles.prepare(run_dir)
+    assert note.startswith(f"{run_dir}/commands was not the service's (uid {OTHER}): moved to commands.foreign-")
+    made = os.stat(run_dir / "commands")
+    assert (made.st_uid, made.st_gid, mode(run_dir / "commands")) == (os.geteuid(), 4242, 0o3770)

@@ -19,15 +19,34 @@ MAKE_ENV = {k: v for k, v in os.environ.items()
 PLAIN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TZ": "UTC", "LANG": "C.UTF-8"}
 
 
-def make_install(prefix, *extra):
-    return subprocess.run(["make", "--no-print-directory", "-C", str(ROOT), "install", f"PREFIX={prefix}", *extra],
+def make_install(prefix, *extra, source=ROOT):
+    return subprocess.run(["make", "--no-print-directory", "-C", str(source), "install", f"PREFIX={prefix}", *extra],
                           capture_output=True, text=True, env=MAKE_ENV, timeout=300)
 
 
+# What a developer's conf/ holds after following the README and testing: none of it is installed.
+DEVELOPMENT_FILES = {"conf/key.pem": "-----BEGIN PRIVATE KEY-----\nnot a real one\n",
+                     "conf/cert.pem": "-----BEGIN CERTIFICATE-----\n", "conf/server.key": "secret\n",
+                     "conf/chargers.json": "[]\n"}
+
+
 @pytest.fixture(scope="module")
-def prefix(tmp_path_factory):
+def source(tmp_path_factory):
+    """A copy of the tree to install from, its conf/ as a developer leaves it."""
+    where = tmp_path_factory.mktemp("source") / "shocpp"
+    for name in ("bin", "shocpp", "misc", "conf"):
+        shutil.copytree(ROOT / name, where / name, ignore=shutil.ignore_patterns("__pycache__"))
+    for name in ("Makefile", "README.md", "pyproject.toml"):
+        shutil.copy(ROOT / name, where / name)
+    for name, text in DEVELOPMENT_FILES.items():
+        (where / name).write_text(text)
+    return where
+
+
+@pytest.fixture(scope="module")
+def prefix(tmp_path_factory, source):
     where = tmp_path_factory.mktemp("install") / "prefix"
-    done = make_install(where)
+    done = make_install(where, source=source)
     assert done.returncode == 0, done.stdout + done.stderr
     assert f"installed in {where}" in done.stdout
     return where
@@ -50,6 +69,14 @@ def test_the_tree_is_installed_with_its_directories(prefix):
     assert os.access(prefix / "bin/shocpp-status", os.X_OK) and os.access(prefix / "misc/shocpp-stop", os.X_OK)
     assert sorted(p.name for p in (prefix / "shocpp").glob("*.py")) == \
         sorted(p.name for p in (ROOT / "shocpp").glob("*.py"))
+
+
+def test_no_private_key_password_file_or_simulator_is_installed(prefix):
+    assert sorted(p.name for p in (prefix / "conf").iterdir()) == ["tags.json"]
+    assert not (prefix / "bin/shocpp-simulate").exists()  # it needs websockets, which the venv has not
+    assert not (prefix / "shocpp_sim").exists()
+    assert sorted(p.name for p in (prefix / "bin").iterdir()) == \
+        ["shocpp-backend", "shocpp-command", "shocpp-listener", "shocpp-passwd", "shocpp-status", "shocpp-summary"]
 
 
 def test_the_venv_has_the_runtime_dependencies_only(prefix):

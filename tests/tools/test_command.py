@@ -30,3 +30,52 @@ def test_the_common_forms_of_arguments_are_parsed_as_argparse_parses_them():
     assert _common_args(["--charger", "CP1", "--timeout", "10", "Reset", '{"type":"Soft"}']) == \
         ("Reset", '{"type":"Soft"}', "CP1", 10.0, False)
     assert _common_args(["--list"]) == (None, "{}", None, 30.0, True)
+
+
+# -- what a charger sent never draws on the operator's terminal (#11) ------------------------------
+
+HOSTILE = "SN\x1b[2J\nforged\tfield\r\u202eevil\x9b\x7f"
+SHOWN = "SN\\x1b[2J\\x0aforged\\x09field\\x0d\\u202eevil\\x9b\\x7f"
+
+
+def test_list_escapes_the_boot_data_so_that_it_forges_no_line_or_field(tmp_path, capsys):
+    import os
+
+    from shocpp import runfiles
+    from shocpp.tools.command import list_chargers
+
+    conn = runfiles.Connection(tmp_path, "CP1", 10)
+    conn.create({"charger": "CP1", "connected_at": "2026-11-21T09:00:00.000Z", "remote_addr": "192.0.2.1",
+                 "boot": {"chargePointVendor": "Acme\x1b]0;x\x07", "chargePointModel": "Box",
+                          "chargePointSerialNumber": HOSTILE}})
+    reader = os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        assert list_chargers(tmp_path) == 0
+    finally:
+        os.close(reader)
+    assert capsys.readouterr().out == \
+        f"CP1\tconnected 2026-11-21T09:00:00.000Z\t192.0.2.1\tAcme\\x1b]0;x\\x07 Box {SHOWN}\n"
+
+
+def test_a_callerror_and_a_confirmation_are_printed_without_what_draws(capsys):
+    from shocpp.tools.command import report
+
+    answer = {"status": "error", "code": "GenericError\x1b[1A", "description": f"no\n{HOSTILE}",
+              "details": {"why": "\x1b[31mred"}}
+    assert report("Reset", answer, "CP1", 30) == 1
+    err = capsys.readouterr().err
+    assert err == (f"shocpp-command: CP1 answered Reset with CALLERROR GenericError\\x1b[1A: no\\x0a{SHOWN}\n"
+                   '{"why": "\\u001b[31mred"}\n')
+    assert report("GetConfiguration", {"status": "result", "payload": {"unknownKey": [HOSTILE]}}, "CP1", 30) == 0
+    out = capsys.readouterr().out
+    assert all(line.isprintable() for line in out.splitlines())
+    assert __import__("json").loads(out) == {"unknownKey": [HOSTILE]}
+
+
+def test_one_escaping_function_is_shared_by_the_tools():
+    from shocpp import tools
+    from shocpp.tools import summary
+
+    assert tools.printable(HOSTILE) == SHOWN == summary._cell(HOSTILE)
+    assert tools.printable("Äcme 1 ☃") == "Äcme 1 ☃"
+    assert summary._inert is tools.inert and tools.inert("=1+1") == "'=1+1" and tools.inert("1=1") == "1=1"

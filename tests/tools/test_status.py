@@ -259,3 +259,36 @@ def test_main_exit_status_and_message_without_chargers(tmp_path, capsys):
     assert capsys.readouterr().out == "no charger is connected\n"
     assert main(["--json"], env) == 5
     assert json.loads(capsys.readouterr().out) == {"chargers": []}
+
+
+# -- what a charger sent never draws on the terminal (#11) -----------------------------------------
+
+HOSTILE = "SN\x1b[2J\x1b]0;owned\x07\nforged-charger\r\u202eevil\x7f\x9b"
+HOSTILE_SHOWN = "SN\\x1b[2J\\x1b]0;owned\\x07\\x0aforged-charger\\x0d\\u202eevil\\x7f\\x9b"
+
+
+def test_text_escapes_every_control_character_a_charger_sent():
+    boot = {"chargePointVendor": "Acme\x1b[31m", "chargePointModel": "Box\u2066", "chargePointSerialNumber": HOSTILE,
+            "firmwareVersion": "1\n2"}
+    statuses = {1: {"status": "Faulted\n", "errorCode": "OtherError", "info": "RCD\x1b[1A\x1b[2K",
+                    "vendorErrorCode": "E\r12", "timestamp": "2026\x1b[0m"}}
+    info = {**INFO, "boot": boot, "remote_addr": "192.0.2.7\x1b[8m", "connected_at": "\u202e1"}
+    text = render_text([charger_status({**info, "charger": "garage\x1bleft"}, statuses, {})])
+    assert text == (
+        "garage\\x1bleft\n"
+        "  connected   \\u202e1 from 192.0.2.7\\x1b[8m (backend pid 4242)\n"
+        f"  charger     Acme\\x1b[31m Box\\u2066, serial {HOSTILE_SHOWN}, firmware 1\\x0a2\n"
+        "  connector 1 Faulted\\x0a, OtherError (RCD\\x1b[1A\\x1b[2K; vendor code E\\x0d12), since 2026\\x1b[0m\n")
+    assert all(line.isprintable() for line in text.splitlines())
+
+
+def test_json_escapes_them_too_and_keeps_the_data():
+    statuses = {1: {"status": "Faulted", "errorCode": "OtherError", "info": "\u202e\x85\U000e0001"}}
+    info = {**INFO, "boot": {"chargePointVendor": "Äcme", "chargePointModel": "Box",
+                             "chargePointSerialNumber": HOSTILE}}
+    text = render_json([charger_status(info, statuses, {})])
+    assert all(line.isprintable() for line in text.splitlines())
+    assert '"serial": "SN\\u001b[2J\\u001b]0;owned\\u0007\\nforged-charger\\r\\u202eevil\\u007f\\u009b"' in text
+    assert '"vendor": "Äcme"' in text  # printable text stays as it is
+    (charger,) = json.loads(text)["chargers"]
+    assert (charger["serial"], charger["connectors"][0]["info"]) == (HOSTILE, "\u202e\x85\U000e0001")

@@ -693,3 +693,16 @@ def test_csv_cells_a_spreadsheet_would_run_are_inert(capsys, tmp_path):
 
 
 # --- the bin script -------------------------------------------------------------------------
+
+
+def test_json_output_escapes_what_would_draw_on_a_terminal(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    odd = stop("CP\u202eevil", 10001000, "home", 1, 1000000, 1002500, "2026-11-01T08:00:00Z",
+               "2026-11-01T09:00:00Z", id_tag="11\x1b[2J11\x85")
+    write_ledger(d, "2026-11", [odd])
+    assert summary.main(["2026", "11", "--format", "json"], env={"SHOCPP_ACCOUNTINGDIR": str(d)}) == 0
+    out = capsys.readouterr().out
+    assert all(line.isprintable() for line in out.splitlines())
+    assert '"charger": "CP\\u202eevil"' in out and '"id_tag": "11\\u001b[2J11\\u0085"' in out
+    (session,) = json.loads(out)["sessions"]
+    assert (session["charger"], session["id_tag"]) == ("CP\u202eevil", "11\x1b[2J11\x85")
