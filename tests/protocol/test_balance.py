@@ -236,3 +236,14 @@ def test_stack_level_from_get_configuration():
     assert balance.stack_level({"configurationKey": [{"key": "ChargeProfileMaxStackLevel", "readonly": True,
                                                       "value": "8"}]}) == 8
     assert balance.stack_level({"unknownKey": ["ChargeProfileMaxStackLevel"]}) == 0
+
+
+def test_the_readme_worked_example():
+    site = site_module.parse('{"grid_limit_a": 32, "chargers": {"small": {"max_a": 8}}}')
+    three = [Connector("a", 1, "Charging", 3450, "1"), Connector("b", 1, "Charging", 3450, "2"),
+             Connector("small", 1, "Charging", 0, "3")]
+    assert limits(balance.decide(site, three, 9660, {}, 0)[0]) == {"a": 10, "b": 10, "small": 8}
+    four = three + [Connector("d", 1, "Charging", 0, "4")]
+    assert limits(balance.decide(site, four, 9660, {}, 0)[0]) == {"a": 7, "b": 7, "small": 7, "d": 7}
+    heat_pump = 9660 + 12 * 690
+    assert limits(balance.decide(site, four, heat_pump, {}, 0)[0]) == {"a": 8, "b": 8, "small": 0, "d": 0}
