@@ -20,6 +20,7 @@ Config = namedtuple("Config", [
     "chargers_file", "tls_cert", "tls_key",                  # Path (the TLS ones may be None)
     "max_chargers",                                          # int, 0: no limit
     "max_power_kw",                                          # int: more energy in a session is implausible
+    "site_file",                                             # Path: site.json, for shocpp-balance
 ])
 
 
@@ -37,6 +38,7 @@ def from_env(env=None):
         tls_key=_optional_path(env, "SHOCPP_TLS_KEY"),
         max_chargers=_integer(env, "SHOCPP_MAX_CHARGERS", 0, 0, 100000),
         max_power_kw=_integer(env, "SHOCPP_MAX_POWER_KW", 50, 1, 100000),
+        site_file=_path(env, "SHOCPP_SITEFILE", "conf/site.json"),
     )
 
 

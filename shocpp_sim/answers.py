@@ -52,6 +52,7 @@ class Profile:
     purpose: str
     limit_w: object  # Fraction
     transaction_id: Optional[int] = None
+    phases: Optional[int] = None  # numberPhases of the schedule's first period (None: not given)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,20 @@ def _field(payload, name, kind, required=True):
     return value
 
 
+def phases_allowed(profiles, transaction_id=None):
+    """The numberPhases of the profile in force (the TxProfile of the transaction, else the
+    TxDefaultProfile, else the ChargePointMaxProfile; None when none says)."""
+    def top(purpose, keep=lambda p: True):
+        chosen = [p for p in profiles if p.purpose == purpose and keep(p)]
+        return max(chosen, key=lambda p: p.stack_level) if chosen else None
+
+    for profile in (top("TxProfile", lambda p: transaction_id is not None and p.transaction_id in (None, transaction_id)),
+                    top("TxDefaultProfile"), top("ChargePointMaxProfile")):
+        if profile is not None and profile.phases is not None:
+            return profile.phases
+    return None
+
+
 def power_limit_w(profiles, transaction_id=None):
     """The power the installed charging profiles allow now, in W (None: no limit).
 
@@ -159,7 +174,8 @@ def parse_profile(connector_id, profile):
                    stack_level=_field(profile, "stackLevel", int),
                    purpose=_field(profile, "chargingProfilePurpose", str),
                    limit_w=meter.limit_w(unit, first["limit"], phases if isinstance(phases, int) else None),
-                   transaction_id=profile.get("transactionId"))
+                   transaction_id=profile.get("transactionId"),
+                   phases=phases if isinstance(phases, int) and phases in (1, 2, 3) else None)
 
 
 def _install(profiles, new):

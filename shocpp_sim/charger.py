@@ -53,6 +53,8 @@ class Options:
     time_scale: float = 1
     meter_start: int = 12_345_678
     timeout: float = 30
+    phases: int = 3                  # the phases it is wired for; a profile's numberPhases may use fewer
+    report_current: bool = True      # Current.Import per phase in MeterValues
 
 
 class Output:
@@ -475,12 +477,20 @@ class Charger:
         register = session.meter.wh if charging else int(self.register)
         power = self.charging_power(session) if charging else 0
         tid = session.transaction_id if charging else None
-        await self.call("MeterValues", messages.meter_values(register, power, messages.timestamp(), tid, context))
+        phases = self.phases_in_use(session) if self.o.report_current else None
+        await self.call("MeterValues", messages.meter_values(register, power, messages.timestamp(), tid, context,
+                                                             phases=phases))
 
     # -- sessions -------------------------------------------------------------------------------
 
+    def phases_in_use(self, session):
+        """The phases it charges on: its own, or fewer when the profile's numberPhases says so."""
+        wanted = answers.phases_allowed(self.state.profiles, session.transaction_id if session else None)
+        return self.o.phases if wanted is None else min(wanted, self.o.phases)
+
     def charging_power(self, session):
-        """The power drawn now, W: --power, or less when a charging profile limits it."""
+        """The power drawn now, W: --power, or less when a charging profile limits it (amperes x 230 V x
+        the profile's numberPhases)."""
         if session is None:
             return Fraction(0)
         limit = answers.power_limit_w(self.state.profiles, session.transaction_id)

@@ -58,6 +58,8 @@ def parse_args(argv):
     parser.add_argument("--pause", type=float, default=2, metavar="S", help="between sessions (default 2)")
     parser.add_argument("--power", type=float, default=11000, metavar="W",
                         help="charging power, less when a charging profile limits it (default 11000)")
+    parser.add_argument("--phases", type=int, choices=(1, 3), default=3,
+                        help="the phases it is wired for; a charging profile's numberPhases may use fewer (default 3)")
     parser.add_argument("--meter-interval", type=float, default=10, metavar="S",
                         help="MeterValues while charging every S seconds, 0: none (default 10)")
     parser.add_argument("--meter-start", type=int, default=12_345_678, metavar="WH",
@@ -134,7 +136,7 @@ async def simulate(args, stats, output):
         url=url, identity=identity, password=args.password, ssl=context, heartbeat=args.heartbeat, tag=args.tag,
         sessions=args.sessions, session_seconds=args.session_seconds, power=args.power,
         meter_interval=args.meter_interval, pause=args.pause, time_scale=args.time_scale,
-        meter_start=args.meter_start, timeout=args.timeout), stats, output) for identity, url in args.targets]
+        meter_start=args.meter_start, timeout=args.timeout, phases=args.phases), stats, output) for identity, url in args.targets]
 
     async def start(charger, delay):
         if delay and await wait_event(stop, delay):

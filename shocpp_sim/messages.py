@@ -5,7 +5,8 @@ from datetime import datetime, timezone
 
 from .answers import CONNECTOR
 
-ENERGY, POWER = "Energy.Active.Import.Register", "Power.Active.Import"
+ENERGY, POWER, CURRENT = "Energy.Active.Import.Register", "Power.Active.Import", "Current.Import"
+VOLTS = 230
 
 
 def timestamp(moment=None):
@@ -35,13 +36,23 @@ def watts(power_w):
     return int(round(power_w))
 
 
-def meter_values(register_wh, power_w, ts, transaction_id=None, context="Sample.Periodic", connector=CONNECTOR):
+def meter_values(register_wh, power_w, ts, transaction_id=None, context="Sample.Periodic", connector=CONNECTOR,
+                 phases=None):
+    """phases: also Current.Import on L1..L<phases> (power / 230 V / phases, one decimal)."""
     payload = {"connectorId": connector}
     if transaction_id is not None:
         payload["transactionId"] = transaction_id
-    payload["meterValue"] = [{"timestamp": ts, "sampledValue": [
-        _sample(register_wh, context, ENERGY, "Wh"), _sample(watts(power_w), context, POWER, "W")]}]
+    samples = [_sample(register_wh, context, ENERGY, "Wh"), _sample(watts(power_w), context, POWER, "W")]
+    for number in range(1, (phases or 0) + 1):
+        samples.append({**_sample(amperes(power_w, phases), context, CURRENT, "A"), "phase": f"L{number}"})
+    payload["meterValue"] = [{"timestamp": ts, "sampledValue": samples}]
     return payload
+
+
+def amperes(power_w, phases):
+    """The current per phase as text with one decimal, rounded down."""
+    from decimal import ROUND_DOWN, Decimal
+    return str((Decimal(str(power_w)) / VOLTS / phases).quantize(Decimal("0.1"), rounding=ROUND_DOWN))
 
 
 def stop_transaction(transaction_id, id_tag, meter_stop_wh, ts, reason, begin_wh, begin_ts):

@@ -28,6 +28,7 @@ def test_defaults():
         tls_key=None,
         max_chargers=0,
         max_power_kw=50,
+        site_file=ROOT / "conf" / "site.json",
     )
 
 
@@ -49,6 +50,7 @@ def test_reads_os_environ_when_no_env_given(monkeypatch):
     ("SHOCPP_ACCOUNTINGDIR", "accounting_dir"),
     ("SHOCPP_RUNDIR", "run_dir"),
     ("SHOCPP_LOGDIR", "log_dir"),
+    ("SHOCPP_SITEFILE", "site_file"),
 ])
 def test_paths_from_env(name, field, tmp_path, monkeypatch):
     assert getattr(from_env({name: "/srv/shocpp/x"}), field) == Path("/srv/shocpp/x")

@@ -39,7 +39,7 @@ def test_each_status_has_one_number_and_a_meaning():
 
 
 def test_every_command_is_checked():
-    assert TOOLS == ["command", "listener", "passwd", "status", "summary"]
+    assert TOOLS == ["balance", "command", "listener", "passwd", "status", "summary"]
 
 
 @pytest.mark.parametrize("name", TOOLS)

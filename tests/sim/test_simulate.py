@@ -201,3 +201,17 @@ def test_summary_line():
     stats = Stats(sent=4, answered=4, sessions=1, round_trips=[0.001, 0.002, 0.003, 0.004])
     assert summary(stats, 1) == ("shocpp-simulate: 1 charger, 4 messages sent, 4 answers, 0 errors, 1 session, "
                                  "0 calls from the central system, round trip p50 2.0 ms p99 4.0 ms")
+
+
+def test_meter_values_report_the_current_per_phase_in_use():
+    from shocpp_sim import answers, messages
+    payload = messages.meter_values(1000, 6900, "2026-01-01T00:00:00Z", 5, phases=3)
+    currents = [(s["phase"], s["value"]) for s in payload["meterValue"][0]["sampledValue"]
+                if s["measurand"] == "Current.Import"]
+    assert currents == [("L1", "10.0"), ("L2", "10.0"), ("L3", "10.0")]
+    one = answers.parse_profile(1, {"chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+                                    "chargingProfileKind": "Relative", "chargingSchedule": {
+                                        "chargingRateUnit": "A",
+                                        "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16, "numberPhases": 1}]}})
+    assert one.phases == 1 and one.limit_w == 16 * 230
+    assert answers.phases_allowed((one,)) == 1 and answers.phases_allowed(()) is None

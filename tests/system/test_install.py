@@ -59,6 +59,7 @@ def installed(prefix, command, *args, input=None, env=None):
 
 def test_the_tree_is_installed_with_its_directories(prefix):
     for path in ("bin/shocpp-listener", "bin/shocpp-backend", "bin/shocpp-command", "bin/shocpp-status",
+                 "bin/shocpp-balance", "misc/shocpp-balance.service",
                  "shocpp/backend.py", "shocpp/protocol/schemas/BootNotification.req.json", "conf/tags.json",
                  "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
                  "README.md", "pyproject.toml"):
@@ -109,14 +110,16 @@ def test_misc_files_name_the_prefix(prefix):
     assert f"ExecStart={prefix}/bin/shocpp-listener\n" in service
     assert f"ReadWritePaths={prefix}/accounting {prefix}/run {prefix}/log\n" in service
     assert f"{prefix}/log/shocpp.log {{" in (prefix / "misc/shocpp.logrotate").read_text()
-    for name in ("shocpp.service", "shocpp.logrotate", "shocpp.default"):
+    assert f"ExecStart={prefix}/bin/shocpp-balance\n" in (prefix / "misc/shocpp-balance.service").read_text()
+    for name in ("shocpp.service", "shocpp-balance.service", "shocpp.logrotate", "shocpp.default"):
         assert "/opt/shocpp" in (ROOT / "misc" / name).read_text()
         assert "/opt/shocpp" not in (prefix / "misc" / name).read_text()
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
-def test_the_unit_file_is_valid(prefix):
-    done = subprocess.run(["systemd-analyze", "verify", str(prefix / "misc/shocpp.service")],
+@pytest.mark.parametrize("unit", ["shocpp.service", "shocpp-balance.service"])
+def test_the_unit_file_is_valid(prefix, unit):
+    done = subprocess.run(["systemd-analyze", "verify", str(prefix / "misc" / unit)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert [line for line in (done.stdout + done.stderr).splitlines() if "shocpp" in line] == []

@@ -1,0 +1,249 @@
+"""shocpp-balance's pure core: sharing, the grid meter, the surplus and phase state machine (fake clock)."""
+
+import pytest
+from hypothesis import given, settings as hsettings, strategies as st
+
+from shocpp.protocol import balance, site as site_module
+from shocpp.protocol.balance import PHASES, Connector, Demand, GridState, Surplus, Timing, share, surplus_step
+from shocpp.protocol.site import Settings
+
+L1, = ("L1",)
+THREE = PHASES
+
+
+def per_phase(result, demands):
+    sums = {p: 0 for p in PHASES}
+    for d in demands:
+        for p in d.phases:
+            sums[p] += result[d.key][0]
+    return sums
+
+
+SHARING = [
+    # (available per phase, [(name, phases, min, cap, priority, started)], {name: amperes})
+    ("three chargers on 32 A", 32,
+     [("a", THREE, 6, 16, 0, "1"), ("b", THREE, 6, 16, 0, "2"), ("c", THREE, 6, 16, 0, "3")],
+     {"a": 10, "b": 10, "c": 10}),
+    ("one capped at 8 A leaves the rest to the others", 32,
+     [("a", THREE, 6, 8, 0, "1"), ("b", THREE, 6, 32, 0, "2"), ("c", THREE, 6, 32, 0, "3")],
+     {"a": 8, "b": 12, "c": 12}),
+    ("two on 32 A, one capped at 16 A", 32,
+     [("a", THREE, 6, 16, 0, "1"), ("b", THREE, 6, 32, 0, "2")],
+     {"a": 16, "b": 16}),
+    ("a fourth starting", 32,
+     [("a", THREE, 6, 16, 0, "1"), ("b", THREE, 6, 16, 0, "2"), ("c", THREE, 6, 16, 0, "3"),
+      ("d", THREE, 6, 16, 0, "4")],
+     {"a": 8, "b": 8, "c": 8, "d": 8}),
+    ("a sixth does not fit: the latest started pauses", 32,
+     [(n, THREE, 6, 16, 0, str(i)) for i, n in enumerate("abcdef")],
+     {"a": 6, "b": 6, "c": 6, "d": 6, "e": 6, "f": 0}),
+    ("the lowest priority pauses first", 16,
+     [("a", THREE, 6, 16, 1, "1"), ("b", THREE, 6, 16, 0, "2"), ("c", THREE, 6, 16, 2, "3")],
+     {"a": 8, "b": 0, "c": 8}),
+    ("not enough for one minimum", 5, [("a", THREE, 6, 16, 0, "1")], {"a": 0}),
+    ("one-phase and three-phase together: L1 is shared, L2 and L3 not", 20,
+     [("one", (L1,), 6, 32, 0, "1"), ("three", THREE, 6, 32, 0, "2")],
+     {"one": 10, "three": 10}),
+    ("one-phase chargers on different phases do not share", 16,
+     [("x", ("L1",), 6, 16, 0, "1"), ("y", ("L2",), 6, 16, 0, "2"), ("z", THREE, 6, 16, 0, "3")],
+     {"x": 8, "y": 8, "z": 8}),
+    ("nothing wanted", 32, [("a", THREE, 6, 0, 0, "1")], {"a": 0}),
+    ("shares are equal, what is left over stays unused", 32,
+     [("a", THREE, 6, 32, 0, "1"), ("b", THREE, 6, 32, 0, "2"), ("c", THREE, 6, 32, 0, "3")],
+     {"a": 10, "b": 10, "c": 10}),
+]
+
+
+@pytest.mark.parametrize("label, amps, rows, expected", SHARING, ids=[row[0] for row in SHARING])
+def test_sharing(label, amps, rows, expected):
+    demands = [Demand(n, ph, mn, cap, pr, started) for n, ph, mn, cap, pr, started in rows]
+    result = share({p: amps for p in PHASES}, demands)
+    assert {k: v[0] for k, v in result.items()} == expected
+    assert all(total <= amps for total in per_phase(result, demands).values())
+
+
+def test_a_phase_with_less_available_limits_only_those_on_it():
+    demands = [Demand("one", ("L2",), 6, 32), Demand("three", THREE, 6, 32)]
+    result = share({"L1": 32, "L2": 14, "L3": 32}, demands)
+    assert result["one"][0] == 7 and result["three"][0] == 7
+
+
+@hsettings(max_examples=200, deadline=None)
+@given(st.dictionaries(st.sampled_from(PHASES), st.integers(-10, 80), min_size=3, max_size=3),
+       st.lists(st.tuples(st.sampled_from([THREE, ("L1",), ("L2",), ("L3",)]), st.integers(0, 16),
+                          st.integers(0, 40), st.integers(-2, 2)), max_size=8))
+def test_sharing_never_exceeds_a_phase_and_respects_minimum_and_cap(available, rows):
+    demands = [Demand(i, ph, min(mn, cap), cap, pr, str(i)) for i, (ph, mn, cap, pr) in enumerate(rows)]
+    result = share(available, demands)
+    for p, total in per_phase(result, demands).items():
+        assert total <= max(0, available[p])
+    for d in demands:
+        amps = result[d.key][0]
+        assert amps == 0 or d.min_a <= amps <= d.cap_a
+
+
+# -- the grid meter ---------------------------------------------------------------------------------
+
+def test_a_failing_meter_holds_the_last_good_reading_for_one_interval_then_fails():
+    state, watts, note = balance.grid_step(GridState(), 0, 5000, 30, 32)
+    assert (watts, note) == (5000, None)
+    state, watts, note = balance.grid_step(state, 30, None, 30, 32)
+    assert watts == 5000 and "holding" in note
+    state, watts, note = balance.grid_step(state, 60, float("nan"), 30, 32)
+    assert watts is None and "absurd" in note
+    _, watts, _ = balance.grid_step(state, 90, 1e9, 30, 32)
+    assert watts is None
+    _, watts, _ = balance.grid_step(state, 90, -3000, 30, 32)
+    assert watts == -3000
+
+
+# -- surplus and phases -----------------------------------------------------------------------------
+
+TIMING = Timing(enable_delay_s=60, disable_delay_s=180, phase_switch_pause_s=120, meter_settle_s=60)
+PV3 = Settings(min_a=6, max_a=16, phases=3, mode="pv")
+
+
+def run(settings, script, state=None):
+    """[(t, surplus W)] -> [(t, cap, phases)] stepping the machine at each time."""
+    state = state or Surplus(phases=settings.phases)
+    out = []
+    for t, watts in script:
+        state, cap, phases, why = surplus_step(state, t, watts, settings, TIMING)
+        assert why
+        out.append((t, cap, phases))
+    return out, state
+
+
+def test_pv_starts_after_the_surplus_lasted_enable_delay_and_stops_after_disable_delay():
+    # 6 A x 3 x 230 V = 4140 W; 3 phases throughout (enough for three phases)
+    script = [(0, 5000), (30, 5000), (60, 5000), (90, 9000), (120, 1000), (200, 1000), (299, 1000), (300, 1000)]
+    out, state = run(Settings(min_a=6, max_a=16, phases=3, mode="pv", phase_switching=False), script)
+    assert out == [(0, 0, 3), (30, 0, 3), (60, 7, 3), (90, 13, 3), (120, 6, 3), (200, 6, 3), (299, 6, 3),
+                   (300, 0, 3)]
+    assert not state.enabled
+
+
+def test_a_surplus_that_does_not_last_does_not_start_pv():
+    out, _ = run(PV3, [(0, 5000), (30, 100), (60, 5000), (110, 5000), (120, 5000)])
+    assert [cap for _, cap, _ in out] == [0, 0, 0, 0, 7]  # 5000 W / 690 V
+
+
+def test_minpv_charges_its_minimum_without_surplus_and_more_with_it():
+    settings = Settings(min_a=6, max_a=16, phases=1, mode="minpv")
+    out, _ = run(settings, [(0, 0), (30, 2300), (60, -500), (90, 10_000)])
+    assert out == [(0, 6, 1), (30, 10, 1), (60, 6, 1), (90, 16, 1)]
+
+
+def test_phase_switch_3_to_1_with_its_pause_and_settling_then_back_to_3():
+    # enough for one phase (1380 W) but not three (4140 W)
+    state = Surplus(enabled=True, phases=3)
+    script = [(0, 2000), (100, 2000), (180, 2000),                # 180 s short of three phases: switch
+              (200, 9000), (299, 9000),                          # the pause: 0 A whatever the meter says
+              (300, 9000), (359, -9999),                         # settling: the meter is ignored, minimum
+              (360, 9000), (419, 9000), (420, 9000),             # three phases for 60 s: switch back
+              (540, 9000), (599, 9000), (600, 9000)]
+    out, state = run(PV3, script, state)
+    assert out == [(0, 6, 3), (100, 6, 3), (180, 0, 1),
+                   (200, 0, 1), (299, 0, 1),
+                   (300, 6, 1), (359, 6, 1),
+                   (360, 16, 1), (419, 16, 1), (420, 0, 3),
+                   (540, 6, 3), (599, 6, 3), (600, 13, 3)]
+
+
+def test_pv_starts_on_one_phase_when_three_are_not_there():
+    out, state = run(PV3, [(0, 2000), (60, 2000)])
+    assert out == [(0, 0, 3), (60, 8, 1)]
+    assert state.enabled and state.phases == 1
+
+
+def test_unknown_surplus_holds_the_state():
+    state = Surplus(enabled=True, phases=3)
+    new, cap, phases, _ = surplus_step(state, 10, None, PV3, TIMING)
+    assert (new, cap, phases) == (state, 6, 3)
+
+
+# -- one round --------------------------------------------------------------------------------------
+
+SITE = site_module.parse('{"grid_limit_a": 32, "default": {"min_a": 6, "max_a": 16}, '
+                         '"chargers": {"c": {"max_a": 32}, "off": {"mode": "off"}, "sun": {"mode": "pv"}}}')
+
+
+def charging(name, started="", power=0):
+    return Connector(name, 1, "Charging", power, started)
+
+
+def limits(decisions):
+    return {d.charger: d.limit_a for d in decisions}
+
+
+def test_a_round_without_a_meter_shares_the_grid_limit():
+    decisions, _ = balance.decide(SITE, [charging("a", "1"), charging("b", "2"), charging("c", "3"),
+                                         Connector("idle", 1, "Available")], None, {}, 0)
+    assert limits(decisions) == {"a": 10, "b": 10, "c": 10}
+
+
+def test_the_rest_of_the_building_is_taken_off():
+    # 9660 W on the grid, 6900 W of it the chargers: 2760 W = 4 A per phase for the building
+    decisions, _ = balance.decide(SITE, [charging("a", "1", 3450), charging("b", "2", 3450)], 9660, {}, 0)
+    assert limits(decisions) == {"a": 14, "b": 14}
+
+
+def test_off_and_refusing_chargers_are_counted_at_their_max_and_get_nothing_sent():
+    refusing = Connector("r", 1, "Charging", None, "0", failed=True)
+    decisions, _ = balance.decide(SITE, [charging("off", "1"), refusing, charging("a", "2")], None, {}, 0)
+    assert limits(decisions) == {"off": None, "r": None, "a": 0}
+
+
+def test_a_failed_meter_gives_every_charging_connector_its_minimum_not_the_whole_limit():
+    decisions, _ = balance.decide(SITE, [charging("a", "1"), charging("sun", "2")], None, {}, 0, meter_failed=True)
+    assert limits(decisions) == {"a": 6, "sun": 6}
+    assert all("minimum" in d.reason for d in decisions)
+
+
+def test_pv_uses_the_export():
+    states = {}
+    for t in (0, 30, 60):
+        decisions, states = balance.decide(SITE, [charging("sun", "1", 0)], -5000, states, t)
+    assert limits(decisions) == {"sun": 7}
+    assert decisions[0].phases == 3
+
+
+def test_a_profile_is_sent_on_a_change_of_1_a_and_refreshed_after_15_minutes():
+    d = balance.Decision("a", 1, 10, 3, "x")
+    assert balance.should_send(None, d, 0)
+    assert balance.should_send(balance.Sent(10, 3, 0), d, 899) is None
+    assert balance.should_send(balance.Sent(10, 3, 0), d, 900) == "refresh"
+    assert balance.should_send(balance.Sent(11, 3, 0), d, 1)
+    assert balance.should_send(balance.Sent(10, 1, 0), d, 1)
+    assert balance.should_send(None, balance.Decision("a", 1, None, 3, "off"), 0) is None
+
+
+def test_profiles():
+    d = balance.Decision("a", 2, 10, 1, "x", transaction_id=77)
+    payload = balance.charging_profile(d, Settings(unit="W", purpose="TxProfile"), 3, "2024-01-01T00:00:00Z")
+    profile = payload["csChargingProfiles"]
+    assert payload["connectorId"] == 2 and profile["transactionId"] == 77 and profile["stackLevel"] == 3
+    assert profile["chargingSchedule"]["chargingRateUnit"] == "W"
+    assert profile["chargingSchedule"]["chargingSchedulePeriod"] == [{"startPeriod": 0, "limit": 2300,
+                                                                      "numberPhases": 1}]
+    from shocpp.protocol import schemas
+    assert schemas.outgoing_problem("SetChargingProfile", payload) is None
+    plain = balance.charging_profile(balance.Decision("a", 1, 6, 3, "x"), Settings(purpose="TxProfile"), 0, "x")
+    assert plain["csChargingProfiles"]["chargingProfilePurpose"] == "TxDefaultProfile"  # no transaction known
+
+
+def test_stack_level_from_get_configuration():
+    assert balance.stack_level({"configurationKey": [{"key": "ChargeProfileMaxStackLevel", "readonly": True,
+                                                      "value": "8"}]}) == 8
+    assert balance.stack_level({"unknownKey": ["ChargeProfileMaxStackLevel"]}) == 0
+
+
+def test_the_readme_worked_example():
+    site = site_module.parse('{"grid_limit_a": 32, "chargers": {"small": {"max_a": 8}}}')
+    three = [Connector("a", 1, "Charging", 3450, "1"), Connector("b", 1, "Charging", 3450, "2"),
+             Connector("small", 1, "Charging", 0, "3")]
+    assert limits(balance.decide(site, three, 9660, {}, 0)[0]) == {"a": 10, "b": 10, "small": 8}
+    four = three + [Connector("d", 1, "Charging", 0, "4")]
+    assert limits(balance.decide(site, four, 9660, {}, 0)[0]) == {"a": 7, "b": 7, "small": 7, "d": 7}
+    heat_pump = 9660 + 12 * 690
+    assert limits(balance.decide(site, four, heat_pump, {}, 0)[0]) == {"a": 8, "b": 8, "small": 0, "d": 0}

@@ -1,0 +1,155 @@
+"""shocpp-balance end to end: three simulated chargers behind the real listener on a 32 A site."""
+
+import json
+import re
+import signal
+import subprocess
+import threading
+import time
+
+from conftest import BIN
+
+LOG_LINE = re.compile(r"^\S+ (\S+)\[\d+\] ([<>]) (.*)$")
+CHARGERS = ("sim-1", "sim-2", "sim-3")
+
+
+def profiles_sent(site):
+    """[(charger, limit, numberPhases)] of the SetChargingProfile calls in the log, in order."""
+    found = []
+    text = site.log_file.read_text() if site.log_file.exists() else ""
+    for line in text.splitlines():
+        match = LOG_LINE.match(line)
+        if not match or match.group(2) != ">":
+            continue
+        frame = json.loads(match.group(3))
+        if frame[0] == 2 and frame[2] == "SetChargingProfile":
+            period = frame[3]["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]
+            found.append((match.group(1), period["limit"], period["numberPhases"]))
+    return found
+
+
+def meter(site, charger):
+    for path in site.run_dir.glob(f"{charger}@*/meter-1.json"):
+        try:
+            samples = json.loads(path.read_text())["meterValue"][0]["sampledValue"]
+        except (OSError, ValueError, KeyError):
+            return None
+        power = next(float(s["value"]) for s in samples if s.get("measurand") == "Power.Active.Import")
+        currents = {s["phase"]: float(s["value"]) for s in samples if s.get("measurand") == "Current.Import"}
+        return power, currents
+    return None
+
+
+def wait_until(condition, seconds=30):
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError("timed out waiting")
+
+
+def latest_limits(site):
+    latest = {}
+    for charger, limit, _ in profiles_sent(site):
+        latest[charger] = limit
+    return latest
+
+
+def test_three_chargers_share_32_a_and_follow_the_grid_meter(site, listener_url):
+    grid_file = site.root / "grid-power"
+    site_file = site.root / "site.json"
+    site_file.write_text(json.dumps({
+        "grid_limit_a": 32, "interval_s": 1, "default": {"min_a": 6, "max_a": 16, "phases": 3, "mode": "fast"},
+        "grid_meter": {"file": str(grid_file)}, "enable_delay_s": 1, "disable_delay_s": 2,
+        "phase_switch_pause_s": 2}))
+    building = {"w": 0}
+    grid_file.write_text("0")
+    stop = threading.Event()
+
+    def grid_meter():
+        """What a real meter at the connection would read: the chargers and the rest of the building."""
+        while not stop.is_set():
+            chargers = sum((meter(site, c) or (0, {}))[0] for c in CHARGERS)
+            (site.root / "grid-power.new").write_text(str(chargers + building["w"]))
+            (site.root / "grid-power.new").replace(grid_file)
+            stop.wait(0.2)
+
+    env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
+    simulator = subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "sim", "--chargers", "3",
+                                  "--sessions", "1", "--session-seconds", "120", "--meter-interval", "0.5",
+                                  "--power", "22000", "--duration", "120", "--quiet", "--timeout", "10"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    balancer_log = open(site.root / "balance.err", "w")
+    balancer = subprocess.Popen([str(BIN / "shocpp-balance")], env=env, stdout=subprocess.DEVNULL,
+                                stderr=balancer_log)
+    writer = threading.Thread(target=grid_meter, daemon=True)
+    writer.start()
+    try:
+        # equal shares: 32 A / 3 = 10 A each (whole amperes), and the simulated chargers follow
+        wait_until(lambda: latest_limits(site) == {c: 10 for c in CHARGERS})
+        for c in CHARGERS:
+            wait_until(lambda: meter(site, c) == (6900.0, {"L1": 10.0, "L2": 10.0, "L3": 10.0}))
+        # the rest of the building takes 12 A per phase: 20 A left, 6 A each
+        building["w"] = 12 * 230 * 3
+        wait_until(lambda: latest_limits(site) == {c: 6 for c in CHARGERS})
+        for c in CHARGERS:
+            wait_until(lambda: meter(site, c) == (4140.0, {"L1": 6.0, "L2": 6.0, "L3": 6.0}))
+        # and gone again
+        building["w"] = 0
+        wait_until(lambda: latest_limits(site) == {c: 10 for c in CHARGERS})
+    finally:
+        stop.set()
+        writer.join(5)
+        balancer.send_signal(signal.SIGTERM)
+        balancer.wait(timeout=20)
+        balancer_log.close()
+        simulator.send_signal(signal.SIGINT)
+        try:
+            simulator.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
+            simulator.communicate()
+    assert balancer.returncode == 0, (site.root / "balance.err").read_text()
+    # never more than 32 A on a phase, at any point of the log (lowerings go out before raises)
+    latest = {}
+    for charger, limit, phases in profiles_sent(site):
+        assert phases == 3
+        latest[charger] = limit
+        assert sum(latest.values()) <= 32, latest
+    log = (site.root / "balance.err").read_text()
+    assert "sim-1 connector 1: 10 A on 3 phase(s): fast; equal share" in log
+
+
+def test_once_dry_run_prints_the_decisions_and_sends_nothing(site, listener_url):
+    site_file = site.root / "site.json"
+    site_file.write_text('{"grid_limit_a": 32}')
+    env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
+    simulator = subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "sim", "--chargers", "2",
+                                  "--sessions", "1", "--session-seconds", "60", "--meter-interval", "0",
+                                  "--duration", "60", "--quiet"], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+    try:
+        def charging():
+            statuses = [json.loads(p.read_text()).get("status") for p in site.run_dir.glob("sim-*@*/status-1.json")]
+            return statuses == ["Charging", "Charging"]
+        wait_until(charging)
+        done = subprocess.run([str(BIN / "shocpp-balance"), "--once", "--dry-run"], env=env, capture_output=True,
+                              text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        decisions = sorted(json.loads(done.stdout), key=lambda d: d["charger"])
+        assert [(d["charger"], d["connector_id"], d["limit_a"], d["phases"]) for d in decisions] == [
+            ("sim-1", 1, 16, 3), ("sim-2", 1, 16, 3)]
+        assert all("capped at 16 A" in d["reason"] for d in decisions)
+        assert profiles_sent(site) == []
+        missing = subprocess.run([str(BIN / "shocpp-balance"), "--once"], capture_output=True, text=True,
+                                 env={**env, "SHOCPP_SITEFILE": str(site.root / "nonesuch.json")}, timeout=30)
+        assert missing.returncode == 2 and "nonesuch.json: cannot read" in missing.stderr
+    finally:
+        simulator.send_signal(signal.SIGINT)
+        try:
+            simulator.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
+            simulator.communicate()
