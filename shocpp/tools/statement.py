@@ -218,7 +218,7 @@ def render_text(st):
 
 def _pairs(pairs):
     pairs = list(pairs)
-    width = max(len(name) for name, _ in pairs)
+    width = max([len("Sessions")] + [len(name) for name, _ in pairs])  # header and totals aligned alike
     return [f"{name:<{width}}  {value}" for name, value in pairs]
 
 
