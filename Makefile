@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test quick bench demo deps websocketd openssl clean install
+.PHONY: run test quick bench demo deps websocketd openssl chromium clean install
 
 run: deps websocketd
 	bin/shocpp-listener
@@ -16,7 +16,7 @@ demo: deps websocketd
 
 # The whole suite: the pure core, the shell and the tools in-process, then the system tests that run
 # bin/ as processes, through websocketd, make install and the benchmarks' smoke tests.
-test: deps websocketd openssl
+test: deps websocketd openssl chromium
 	$(PY) -m pytest -q
 
 # The edit loop: the pure core, the shell and the tools in-process, in a few seconds (no processes).
@@ -55,6 +55,16 @@ openssl:
 	    echo "openssl is missing: sudo apt-get install openssl" >&2; exit 1; \
 	  fi; }
 
+# The statement test prints HTML to PDF and PNG with headless Chromium and reads the PDF with poppler.
+chromium:
+	@{ command -v chromium >/dev/null && command -v pdftotext >/dev/null && command -v pdftoppm >/dev/null; } || { \
+	  if [ "$$(id -u)" = 0 ]; then \
+	    echo "installing chromium and poppler-utils (Debian packages)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium poppler-utils >/dev/null; \
+	  else \
+	    echo "chromium or pdftotext is missing: sudo apt-get install chromium poppler-utils" >&2; exit 1; \
+	  fi; }
+
 clean:
 	rm -rf $(VENV) run log .pytest_cache .hypothesis
 
@@ -80,6 +90,7 @@ install:
 	[ -d "$(PREFIX)/accounting" ] || install -d -m 750 "$(PREFIX)/accounting"
 	[ -d "$(PREFIX)/run" ] || install -d -m 770 "$(PREFIX)/run"
 	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
+	[ -d "$(PREFIX)/statements" ] || install -d -m 750 "$(PREFIX)/statements"
 	[ -x "$(PREFIX)/.venv/bin/python" ] || $(INSTALL_PYTHON) -m venv "$(PREFIX)/.venv"
 	"$(PREFIX)/.venv/bin/python" misc/requirements.py > "$(PREFIX)/.venv/requirements.txt"
 	"$(PREFIX)/.venv/bin/python" -m pip install --quiet -r "$(PREFIX)/.venv/requirements.txt"
