@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test quick bench demo deps websocketd openssl haproxy clean install
+.PHONY: run test quick bench demo deps websocketd openssl haproxy chromium clean install
 
 run: deps websocketd
 	bin/shocpp-listener
@@ -16,7 +16,7 @@ demo: deps websocketd
 
 # The whole suite: the pure core, the shell and the tools in-process, then the system tests that run
 # bin/ as processes, through websocketd, make install and the benchmarks' smoke tests.
-test: deps websocketd openssl haproxy
+test: deps websocketd openssl haproxy chromium
 	$(PY) -m pytest -q
 
 # The edit loop: the pure core, the shell and the tools in-process, in a few seconds (no processes).
@@ -37,33 +37,32 @@ $(VENV)/.installed: pyproject.toml misc/requirements.py
 	$(PY) -m pip install --quiet -r $(VENV)/requirements.txt
 	touch $@
 
-websocketd:
-	@command -v websocketd >/dev/null || { \
+# What the tests need from Debian, installed when missing ($(1): the check, $(2): the packages). Run as
+# root it installs them; otherwise it names the command that would.
+define debian
+	@$(1) || { \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing websocketd (Debian package)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq websocketd >/dev/null; \
+	    echo "installing $(2) (Debian packages)"; \
+	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $(2) >/dev/null; \
 	  else \
-	    echo "websocketd is missing: install the Debian package as root: sudo apt-get install websocketd" >&2; exit 1; \
+	    echo "missing, install as root: sudo apt-get install $(2)" >&2; exit 1; \
 	  fi; }
+endef
+
+websocketd:
+	$(call debian,command -v websocketd >/dev/null,websocketd)
 
 # The TLS tests make a self-signed certificate with it.
 openssl:
-	@command -v openssl >/dev/null || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq openssl >/dev/null; \
-	  else \
-	    echo "openssl is missing: sudo apt-get install openssl" >&2; exit 1; \
-	  fi; }
+	$(call debian,command -v openssl >/dev/null,openssl)
 
-# The TLS front (misc/shocpp-tls.cfg) and its end-to-end test: Debian's haproxy.
+# The TLS front (misc/shocpp-tls.cfg) and its end-to-end test.
 haproxy:
-	@command -v haproxy >/dev/null || [ -x /usr/sbin/haproxy ] || { \
-	  if [ "$$(id -u)" = 0 ]; then \
-	    echo "installing haproxy (Debian package)"; \
-	    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq haproxy >/dev/null; \
-	  else \
-	    echo "haproxy is missing: sudo apt-get install haproxy" >&2; exit 1; \
-	  fi; }
+	$(call debian,{ command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null,haproxy)
+
+# The statement test prints HTML to PDF and PNG with headless Chromium and reads the PDF with poppler.
+chromium:
+	$(call debian,{ command -v chromium && command -v pdftotext && command -v pdftoppm; } >/dev/null,chromium poppler-utils)
 
 clean:
 	rm -rf $(VENV) run log .pytest_cache .hypothesis
@@ -97,6 +96,7 @@ install:
 	[ -d "$(PREFIX)/accounting" ] || install -d -m 750 "$(PREFIX)/accounting"
 	[ -d "$(PREFIX)/run" ] || install -d -m 1770 "$(PREFIX)/run"
 	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
+	[ -d "$(PREFIX)/statements" ] || install -d -m 750 "$(PREFIX)/statements"
 	[ -x "$(PREFIX)/.venv/bin/python" ] || $(INSTALL_PYTHON) -m venv "$(PREFIX)/.venv"
 	"$(PREFIX)/.venv/bin/python" misc/requirements.py > "$(PREFIX)/.venv/requirements.txt"
 	"$(PREFIX)/.venv/bin/python" -m pip install --quiet -r "$(PREFIX)/.venv/requirements.txt"

@@ -21,6 +21,8 @@ Config = namedtuple("Config", [
     "max_chargers",                                          # int, 0: no limit
     "max_power_kw",                                          # int: more energy in a session is implausible
     "site_file",                                             # Path: site.json, for shocpp-balance
+    "tariffs_file",                                          # Path: prices for statements (optional file)
+    "site_name",                                             # str: the statements' header
 ])
 
 
@@ -39,7 +41,18 @@ def from_env(env=None):
         max_chargers=_integer(env, "SHOCPP_MAX_CHARGERS", 0, 0, 100000),
         max_power_kw=_integer(env, "SHOCPP_MAX_POWER_KW", 50, 1, 100000),
         site_file=_path(env, "SHOCPP_SITEFILE", "conf/site.json"),
+        tariffs_file=_path(env, "SHOCPP_TARIFFSFILE", "conf/tariffs.json"),
+        site_name=_site_name(env),
     )
+
+
+def _site_name(env):
+    text = env.get("SHOCPP_SITE_NAME", "").strip()
+    if not text:
+        return os.uname().nodename
+    if not text.isprintable() or len(text) > 200:
+        raise ConfigError(f"SHOCPP_SITE_NAME={text[:200]!r} is not one line of at most 200 printable characters")
+    return text
 
 
 def _optional_path(env, name):

@@ -41,6 +41,16 @@ class Tags:
     def __init__(self, entries):
         self.by_index = {e["index"]: Account(e["index"], e["account"]) for e in entries}
         self._by_tag = {tag.casefold(): self.by_index[e["index"]] for e in entries for tag in e["ids"]}
+        self._ids = {e["account"]: tuple(e["ids"]) for e in entries}
+
+    @property
+    def accounts(self):
+        """The account names, in the file's order."""
+        return list(self._ids)
+
+    def ids(self, account):
+        """The tags of an account as written in the file; () for one that is not in it."""
+        return self._ids.get(account, ())
 
     def lookup(self, id_tag):
         """The account of a tag, or None for a tag nobody has."""

@@ -29,7 +29,8 @@ from ..protocol import months, numbers, timestamps
 from ..protocol.tags import UNKNOWN_ACCOUNT
 
 EXITS = (OK, USAGE, FAILED)
-EXIT_DETAILS = {FAILED: "the ledger cannot be read"}
+EXIT_DETAILS = {USAGE: "or a broken tags.json or tariffs.json for a statement",
+                FAILED: "the ledger cannot be read, or a statement cannot be written"}
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 LEGACY, LEDGER = "legacy", "ledger"
@@ -50,14 +51,25 @@ examples:
   shocpp-summary 2026 10 --format json    totals and sessions as JSON, for scripts
   shocpp-summary --from 2026-01 --to 2026-06 --account company-x
 
+statements (energy and cost per session, to hand to whoever pays):
+  shocpp-summary 2026 10 --account company-x --statement                  text, in the terminal
+  shocpp-summary 2026 10 --account company-x --statement --format html > company-x.html
+  shocpp-summary --from 2026-01 --to 2026-12 --account home --statement --format csv
+  shocpp-summary --statements /opt/shocpp/statements    every account's of the previous month,
+                                                         as HTML and CSV (the monthly job)
+
 Sessions under the account 'unknown' (charged with unknown tags) are totalled on a line of
 their own, outside the accounts' total and inside the grand total. Sessions flagged negative or
 implausible are left out of every total and listed under 'To review' with the other flagged
 ones. Times are shown in the local time zone (TZ). Ledger lines that cannot be read are named on
 stderr and skipped.
 
-"""
+A statement's prices come from SHOCPP_TARIFFSFILE (default conf/tariffs.json; without the file,
+no price and cost): the price valid on the local day each session started. Its header names the
+site (SHOCPP_SITE_NAME, default the host name) and the account's tags (SHOCPP_TAGSFILE). The
+account 'unknown' gets a statement of its own, so that energy nobody claimed is seen.
 
+"""
 
 class BadRecord(ValueError):
     def __init__(self, message, line=1):
@@ -647,25 +659,50 @@ RENDERERS = {"table": render_table, "csv": render_csv, "json": render_json}
 
 # --- command line ---------------------------------------------------------------------------
 
+FORMATS = ("table", "text", "csv", "json", "html")
+
+
 def parse_args(argv, today):
     parser = argparse.ArgumentParser(
         prog="shocpp-summary", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The energy charged per account in a month (default: the previous month), with\n"
-                    "every session, from the ledger in SHOCPP_ACCOUNTINGDIR.")
+                    "every session, from the ledger in SHOCPP_ACCOUNTINGDIR; or an account's statement.")
     parser.add_argument("year", nargs="?", help="the year, e.g. 2026")
     parser.add_argument("month", nargs="?", help="the month, 1 to 12")
     parser.add_argument("--from", dest="first", metavar="YYYY-MM", help="the first month of a range")
     parser.add_argument("--to", dest="last", metavar="YYYY-MM",
                         help="the last month of the range (default: this month)")
     parser.add_argument("--account", metavar="NAME", help="only this account ('unknown': unknown tags)")
-    parser.add_argument("--format", choices=tuple(RENDERERS), default="table",
-                        help="table (default), csv (one row a session) or json")
+    parser.add_argument("--format", choices=FORMATS,
+                        help="table (default; text is the same), csv (one row a session) or json; a statement: "
+                             "text (default), csv, json or html (a page that prints on A4)")
+    parser.add_argument("--statement", action="store_true",
+                        help="the statement of the --account: every session with its price and cost, totals")
+    parser.add_argument("--statements", metavar="DIR",
+                        help="write the statement of every account with sessions into DIR, as HTML and CSV "
+                             "(<month>-<account>.html and .csv)")
     args = parser.parse_args(argv)
     try:
         args.first, args.last = month_range(args.year, args.month, args.first, args.last, today)
     except ValueError as e:
         parser.error(str(e))
+    if args.statement and args.statements:
+        parser.error("give either --statement (one account's, on stdout) or --statements DIR (every account's)")
+    if args.statement and args.account is None:
+        parser.error("--statement needs --account NAME (--statements DIR writes every account's)")
+    if args.statements is not None:
+        if args.account is not None or args.format is not None:
+            parser.error("--statements DIR writes every account's statement as HTML and CSV: "
+                         "no --account or --format (use --statement for one)")
+        if not args.statements:
+            parser.error("--statements needs a directory")
+    elif args.statement:
+        args.format = "text" if args.format in (None, "table") else args.format
+    else:
+        if args.format == "html":
+            parser.error("--format html is for a statement: add --account NAME --statement")
+        args.format = "table" if args.format in (None, "text") else args.format
     return args
 
 
@@ -677,7 +714,8 @@ def main(argv=None, env=None, today=None):
 
 def _run(args, env):
     try:
-        directory = config_module.from_env(env).accounting_dir
+        settings = config_module.from_env(env)
+        directory = settings.accounting_dir
         if not directory.is_dir():
             raise FileNotFoundError(f"the ledger directory {directory} does not exist (SHOCPP_ACCOUNTINGDIR)")
         sessions, problems = read_sessions(directory, months.between(args.first, args.last))
@@ -689,12 +727,78 @@ def _run(args, env):
     if problems:
         print(f"shocpp-summary: {_count(len(problems), 'line')} skipped; the summary covers the rest",
               file=sys.stderr)
+    if args.statement or args.statements:
+        return _statements(args, settings, sessions, problems)
     summary = aggregate(sessions, args.first, args.last, args.account, problems)
     if args.account is not None and not summary.sessions:
-        names = ", ".join(sorted({_cell(s.account) for s in sessions})) or "none"
-        print(f"shocpp-summary: no sessions of {args.account!r} (accounts with sessions: {names})",
-              file=sys.stderr)
+        _no_sessions(args.account, sessions)
     return _write(RENDERERS[args.format](summary))
+
+
+def _no_sessions(account, sessions):
+    names = ", ".join(sorted({_cell(s.account) for s in sessions})) or "none"
+    print(f"shocpp-summary: no sessions of {account!r} (accounts with sessions: {names})", file=sys.stderr)
+
+
+def _statements(args, settings, sessions, problems):
+    """One account's statement on stdout, or every account's into a directory (HTML and CSV)."""
+    from .. import tags_file, tariffs_file  # only statements read them
+    from ..protocol.tags import TagsError
+    from ..protocol.tariffs import TariffsError
+    from . import statement
+
+    try:
+        tags = tags_file.load(settings.tags_file)
+        tariffs = tariffs_file.load(settings.tariffs_file, tags.accounts)
+    except (TagsError, TariffsError) as e:
+        print(f"shocpp-summary: {e}", file=sys.stderr)
+        return USAGE
+    if tariffs is None:
+        print(f"shocpp-summary: no tariffs file {settings.tariffs_file} (SHOCPP_TARIFFSFILE): "
+              "the statements have no prices and costs", file=sys.stderr)
+
+    def make(account):
+        return statement.build(sessions, account, args.first, args.last, settings.site_name, tags.ids(account),
+                               tariffs, len(problems))
+
+    if args.statement:
+        made = make(args.account)
+        if not made.lines and not made.review:
+            _no_sessions(args.account, sessions)
+        return _write(statement.RENDERERS[args.format](made))
+    target = Path(args.statements)
+    taken = set()
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        for account in statement.accounts_of(sessions):
+            made = make(account)
+            stem = statement.file_stem(account, args.first, args.last, taken)
+            taken.add(stem)
+            for suffix, render in ((".html", statement.render_html), (".csv", statement.render_csv)):
+                _write_file(target / (stem + suffix), render(made))
+                print(f"wrote {target / (stem + suffix)}")
+    except OSError as e:
+        print(f"shocpp-summary: cannot write the statements: {e}", file=sys.stderr)
+        return FAILED
+    if not taken:
+        print(f"shocpp-summary: no sessions in {period(args.first, args.last)}: no statements written",
+              file=sys.stderr)
+    return OK
+
+
+def _write_file(path, text):
+    """Replace `path` with `text` (UTF-8) whole: a reader, a mailer, never sees half a statement."""
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "w", encoding="utf-8", newline="") as f:
+            f.write(text)
+        os.replace(temporary, path)
+    except BaseException:
+        try:
+            os.unlink(temporary)
+        except FileNotFoundError:
+            pass
+        raise
 
 
 def _write(text):

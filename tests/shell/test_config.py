@@ -1,5 +1,6 @@
 """Settings from the environment."""
 
+import os
 from pathlib import Path
 
 import pytest
@@ -29,12 +30,14 @@ def test_defaults():
         max_chargers=0,
         max_power_kw=50,
         site_file=ROOT / "conf" / "site.json",
+        tariffs_file=ROOT / "conf" / "tariffs.json",
+        site_name=os.uname().nodename,
     )
 
 
 def test_empty_values_mean_the_defaults():
     env = {"SHOCPP_TAGSFILE": "", "SHOCPP_ACCOUNTINGDIR": "", "SHOCPP_RUNDIR": "", "SHOCPP_LOGDIR": "",
-           "SHOCPP_HEARTBEAT_INTERVAL": " ", "SHOCPP_STRICT": ""}
+           "SHOCPP_HEARTBEAT_INTERVAL": " ", "SHOCPP_STRICT": "", "SHOCPP_TARIFFSFILE": "", "SHOCPP_SITE_NAME": " "}
     assert from_env(env) == from_env({})
 
 
@@ -51,6 +54,7 @@ def test_reads_os_environ_when_no_env_given(monkeypatch):
     ("SHOCPP_RUNDIR", "run_dir"),
     ("SHOCPP_LOGDIR", "log_dir"),
     ("SHOCPP_SITEFILE", "site_file"),
+    ("SHOCPP_TARIFFSFILE", "tariffs_file"),
 ])
 def test_paths_from_env(name, field, tmp_path, monkeypatch):
     assert getattr(from_env({name: "/srv/shocpp/x"}), field) == Path("/srv/shocpp/x")
@@ -60,7 +64,7 @@ def test_paths_from_env(name, field, tmp_path, monkeypatch):
     assert relative == tmp_path / "site" / "x"
     # the other paths keep their defaults
     others = {f: getattr(from_env({name: "/srv/shocpp/x"}), f)
-              for f in ("tags_file", "accounting_dir", "run_dir", "log_dir") if f != field}
+              for f in ("tags_file", "accounting_dir", "run_dir", "log_dir", "tariffs_file") if f != field}
     defaults = from_env({})
     assert others == {f: getattr(defaults, f) for f in others}
 
@@ -107,3 +111,22 @@ def test_bad_strict(text, message):
 
 def test_config_error_is_a_value_error():
     assert issubclass(ConfigError, ValueError)
+
+
+@pytest.mark.parametrize("text, name", [
+    ("Garage Müller", "Garage Müller"), ("  Hof 7 ", "Hof 7"), ("x" * 200, "x" * 200),
+])
+def test_site_name(text, name):
+    assert from_env({"SHOCPP_SITE_NAME": text}).site_name == name
+
+
+def test_the_site_name_defaults_to_the_host_name():
+    assert from_env({}).site_name == os.uname().nodename != ""
+
+
+@pytest.mark.parametrize("text", ["two\nlines", "bell\x07", "x" * 201])
+def test_bad_site_name(text):
+    with pytest.raises(ConfigError) as caught:
+        from_env({"SHOCPP_SITE_NAME": text})
+    assert str(caught.value).startswith("SHOCPP_SITE_NAME=")
+    assert str(caught.value).endswith("is not one line of at most 200 printable characters")

@@ -8,12 +8,17 @@ import pkgutil
 import re
 from datetime import date
 from importlib import import_module
+from pathlib import Path
 
 import pytest
 
 from shocpp import exits, tools
 
-TOOLS = sorted(m.name for m in pkgutil.iter_modules(tools.__path__))
+BIN = Path(tools.__file__).resolve().parents[2] / "bin"
+# The commands: the modules of shocpp/tools that a bin/ script runs (statement is summary's helper).
+TOOLS = sorted({m[1] for script in BIN.iterdir()
+                for m in re.finditer(r"shocpp\.tools\.([a-z_]+)", script.read_text())})
+HELPERS = sorted(m.name for m in pkgutil.iter_modules(tools.__path__) if m.name not in TOOLS)
 STATUSES = {name: value for name, value in vars(exits).items() if name.isupper() and type(value) is int}
 
 
@@ -40,6 +45,7 @@ def test_each_status_has_one_number_and_a_meaning():
 
 def test_every_command_is_checked():
     assert TOOLS == ["balance", "command", "listener", "passwd", "status", "summary"]
+    assert HELPERS == ["statement"]
 
 
 @pytest.mark.parametrize("name", TOOLS)

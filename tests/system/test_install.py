@@ -62,10 +62,10 @@ def test_the_tree_is_installed_with_its_directories(prefix):
                  "bin/shocpp-balance", "misc/shocpp-balance.service",
                  "shocpp/backend.py", "shocpp/protocol/schemas/BootNotification.req.json", "conf/tags.json",
                  "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
-                 "README.md", "pyproject.toml"):
+                 "misc/shocpp-statements.service", "misc/shocpp-statements.timer", "README.md", "pyproject.toml"):
         assert (prefix / path).is_file(), path
     assert json.loads((prefix / "conf/tags.json").read_text()) == json.loads((ROOT / "conf/tags.json").read_text())
-    for d in ("accounting", "run", "log"):
+    for d in ("accounting", "run", "log", "statements"):
         assert (prefix / d).is_dir() and not any((prefix / d).iterdir())
     assert os.access(prefix / "bin/shocpp-status", os.X_OK) and os.access(prefix / "misc/shocpp-stop", os.X_OK)
     assert sorted(p.name for p in (prefix / "shocpp").glob("*.py")) == \
@@ -111,15 +111,20 @@ def test_misc_files_name_the_prefix(prefix):
     assert f"ReadWritePaths={prefix}/accounting {prefix}/run {prefix}/log\n" in service
     assert f"{prefix}/log/shocpp.log {{" in (prefix / "misc/shocpp.logrotate").read_text()
     assert f"ExecStart={prefix}/bin/shocpp-balance\n" in (prefix / "misc/shocpp-balance.service").read_text()
-    for name in ("shocpp.service", "shocpp-balance.service", "shocpp.logrotate", "shocpp.default"):
+    statements = (prefix / "misc/shocpp-statements.service").read_text()
+    assert f"ExecStart={prefix}/bin/shocpp-summary --statements {prefix}/statements\n" in statements
+    assert f"ReadWritePaths={prefix}/statements\n" in statements
+    for name in ("shocpp.service", "shocpp-balance.service", "shocpp.logrotate", "shocpp.default",
+                 "shocpp-statements.service"):
         assert "/opt/shocpp" in (ROOT / "misc" / name).read_text()
         assert "/opt/shocpp" not in (prefix / "misc" / name).read_text()
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
-@pytest.mark.parametrize("unit", ["shocpp.service", "shocpp-balance.service"])
-def test_the_unit_file_is_valid(prefix, unit):
-    done = subprocess.run(["systemd-analyze", "verify", str(prefix / "misc" / unit)],
+@pytest.mark.parametrize("units", [["shocpp.service"], ["shocpp-balance.service"],
+                                   ["shocpp-statements.timer", "shocpp-statements.service"]])
+def test_the_unit_files_are_valid(prefix, units):
+    done = subprocess.run(["systemd-analyze", "verify", *(str(prefix / "misc" / unit) for unit in units)],
                           capture_output=True, text=True, timeout=60)
     assert done.returncode == 0
     assert [line for line in (done.stdout + done.stderr).splitlines() if "shocpp" in line] == []
@@ -165,6 +170,33 @@ def test_stopping_lets_the_backends_finish_on_their_own(prefix):
             pass
         listener.wait(timeout=10)
         out.close()
+
+
+def test_the_installed_monthly_job_writes_the_statements(prefix):
+    """What shocpp-statements.service runs, as it runs it: the previous month of the installed ledger."""
+    import datetime
+
+    from shocpp.protocol import months
+
+    label = months.label(months.previous(months.of(datetime.date.today())))
+    line = {"event": "stop", "charger": "garage-left", "transaction_id": 10001000, "account": "home",
+            "account_index": 1, "id_tag": "1111", "meter_start_kwh": 1000, "meter_stop_wh": 1002500,
+            "consumed_kwh": 2, "consumed_wh": 2500, "energy_wh": 2500, "stop_time": f"{label}-10T10:00:00Z",
+            "flags": []}
+    ledger = prefix / f"accounting/{label}.jsonl"
+    ledger.write_text(json.dumps(line) + "\n")
+    try:
+        unit = (prefix / "misc/shocpp-statements.service").read_text()
+        command = unit.split("\nExecStart=", 1)[1].split("\n", 1)[0].split()
+        done = subprocess.run(command, capture_output=True, text=True, cwd=prefix, env=PLAIN_ENV, timeout=60)
+        assert done.returncode == 0, done.stderr
+        assert done.stdout.splitlines() == [f"wrote {prefix}/statements/{label}-home.html",
+                                            f"wrote {prefix}/statements/{label}-home.csv"]
+        assert "Energy</th><td>2.500 kWh</td>" in (prefix / f"statements/{label}-home.html").read_text()
+    finally:
+        ledger.unlink()
+        for made in (prefix / "statements").glob(f"{label}-*"):
+            made.unlink()
 
 
 def test_installing_again_upgrades_the_code_and_keeps_the_data(prefix):

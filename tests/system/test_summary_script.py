@@ -14,7 +14,8 @@ def test_help_of_the_bin_script(site):
                           env=site.env, timeout=30)
     assert (done.returncode, done.stderr) == (0, "")
     assert "shocpp-summary --from 2026-01 --to 2026-06 --account company-x" in done.stdout
-    assert "--format {table,csv,json}" in done.stdout
+    assert "--format {table,text,csv,json,html}" in done.stdout
+    assert "--statements DIR" in done.stdout
 
 
 def test_the_bin_script_reads_the_site_ledger(site):

@@ -26,3 +26,40 @@ def test_every_documented_command_passes_the_schema(line):
     action, payload = words[-2], words[-1]
     assert action in schemas.FROM_CENTRAL
     assert isinstance(parse_payload(action, payload), dict)
+
+
+def _block_after(marker, fence):
+    """The text of the first fenced block (```fence) after `marker` in the README."""
+    text = (ROOT / "README.md").read_text()
+    lines = text[text.index(marker):].splitlines()
+    opening = [n for n, line in enumerate(lines) if line.startswith("```")][::2]  # every other fence opens
+    first = next(n for n in opening if lines[n] == f"```{fence}")
+    end = next(n for n in range(first + 1, len(lines)) if lines[n] == "```")
+    return "\n".join(lines[first + 1:end])
+
+
+def test_the_readme_tariffs_example_is_a_valid_tariffs_file():
+    from shocpp.protocol import tariffs
+
+    example = _block_after("### Prices: tariffs.json", "json")
+    parsed = tariffs.parse(example, ["home", "company-x"])
+    assert parsed.currency("company-x") == "EUR"
+
+
+def test_the_readme_statement_is_what_the_command_prints(capsys, tmp_path, monkeypatch):
+    import time
+    from datetime import date
+
+    import statement_ledger
+    from shocpp.tools import summary
+
+    env = statement_ledger.write_site(tmp_path)
+    monkeypatch.setenv("TZ", statement_ledger.ZONE)
+    time.tzset()
+    assert summary.main(["2026", "10", "--account", "home", "--statement"], env=env, today=date(2026, 12, 1)) == 0
+    printed = capsys.readouterr().out.splitlines()
+    shown = _block_after("## Statements: energy and cost per account", "").splitlines()
+    assert shown[0] == printed[0] and "..." in shown
+    cut = shown.index("...")
+    assert shown[:cut] == printed[:cut]
+    assert shown[cut + 1:] == printed[len(printed) - (len(shown) - cut - 1):]
