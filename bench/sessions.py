@@ -13,16 +13,18 @@ process of its own on that tree), so the month file is what that version would h
 start and a stop line per session after, a stop line before (it wrote no start lines).
 """
 
+import io
 import json
 import os
 import pstats
+import random
 import shutil
 import subprocess
 import tarfile
-import io
 import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from statistics import median
 
 from shocpp.protocol import transaction_id
 from shocpp_sim import messages
@@ -108,7 +110,6 @@ def window(now):
 def other_sessions(count, first, until):
     """[charger, action, payload, now] of `count` sessions between first and until: half on
     CHARGER, half on the other chargers in turn, random accounts, 5–15 kWh each."""
-    import random
     rng = random.Random(16)
     chargers = [CHARGER] + [f"charger-{n}" for n in range(2, OTHER_CHARGERS + 2)]
     registers = {c: 1_000_000 * (n + 1) for n, c in enumerate(chargers)}
@@ -252,10 +253,59 @@ def per_stop(stats, stops):
     return "\n".join(["| function | calls per session | cumulative ms per session |", "|---|---:|---:|", *rows])
 
 
+def breakdown_apart(env, sessions):
+    """breakdown() in a fresh interpreter, as a backend is: not in the benchmark's own process, whose
+    many objects make the garbage collector's passes over a stop's ten thousand records slower."""
+    done = subprocess.run([python(), "-P", "-c", "import json, os, sys; from bench import sessions; "
+                           "print(json.dumps(sessions.breakdown(os.environ, json.load(sys.stdin))))"],
+                          input=json.dumps(sessions).encode(), capture_output=True, check=True, cwd=ROOT,
+                          env={**env, "PYTHONPATH": str(ROOT)})
+    medians, found = json.loads(done.stdout)
+    return medians, found
+
+
+def breakdown(env, sessions):
+    """The steps of each measured session, timed in this process (no profiler) with the ledger of
+    `env` (after): ({step: median ms per frame}, the records the last stop found)."""
+    from shocpp import ledger, tags_file
+    from shocpp.protocol import billing, matching, months
+
+    directory, tags, utc = Path(env["SHOCPP_ACCOUNTINGDIR"]), tags_file.load(env["SHOCPP_TAGSFILE"]), timezone.utc
+    steps = {}
+
+    def timed(step, function, *args):
+        started = time.perf_counter()
+        value = function(*args)
+        steps.setdefault(step, []).append(1000 * (time.perf_counter() - started))
+        return value
+
+    for start, stop in sessions:
+        now, tid = datetime.now(utc), stop["transactionId"]
+        record = billing.start_record(CHARGER, start, tags.lookup(start["idTag"]), tid, now)
+        timed("StartTransaction: `ledger.append` of the start record (reads, flock, write, fsync)", ledger.append,
+              directory, billing.ledger_month(start["timestamp"], now, utc), record)
+        month = billing.ledger_month(stop["timestamp"], now, utc)
+        before = months.label(months.previous(months.parse(month)))
+        found = timed("StopTransaction: `ledger.records` of the month before", ledger.records, directory, before,
+                      CHARGER, tid)
+        found = found + timed("StopTransaction: `ledger.records` of its month", ledger.records, directory, month,
+                              CHARGER, tid)
+        lines = [ledger.encode(r) for r in found]
+        timed("&nbsp;&nbsp;of which `json.loads` of the lines it found", lambda: [json.loads(line) for line in lines])
+        if timed("StopTransaction: `matching.match`", matching.match, CHARGER, tid, found, tags.by_index).start is None:
+            raise RuntimeError(f"no start found for {tid}")
+        timed("&nbsp;&nbsp;of which `matching.open_starts`", matching.open_starts, found)
+        line = timed("StopTransaction: `billing.stop_record` (`matching.match` included)", billing.stop_record,
+                     CHARGER, stop, tags, now, found)
+        timed("StopTransaction: `ledger.append` of the stop line (reads, flock, write, fsync)", ledger.append,
+              directory, month, line)
+    return {step: median(runs) for step, runs in steps.items()}, len(found)
+
+
 # --- the section ---------------------------------------------------------------------------------
 
 def run(quick=False):
-    sizes, count, repeats = ((0, 20), 4, 1) if quick else (SIZES, 31, 5)
+    sizes, count, repeats = ((0, 20), 4, 1) if quick else (SIZES, 31, 7)
     first, end = window(datetime.now(timezone.utc))
     sessions = measured_sessions(count, end)
     others_until = end - timedelta(seconds=SPACING_S * count + 60)
@@ -274,7 +324,7 @@ def run(quick=False):
                 made[version, size] = write_month(tree, env, calls, directory)
                 prepared[version, size] = directory
         results = {key: [] for key in prepared}
-        lines = {}
+        lines, steps = {}, {}
         for r in range(repeats):
             for size in sizes:
                 order = list(trees) if r % 2 == 0 else list(reversed(trees))  # interleaved, alternating
@@ -282,6 +332,11 @@ def run(quick=False):
                     start_ms, stop_ms, lines[version, size] = run_once(
                         trees[version], prepared[version, size], tmp / f"run-{version}-{size}-{r}", sessions)
                     results[version, size].append((start_ms, stop_ms))
+            # the steps in this process, between the backends' runs so that a busy moment hits both
+            medians, found = breakdown_apart({**_copied(prepared["after", sizes[-1]], tmp / f"steps-{r}"), "TZ": "UTC"},
+                                       sessions)
+            for step, ms in medians.items():
+                steps.setdefault(step, []).append(ms)
         largest = sizes[-1]
         stats = profile({**_copied(prepared["after", largest], tmp / "profile"), "TZ": "UTC"}, sessions, tmp)
         sizes_note = _sizes_note(made, lines, prepared, sizes, trees, count)
@@ -295,10 +350,17 @@ def run(quick=False):
                                       at_most=bound))
     notes = [_differences(results, sizes, trees), sizes_note,
              f"**Where the time goes** at {number(largest)} other sessions (cProfile of the backend, after, "
-             f"answering the {count} sessions' frames at once; the profiler slows Python code by about "
-             f"half again; per measured session, i.e. one StartTransaction and one StopTransaction):\n\n"
+             f"answering the {count} sessions' frames at once; the profiler slows this code two to three times, "
+             f"so read the shares, not the ms; per measured session, i.e. one StartTransaction and one StopTransaction):\n\n"
              + per_stop(stats, count) + "\n\nThe backend's functions by their own time:\n\n"
-             + profile_table(stats, top=10)]
+             + profile_table(stats, top=10),
+             f"The same steps without the profiler, at {number(largest)} other sessions: the after code called in "
+             f"a fresh Python process on a fresh copy of the ledger, for the same {count} sessions, once per repeat "
+             f"between the backends' runs (ms per frame: the median of the {repeats} runs' medians, and their "
+             f"spread; the last stop found {found:,} records):\n\n"
+             + "\n".join(["| step | ms | spread |", "|---|---:|---:|",
+                           *(f"| {step} | {median(runs):.1f} | {min(runs):.1f} – {max(runs):.1f} |"
+                             for step, runs in steps.items())])]
     return Section(
         "Sessions: StartTransaction and StopTransaction",
         f"What a StartTransaction and a StopTransaction cost per frame since start records (after: each "
@@ -326,7 +388,6 @@ def _differences(results, sizes, trees):
     """before → after, the median of the per-repeat pairs."""
     if "before" not in trees:
         return f"Commit {BEFORE} is not in this checkout: no before figures."
-    from statistics import median
     rows = []
     for size in sizes:
         cells = []

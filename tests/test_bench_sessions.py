@@ -35,7 +35,7 @@ def test_every_figure_is_there_and_positive(section):
 
 
 def test_the_notes_compare_and_say_where_the_time_goes(section):
-    differences, sizes, hot = section.notes
+    differences, sizes, hot, steps = section.notes
     if has_before():
         assert "| 20 | " in differences and " → " in differences
     assert "20 after: 40 lines" in sizes  # a start and a stop line per other session
@@ -51,3 +51,9 @@ def test_the_sessions_lie_in_one_past_month():
     assert all(s.startswith("2026-11-") for s in stops)
     calls = sessions.other_sessions(10, first, end)
     assert len(calls) == 20 and sum(c[0] == sessions.CHARGER for c in calls) == 10
+
+
+def test_the_steps_are_timed_without_the_profiler(section):
+    steps = section.notes[3]
+    assert "| StopTransaction: `ledger.records` of its month |" in steps
+    assert "| StartTransaction: `ledger.append` of the start record" in steps
