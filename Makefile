@@ -16,7 +16,7 @@ demo: deps websocketd
 test: deps websocketd openssl
 	$(PY) -m pytest -q
 
-# About 17 minutes on 2 cores; `$(PY) -m bench --help` tells how to run parts.
+# About 20 minutes on 2 cores; `$(PY) -m bench --help` tells how to run parts.
 bench: deps websocketd
 	$(PY) -m bench
 

@@ -30,7 +30,7 @@ from shocpp.protocol import transaction_id
 from shocpp_sim import messages
 
 from . import frames
-from .common import (BIN, ROOT, TAGS, Section, figure, make_site, number, profile_table, python,
+from .common import (ROOT, TAGS, Section, figure, make_site, number, profile_table, python,
                      temporary_directory, wrapper_env)
 
 BEFORE = "65189f8"  # main just before start records
@@ -57,8 +57,8 @@ for n, line in enumerate(sys.stdin):
     charger, action, payload, now = json.loads(line)
     now = datetime.fromisoformat(now)
     try:  # since start records, a stop is tied to its start among the records the shell gives it
-        ctx = handlers.Context(charger, tags, now, timezone.utc,
-                               records=lambda month, c, tid: [r for m, r in [starts.get(c, (None, None))] if m == month])
+        ctx = handlers.Context(charger, tags, now, timezone.utc, records=lambda month, c, tid:
+                               [r for m, r in [starts.get(c, (None, None))] if m == month])
     except TypeError:
         ctx = handlers.Context(charger, tags, now, timezone.utc)
     handle = handlers.start_transaction if action == "StartTransaction" else handlers.stop_transaction
@@ -332,9 +332,9 @@ def run(quick=False):
                     start_ms, stop_ms, lines[version, size] = run_once(
                         trees[version], prepared[version, size], tmp / f"run-{version}-{size}-{r}", sessions)
                     results[version, size].append((start_ms, stop_ms))
-            # the steps in this process, between the backends' runs so that a busy moment hits both
-            medians, found = breakdown_apart({**_copied(prepared["after", sizes[-1]], tmp / f"steps-{r}"), "TZ": "UTC"},
-                                       sessions)
+            # the steps without the profiler, between the backends' runs so that a busy moment hits both
+            steps_env = {**_copied(prepared["after", sizes[-1]], tmp / f"steps-{r}"), "TZ": "UTC"}
+            medians, found = breakdown_apart(steps_env, sessions)
             for step, ms in medians.items():
                 steps.setdefault(step, []).append(ms)
         largest = sizes[-1]
@@ -351,7 +351,8 @@ def run(quick=False):
     notes = [_differences(results, sizes, trees), sizes_note,
              f"**Where the time goes** at {number(largest)} other sessions (cProfile of the backend, after, "
              f"answering the {count} sessions' frames at once; the profiler slows this code two to three times, "
-             f"so read the shares, not the ms; per measured session, i.e. one StartTransaction and one StopTransaction):\n\n"
+             f"so read the shares, not the ms; per measured session, i.e. one StartTransaction and one "
+             f"StopTransaction):\n\n"
              + per_stop(stats, count) + "\n\nThe backend's functions by their own time:\n\n"
              + profile_table(stats, top=10),
              f"The same steps without the profiler, at {number(largest)} other sessions: the after code called in "
