@@ -23,7 +23,7 @@ test: deps websocketd openssl haproxy chromium
 quick: deps
 	SHOCPP_QUICK=1 SHOCPP_FUZZ_FRAMES=300 $(PY) -m pytest -q tests/protocol tests/shell tests/tools tests/sim
 
-# About 17 minutes on 2 cores; `$(PY) -m bench --help` tells how to run parts.
+# About 20 minutes on 2 cores; `$(PY) -m bench --help` tells how to run parts.
 bench: deps websocketd
 	$(PY) -m bench
 
