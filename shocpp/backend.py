@@ -81,8 +81,8 @@ class Backend:
             self.log.error(problem)
         return tags
 
-    def records(self, month, charger, tid):
-        return ledger.records(self.config.accounting_dir, month, charger, tid)
+    def records(self, month, tid, charger=None):
+        return ledger.records(self.config.accounting_dir, month, tid, charger)
 
     def apply(self, step):
         """Log the step's notes and carry out its effects, in order; the frames to send."""

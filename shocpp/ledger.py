@@ -105,10 +105,11 @@ def _holds(data, record):
 
 
 
-def records(directory, month, charger, tid):
-    """The records of a month's file that concern a charger or a transactionId, in order; lines that
-    cannot be read are skipped (shocpp-summary names them). Only those lines are parsed: a busy
-    month has thousands, and a StopTransaction looks at two months."""
+def records(directory, month, tid, charger=None):
+    """The records of a month's file that concern a transactionId (as a record's own or as a
+    reconciled stop's start) or, when given, a charger; in order; lines that cannot be read are
+    skipped (shocpp-summary names them). Only those lines are parsed: a busy month has thousands,
+    and a StopTransaction looks at two months."""
     try:
         with open(month_file(directory, month), "rb") as f:
             fcntl.flock(f, fcntl.LOCK_SH)  # append() writes under LOCK_EX: never half a line
@@ -118,7 +119,10 @@ def records(directory, month, charger, tid):
     except OSError as e:
         raise Unavailable(f"the ledger could not be read: {e.strerror or e}") from e
     found = []
-    for line in _lines_with(data, (_field("charger", charger), _field("transaction_id", tid))):
+    needles = [_field("transaction_id", tid), _field("start_transaction_id", tid)]
+    if charger is not None:
+        needles.append(_field("charger", charger))
+    for line in _lines_with(data, needles):
         try:
             record = json.loads(line)
         except ValueError:

@@ -35,7 +35,8 @@ def stop_record(charger, payload, tags, now, records=(), max_power_kw=50):
     start = found.start
     record = {"event": "stop", "charger": charger, "transaction_id": tid}
     if found.flags == (matching.RECONCILED,):
-        record.update(account=start["account"], account_index=start["account_index"])
+        record.update(start_transaction_id=start["transaction_id"], account=start["account"],
+                      account_index=start["account_index"])
     else:
         record.update(account=tags.account_name(decoded.index) if decoded else UNKNOWN_ACCOUNT,
                       account_index=decoded.index if decoded else None)

@@ -4,7 +4,7 @@ Pure: the clock, the tags and the settings come in a Context; what must happen
 outside (a ledger line, a status file) goes out as effects for the I/O shell.
 """
 
-from . import billing, months, numbers, schemas, timestamps, transaction_id
+from . import billing, matching, months, numbers, schemas, timestamps, transaction_id
 from .effects import Record, SaveBoot, SaveMeterValues, SaveStatus
 from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION,
                     TYPE_CONSTRAINT_VIOLATION, CallError, CallResult)
@@ -30,7 +30,7 @@ class Context(plain("Context", ["charger", "tags", "now", "tz", "heartbeat_inter
                                "max_power_kw"], defaults=(300, False, None, 50))):
     """What a handler knows besides the CALL: `tags` (None for the actions not in NEEDS_TAGS), `now`
     (an aware datetime), `tz` (the site's zone for ledger months; None: the machine's), and
-    `records(month, charger, tid)`, the ledger's records a StopTransaction's start is looked for in."""
+    `records(month, tid, charger)`, the ledger's records a StopTransaction's start is looked for in."""
     __slots__ = ()
 
 
@@ -186,11 +186,16 @@ def stop_transaction(call, ctx):
 
 def _searched(ctx, month, tid):
     """The records a stop's start is looked for in: its month's and the month before's, no more, so
-    that the cost of a stop is bounded; a longer session is billed from its transactionId alone."""
+    that the cost of a stop is bounded (a longer session is billed from its transactionId alone); of
+    those, the ones of its transactionId, and the charger's own only when the stop may have to be
+    reconciled with the charger's open session."""
     if ctx.records is None:
         return []
-    before = months.label(months.previous(months.parse(month)))
-    return ctx.records(before, ctx.charger, tid) + ctx.records(month, ctx.charger, tid)
+    charger = ctx.charger if matching.may_reconcile(tid, ctx.tags.by_index) else None
+    found = []
+    for month_ in (months.label(months.previous(months.parse(month))), month):
+        found += ctx.records(month_, tid, charger)
+    return found
 
 
 def _not_recorded(call):

@@ -37,15 +37,22 @@ def open_starts(records):
     return [r for r in records if is_start(r) and start_key(r) not in closed]
 
 
+def may_reconcile(tid, listed):
+    """True for a transactionId that names no account (−1, 0, undecodable, an index not in tags.json):
+    the stop may belong to the charger's one open session, so its records are needed too."""
+    decoded = transaction_id.decode(tid)
+    return tid == 0 or decoded is None or decoded.index not in listed
+
+
 def match(charger, tid, records, listed):
     """The Match for a stop of `charger` with transactionId `tid`, among the ledger records (oldest
-    first) of the months searched; `listed`: the account indexes in tags.json."""
+    first) of the months searched: those of the transactionId (as the stop's or as a reconciled
+    stop's start), and the charger's when may_reconcile(); `listed`: the account indexes in tags.json."""
     mine = [r for r in open_starts(records) if r.get("charger") == charger]
     same = [r for r in mine if _agrees(r, tid)]
     if same:
         return Match(same[-1], ())  # a reused transactionId (sessions under 1 kWh): the newest open one
-    decoded = transaction_id.decode(tid)
-    if tid == 0 or decoded is None or decoded.index not in listed:
+    if may_reconcile(tid, listed):
         return Match(mine[0], (RECONCILED,)) if len(mine) == 1 else Match(None, (NO_START,))
     if any(_agrees(r, tid) and r.get("charger") != charger for r in records if is_start(r)):
         return Match(None, (OTHER_CHARGER,))

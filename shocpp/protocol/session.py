@@ -30,9 +30,9 @@ class Session:
         """The Step for one line from the charger.
 
         `tags()` gives the current Tags; it is called only for the actions that look tags up, so the
-        shell reads tags.json only for those. `records(month, charger, tid)` gives the ledger's records
-        of a month ('YYYY-MM') that concern the charger or the transactionId, oldest first, for a
-        StopTransaction to find its start. A line that begins a frame split over lines is held and
+        shell reads tags.json only for those. `records(month, tid, charger=None)` gives the ledger's
+        records of a month ('YYYY-MM') that concern the transactionId (or the charger, when given),
+        oldest first, for a StopTransaction to find its start. A line that begins a frame split over lines is held and
         answered with the line that ends it (reassembly.py).
         """
         frames = self.lines.receive(line, mono)

@@ -147,19 +147,34 @@ def test_a_stop_looks_for_its_start_in_its_month_and_the_one_before():
     asked = []
     start = receive(session(), START).effects[0].record
 
-    def records(month, charger, tid):
-        asked.append((month, charger, tid))
+    def records(month, tid, charger=None):
+        asked.append((month, tid, charger))
         return [start] if month == "2026-11" else []
     step = session().receive(STOP, NOW, 0.0, lambda: TAGS_NOW, records)
-    assert asked == [("2026-10", "CP1", 10012345), ("2026-11", "CP1", 10012345)]
+    assert asked == [("2026-10", 10012345, None), ("2026-11", 10012345, None)]
     (record,) = step.effects
     assert (record.record["energy_wh"], record.record["flags"], record.record["duration_s"]) == (5321, [], 7200)
+
+
+def test_a_stop_that_names_no_account_asks_for_the_chargers_records_too():
+    asked = []
+    start = receive(session(), START).effects[0].record
+
+    def records(month, tid, charger=None):
+        asked.append((month, tid, charger))
+        return [start] if month == "2026-11" else []
+    minus_one = STOP.replace(b"10012345", b"-1")
+    step = session().receive(minus_one, NOW, 0.0, lambda: TAGS_NOW, records)
+    assert asked == [("2026-10", -1, "CP1"), ("2026-11", -1, "CP1")]
+    (record,) = step.effects
+    assert (record.record["start_transaction_id"], record.record["energy_wh"], record.record["flags"]) == \
+        (10012345, 5321, ["reconciled"])
 
 
 def test_a_ledger_that_cannot_be_read_is_an_internal_error_and_nothing_is_recorded():
     from shocpp.protocol.effects import Unavailable
 
-    def unreadable(month, charger, tid):
+    def unreadable(month, tid, charger=None):
         raise Unavailable("the ledger could not be read: Permission denied")
     step = session().receive(STOP, NOW, 0.0, lambda: TAGS_NOW, unreadable)
     assert step.replies == (CallError("p", "InternalError", "the ledger could not be read: Permission denied", {}),)
