@@ -1,0 +1,281 @@
+"""shocpp-balance's shell, in-process: the grid meter (command, url, file), the answers of the chargers
+(Rejected, CALLERROR, no answer) and the state that makes a restart send nothing. The chargers are
+backend directories in a temporary run directory, the FIFO held open here; command.send is replaced by
+a fake that answers as a charger would."""
+
+import http.server
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from shocpp import runfiles
+from shocpp.config import from_env
+from shocpp.protocol import site as site_module
+from shocpp.protocol.site import GridMeter
+from shocpp.tools import balance as tool
+from shocpp.tools import command
+
+from conftest import free_port
+
+NOW = 1_800_000_000.0
+
+
+# -- a run directory with connected chargers ---------------------------------------------------------
+
+class Chargers:
+    """Backend directories with their FIFOs held open (so they count as live)."""
+
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir)
+        self.readers = {}
+
+    def connect(self, identity, pid, status="Charging", power_w=None, connector_id=1):
+        conn = runfiles.Connection(self.run_dir, identity, pid)
+        conn.create({"charger": identity, "connected_at": "2026-11-21T09:00:00.000Z"})
+        self.readers[(identity, pid)] = (conn, os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK))
+        self.status(identity, pid, status, power_w, connector_id)
+        return conn
+
+    def status(self, identity, pid, status, power_w=None, connector_id=1):
+        conn = self.readers[(identity, pid)][0]
+        conn.save(f"status-{connector_id}.json", {"connectorId": connector_id, "errorCode": "NoError",
+                                                  "status": status})
+        if power_w is not None:
+            conn.save(f"meter-{connector_id}.json", {"connectorId": connector_id, "meterValue": [{
+                "timestamp": "2026-11-21T09:00:00Z",
+                "sampledValue": [{"value": str(power_w), "measurand": "Power.Active.Import", "unit": "W"}]}]})
+
+    def disconnect(self, identity, pid):
+        conn, reader = self.readers.pop((identity, pid))
+        os.close(reader)
+        conn.remove()
+
+    def close(self):
+        for identity, pid in list(self.readers):
+            self.disconnect(identity, pid)
+
+
+@pytest.fixture
+def chargers(site):
+    found = Chargers(site.run_dir)
+    yield found
+    found.close()
+
+
+class FakeSend:
+    """command.send as a charger answers: {identity: answer function (action, payload) -> answer}."""
+
+    def __init__(self, answers=None):
+        self.answers = answers or {}
+        self.calls = []            # (identity, action, limit or None, seconds since the fake was made)
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def __call__(self, run_dir, conn, action, payload, timeout):
+        answer = self.answers.get(conn.identity, accept)(action, payload, timeout)
+        limit = None
+        if action == "SetChargingProfile":
+            limit = payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
+        with self.lock:
+            self.calls.append((conn.identity, action, limit, time.monotonic() - self.started))
+        return answer
+
+    def profiles(self):
+        return sorted((c, limit) for c, action, limit, _ in self.calls if action == "SetChargingProfile")
+
+
+def accept(action, payload, timeout):
+    if action == "GetConfiguration":
+        return {"status": "result", "payload": {"configurationKey": [
+            {"key": "ChargeProfileMaxStackLevel", "readonly": True, "value": "3"}]}}
+    return {"status": "result", "payload": {"status": "Accepted"}}
+
+
+def reject(action, payload, timeout):
+    if action == "SetChargingProfile":
+        return {"status": "result", "payload": {"status": "Rejected"}}
+    return accept(action, payload, timeout)
+
+
+def callerror(action, payload, timeout):
+    if action == "SetChargingProfile":
+        return {"status": "error", "code": "NotSupported", "description": "no smart charging"}
+    return accept(action, payload, timeout)
+
+
+def silent(action, payload, timeout):
+    time.sleep(timeout)
+    return {"status": "timeout"}
+
+
+def settings_of(site, site_json):
+    path = site.root / "site.json"
+    path.write_text(json.dumps(site_json))
+    return from_env({**site.env, "SHOCPP_SITEFILE": str(path)}), site_module.parse(json.dumps(site_json))
+
+
+def one_round(settings, site_json_parsed, now, state=None, timeout=1.0):
+    decisions, state = tool.round_(settings, site_json_parsed, state if state is not None else {}, now,
+                                   timeout=timeout)
+    return {(d.charger, d.connector_id): d for d in decisions}, state
+
+
+# -- 1. the grid meter: command, url, file; failures ------------------------------------------------
+
+def test_a_command_s_output_is_the_grid_power(capsys):
+    assert tool.read_grid_meter(GridMeter("command", "echo ' -1234.5 '")) == -1234.5
+    assert tool.read_grid_meter(GridMeter("command", "printf 9660")) == 9660.0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("echo abc", "could not convert string to float: 'abc'"),
+    ("echo", "could not convert string to float: ''"),
+    ("echo 1 2", "could not convert string to float: '1 2'"),
+    ("echo 5; exit 3", "the command exited with 3"),
+    ("echo broken >&2; exit 1", "the command exited with 1: broken"),
+    ("nonesuch-meter-command", "the command exited with 127"),
+])
+def test_a_command_that_fails_or_prints_no_number_reads_nothing(capsys, line, problem):
+    assert tool.read_grid_meter(GridMeter("command", line)) is None
+    assert f"grid meter (command {line}): cannot read: {problem}" in capsys.readouterr().err
+
+
+def test_a_command_that_hangs_is_ended_with_what_it_started_after_its_timeout(tmp_path, capsys):
+    pid_file = tmp_path / "pid"
+    started = time.monotonic()
+    assert tool.read_grid_meter(GridMeter("command", f"sleep 30 & echo $! > {pid_file}; wait; echo 5",
+                                          timeout_s=1)) is None
+    assert time.monotonic() - started < 5
+    assert "timed out after 1 seconds" in capsys.readouterr().err
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.05)
+    assert not _running(child), "the command's sleep was left running"
+
+
+def _running(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class Meter(http.server.BaseHTTPRequestHandler):
+    """A grid meter's HTTP API: /status answers self.server.body (bytes) after self.server.delay."""
+
+    def do_GET(self):
+        time.sleep(self.server.delay)
+        status, body = self.server.reply
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (the timeout test)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_meter():
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Meter)
+    server.daemon_threads = True
+    server.delay, server.reply = 0, (200, b"{}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, f"http://127.0.0.1:{port}/status"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+SHELLY = {"emeters": [{"power": -812.25, "is_valid": True}, {"power": 120}], "total_power": 1234,
+          "a/b": {"m~n": "-42"}, "flag": True, "none": None, "text": "abc", "nested": {"power": [1]}}
+
+
+@pytest.mark.parametrize("pointer, watts", [
+    ("/emeters/0/power", -812.25), ("/emeters/1/power", 120.0), ("/total_power", 1234.0),
+    ("/a~1b/m~0n", -42.0),
+])
+def test_a_url_s_json_answer_and_its_pointer_give_the_grid_power(http_meter, capsys, pointer, watts):
+    server, url = http_meter
+    server.reply = (200, json.dumps(SHELLY).encode())
+    assert tool.read_grid_meter(GridMeter("url", url, pointer)) == watts
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("pointer, body, problem", [
+    ("/emeters/2/power", SHELLY, "'/emeters/2/power'"),
+    ("/emeters/00/power", SHELLY, "'/emeters/00/power'"),
+    ("/total", SHELLY, "'/total'"),
+    ("/flag", SHELLY, "not a number: True"),
+    ("/none", SHELLY, "not a number: None"),
+    ("/text", SHELLY, "could not convert string to float: 'abc'"),
+    ("/nested", SHELLY, "not a number: {'power': [1]}"),
+    ("/emeters/0/power", b"<html>meter</html>", "Expecting value"),
+    ("/emeters/0/power", b"\xff\xfe", "can't decode byte 0xff"),
+])
+def test_a_url_answer_without_a_number_at_the_pointer_reads_nothing(http_meter, capsys, pointer, body, problem):
+    server, url = http_meter
+    server.reply = (200, body if isinstance(body, bytes) else json.dumps(body).encode())
+    assert tool.read_grid_meter(GridMeter("url", url, pointer)) is None
+    assert f"grid meter (url {url}): cannot read: " in (err := capsys.readouterr().err) and problem in err
+
+
+def test_a_url_that_answers_an_http_error_or_nothing_reads_nothing(http_meter, capsys):
+    server, url = http_meter
+    server.reply = (500, b'{"total_power": 5}')
+    assert tool.read_grid_meter(GridMeter("url", url, "/total_power")) is None
+    assert "HTTP Error 500" in capsys.readouterr().err
+    port = free_port()
+    assert tool.read_grid_meter(GridMeter("url", f"http://127.0.0.1:{port}/", "/x")) is None
+    assert "Connection refused" in capsys.readouterr().err
+
+
+def test_a_url_that_does_not_answer_in_time_reads_nothing_after_its_timeout(http_meter, capsys):
+    server, url = http_meter
+    server.delay, server.reply = 4, (200, b'{"total_power": 5}')
+    started = time.monotonic()
+    assert tool.read_grid_meter(GridMeter("url", url, "/total_power", timeout_s=1)) is None
+    assert 0.9 < time.monotonic() - started < 3
+    assert "timed out" in capsys.readouterr().err
+
+
+def test_a_failing_or_absurd_meter_holds_the_last_good_reading_one_interval_then_every_connector_gets_its_minimum(
+        site, chargers, monkeypatch, capsys):
+    """32 A, two fast chargers drawing 3450 W each; the meter: good, then nan, a number beyond ten
+    times the connection, a word, an error: held for one interval (30 s × 1.5), then 6 A each."""
+    grid = site.root / "grid-power"
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "grid_meter": {"file": str(grid)}})
+    chargers.connect("a", 11, power_w=3450)
+    chargers.connect("b", 12, power_w=3450)
+    monkeypatch.setattr(command, "send", FakeSend())
+    grid.write_text("9660")  # the building: 9660 - 6900 = 2760 W = 4 A per phase: 28 A left, 14 A each
+    decided, state = one_round(settings, parsed, NOW)
+    assert [(d.limit_a, d.reason.rpartition("; ")[2]) for d in decided.values()] == [
+        (14, "grid 9660 W, the rest of the building 2760 W")] * 2
+    for at, text, note in [(10, "nan", "absurd reading nan"), (20, "1e9", "absurd reading 1000000000.0"),
+                           (30, "lots", "no reading"), (45, "-2.3e6", "absurd reading -2300000.0")]:
+        grid.write_text(text)
+        decided, state = one_round(settings, parsed, NOW + at, state)
+        assert [d.limit_a for d in decided.values()] == [14, 14], at
+        assert f"grid meter: {note}; holding the last good reading 9660 W" in capsys.readouterr().err
+    grid.unlink()
+    decided, state = one_round(settings, parsed, NOW + 46, state)
+    assert [(d.limit_a, d.reason) for d in decided.values()] == [
+        (6, "grid meter: no reading; no good reading for more than one interval: its minimum; capped at 6 A; "
+            "grid meter: no reading; no good reading for more than one interval")] * 2
+    grid.write_text("6900")  # good again: nothing else in the building, 16 A each (their max)
+    decided, state = one_round(settings, parsed, NOW + 47, state)
+    assert [d.limit_a for d in decided.values()] == [16, 16]
