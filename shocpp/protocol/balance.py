@@ -173,7 +173,7 @@ def surplus_step(state, now, surplus_w, settings, timing):
             waiting = f"surplus {surplus_w:g} W for {now - state.surplus_since:g} of {timing.enable_delay_s:g} s" \
                 if enough else f"surplus {surplus_w:g} W is less than {minimum(lowest)} W"
             return state, 0, state.phases, f"pv: off, {waiting}"
-        phases = 3 if (not can_switch or _lasted(state.three_since, now, timing.enable_delay_s)) else 1
+        phases = (3 if _lasted(state.three_since, now, timing.enable_delay_s) else 1) if can_switch else s.phases
         state = replace(state, enabled=True, phases=phases, surplus_since=None)
     phases = state.phases
     if can_switch and phases == 3 and _lasted(state.short3_since, now, timing.disable_delay_s):

@@ -156,6 +156,18 @@ def test_pv_starts_on_one_phase_when_three_are_not_there():
     assert state.enabled and state.phases == 1
 
 
+def test_a_one_phase_pv_charger_starts_and_stays_on_its_one_phase():
+    """The README's carport: 2000 W export starts it after a minute at 8 A, on one phase (it was
+    told numberPhases 3, counted on three phases, and its minimum taken as 4140 W)."""
+    settings = Settings(min_a=6, max_a=16, phases=1, mode="pv")
+    out, state = run(settings, [(0, 2000), (60, 2000), (90, 1000), (269, 1000), (270, 1000)])
+    assert out == [(0, 0, 1), (60, 8, 1), (90, 6, 1), (269, 6, 1), (270, 0, 1)]
+    assert not state.enabled and state.phases == 1
+    out, state = run(Settings(min_a=6, max_a=16, phases=3, mode="pv", phase_switching=False),
+                     [(0, 5000), (60, 5000)])
+    assert out == [(0, 0, 3), (60, 7, 3)]
+
+
 def test_unknown_surplus_holds_the_state():
     state = Surplus(enabled=True, phases=3)
     new, cap, phases, _ = surplus_step(state, 10, None, PV3, TIMING)

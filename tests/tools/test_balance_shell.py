@@ -35,7 +35,7 @@ class Chargers:
 
     def connect(self, identity, pid, status="Charging", power_w=None, connector_id=1):
         conn = runfiles.Connection(self.run_dir, identity, pid)
-        conn.create({"charger": identity, "connected_at": "2026-11-21T09:00:00.000Z"})
+        conn.create({"charger": identity, "pid": pid, "connected_at": "2026-11-21T09:00:00.000Z"})
         self.readers[(identity, pid)] = (conn, os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK))
         self.status(identity, pid, status, power_w, connector_id)
         return conn
@@ -279,3 +279,118 @@ def test_a_failing_or_absurd_meter_holds_the_last_good_reading_one_interval_then
     grid.write_text("6900")  # good again: nothing else in the building, 16 A each (their max)
     decided, state = one_round(settings, parsed, NOW + 47, state)
     assert [d.limit_a for d in decided.values()] == [16, 16]
+
+
+# -- 2. a charger that refuses a profile --------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, logged", [
+    (reject, "a connector 1: SetChargingProfile answered 'Rejected': counted at its max and left alone until it "
+             "reconnects"),
+    (callerror, "a connector 1: SetChargingProfile answered CALLERROR NotSupported: no smart charging: counted at "
+                "its max and left alone until it reconnects"),
+])
+def test_a_charger_that_refuses_a_profile_is_counted_at_its_max_and_left_alone_until_it_reconnects(
+        site, chargers, monkeypatch, capsys, answer, logged):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    for name, pid in (("a", 11), ("b", 12), ("c", 13)):
+        chargers.connect(name, pid)
+    fake = FakeSend({"a": answer})
+    monkeypatch.setattr(command, "send", fake)
+    decided, state = one_round(settings, parsed, NOW)
+    assert [d.limit_a for d in decided.values()] == [10, 10, 10]
+    assert fake.profiles() == [("a", 10), ("b", 10), ("c", 10)]
+    assert logged in capsys.readouterr().err
+    assert state["connections"]["a@11"]["failed"] == logged.split("SetChargingProfile ")[1].split(": counted")[0]
+    assert set(state["sent"]) == {"b@12", "c@13"}
+    # counted at its 16 A: 16 A left for b and c, 8 A each; nothing more goes to a
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 30, state)
+    assert [(k, d.limit_a) for k, d in decided.items()] == [(("a", 1), None), (("b", 1), 8), (("c", 1), 8)]
+    assert decided[("a", 1)].reason == "refused a profile: counted at its max until it reconnects"
+    assert fake.profiles() == [("b", 8), ("c", 8)]
+    assert [c for c in fake.calls if c[0] == "a"] == []
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 60, state)
+    assert fake.calls == []
+    # it reconnects (a new backend, a new pid), now accepting: it is asked again, the others raised after
+    chargers.disconnect("a", 11)
+    chargers.connect("a", 21)
+    fake.answers = {}
+    decided, state = one_round(settings, parsed, NOW + 90, state)
+    assert [d.limit_a for d in decided.values()] == [10, 10, 10]
+    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [
+        ("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10),
+        ("b", "SetChargingProfile", 10), ("c", "SetChargingProfile", 10)] or \
+        [(c, action, limit) for c, action, limit, _ in fake.calls] == [
+        ("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10),
+        ("c", "SetChargingProfile", 10), ("b", "SetChargingProfile", 10)]
+    assert "a@11" not in state["connections"] and "failed" not in state["connections"]["a@21"]
+
+
+# -- 3. a charger that does not answer ----------------------------------------------------------------
+
+def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_round(
+        site, chargers, monkeypatch, capsys):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    for name, pid in (("a", 11), ("b", 12), ("c", 13)):
+        chargers.connect(name, pid)
+    fake = FakeSend({"a": silent})
+    monkeypatch.setattr(command, "send", fake)
+    started = time.monotonic()
+    decided, state = one_round(settings, parsed, NOW, timeout=2.0)
+    took = time.monotonic() - started
+    # a: GetConfiguration and SetChargingProfile each wait the 2 s; b and c are answered at once
+    assert 4 <= took < 6
+    sent = {c: at for c, action, limit, at in fake.calls if action == "SetChargingProfile"}
+    assert sent["b"] < 1 and sent["c"] < 1 and sent["a"] >= 4
+    assert set(state["sent"]) == {"b@12", "c@13"}
+    err = capsys.readouterr().err
+    assert "a: GetConfiguration ChargeProfileMaxStackLevel: no answer in time; using stack level 0" in err
+    assert "a connector 1: SetChargingProfile no answer in time; tried again next round" in err
+    assert "failed" not in state["connections"]["a@11"]
+    # next round: a answers; only a is sent (b and c unchanged), at the stack level kept from before
+    fake.answers, fake.calls[:] = {}, []
+    decided, state = one_round(settings, parsed, NOW + 30, state)
+    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [("a", "SetChargingProfile", 10)]
+    assert state["connections"]["a@11"] == {"stack_level": 0}
+
+
+# -- 4. a restart sends nothing new ---------------------------------------------------------------------
+
+def test_a_restarted_controller_sends_nothing_when_nothing_changed(site, chargers, monkeypatch, capsys):
+    """Two --once runs (two processes' worth: all that is carried over is run/balance/state.json)."""
+    grid = site.root / "grid-power"
+    grid.write_text("-2000")
+    site_json = {"grid_limit_a": 32, "grid_meter": {"file": str(grid)}, "enable_delay_s": 60,
+                 "chargers": {"pv": {"mode": "pv", "phases": 1}}}
+    settings, _ = settings_of(site, site_json)
+    env = {**site.env, "SHOCPP_SITEFILE": str(site.root / "site.json")}
+    chargers.connect("a", 11, power_w=0)
+    chargers.connect("pv", 12, status="SuspendedEVSE", power_w=0)
+    fake = FakeSend()
+    monkeypatch.setattr(command, "send", fake)
+
+    def once(at):
+        out = __import__("io").StringIO()
+        assert tool.main(["--once"], env=env, out=out, clock=lambda: at) == 0
+        return [(d["charger"], d["limit_a"]) for d in json.loads(out.getvalue())]
+
+    assert once(NOW) == [("a", 16), ("pv", 0)]
+    assert fake.profiles() == [("a", 16), ("pv", 0)]
+    saved = json.loads(tool.state_path(site.run_dir).read_text())
+    assert saved["sent"] == {"a@11": {"1": {"limit_a": 16, "phases": 3, "at": NOW}},
+                             "pv@12": {"1": {"limit_a": 0, "phases": 1, "at": NOW}}}
+    assert saved["surplus"]["pv/1"]["surplus_since"] == NOW
+    fake.calls.clear()
+    assert once(NOW + 30) == [("a", 16), ("pv", 0)]
+    assert fake.calls == []
+    # the surplus timer survived the restart: 60 s after it began, pv starts with 2000 W / 230 V = 8 A
+    assert once(NOW + 60) == [("a", 16), ("pv", 8)]
+    assert fake.profiles() == [("pv", 8)]
+    fake.calls.clear()
+    assert once(NOW + 90) == [("a", 16), ("pv", 8)]
+    assert fake.calls == []
+    # a profile that did not change is refreshed after 15 minutes, no sooner
+    assert once(NOW + 899) == [("a", 16), ("pv", 8)] and fake.calls == []
+    assert once(NOW + 900) == [("a", 16), ("pv", 8)]
+    assert fake.profiles() == [("a", 16)]
