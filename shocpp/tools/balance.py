@@ -186,7 +186,11 @@ def round_(settings, site, state, now, dry_run=False, timeout=SEND_TIMEOUT):
         meter_failed = grid_w is None
         if note:
             log(note)
-    decisions, surplus = balance.decide(site, found, grid_w, _surplus_states(state), now, meter_failed, note)
+    sent = state.get("sent") or {}
+    profiled = {(c.charger, c.connector_id) for c in found
+                if str(c.connector_id) in (sent.get(connection_of.get(c.charger)) or {})}
+    decisions, surplus = balance.decide(site, found, grid_w, _surplus_states(state), now, meter_failed, note,
+                                        profiled)
     state = {**state, "grid": asdict(grid_state),
              "surplus": {f"{c}/{k}": asdict(s) for (c, k), s in surplus.items()}}
     live = set(connection_of.values())

@@ -394,3 +394,31 @@ def test_a_restarted_controller_sends_nothing_when_nothing_changed(site, charger
     assert once(NOW + 899) == [("a", 16), ("pv", 8)] and fake.calls == []
     assert once(NOW + 900) == [("a", 16), ("pv", 8)]
     assert fake.profiles() == [("a", 16)]
+
+
+# -- 6. a connector whose session ended ----------------------------------------------------------------
+
+def test_a_connector_whose_session_ended_is_lowered_before_its_share_goes_to_the_others(
+        site, chargers, monkeypatch):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    for name, pid in (("a", 11), ("b", 12), ("c", 13)):
+        chargers.connect(name, pid)
+    fake = FakeSend()
+    monkeypatch.setattr(command, "send", fake)
+    decided, state = one_round(settings, parsed, NOW)
+    assert fake.profiles() == [("a", 10), ("b", 10), ("c", 10)]
+    fake.calls.clear()
+    chargers.status("c", 13, "Finishing")
+    decided, state = one_round(settings, parsed, NOW + 30, state)
+    # c's 10 A could let the next car there draw 16 + 16 + 10 A: it goes to 0 A before a and b are raised
+    sent = [(c, limit) for c, action, limit, _ in fake.calls if action == "SetChargingProfile"]
+    assert sent[0] == ("c", 0) and sorted(sent[1:]) == [("a", 16), ("b", 16)]
+    assert decided[("c", 1)].reason == "not charging: 0 A, its minimum 6 A is not free on L1/L2/L3"
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 60, state)
+    assert fake.calls == []
+    # the next car: equal shares again, a and b lowered first
+    chargers.status("c", 13, "SuspendedEVSE")
+    decided, state = one_round(settings, parsed, NOW + 90, state)
+    sent = [(c, limit) for c, action, limit, _ in fake.calls if action == "SetChargingProfile"]
+    assert sorted(sent[:2]) == [("a", 10), ("b", 10)] and sent[2] == ("c", 10)
