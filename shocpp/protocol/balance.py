@@ -173,7 +173,7 @@ def surplus_step(state, now, surplus_w, settings, timing):
             waiting = f"surplus {surplus_w:g} W for {now - state.surplus_since:g} of {timing.enable_delay_s:g} s" \
                 if enough else f"surplus {surplus_w:g} W is less than {minimum(lowest)} W"
             return state, 0, state.phases, f"pv: off, {waiting}"
-        phases = 3 if (not can_switch or _lasted(state.three_since, now, timing.enable_delay_s)) else 1
+        phases = (3 if _lasted(state.three_since, now, timing.enable_delay_s) else 1) if can_switch else s.phases
         state = replace(state, enabled=True, phases=phases, surplus_since=None)
     phases = state.phases
     if can_switch and phases == 3 and _lasted(state.short3_since, now, timing.disable_delay_s):
@@ -236,11 +236,17 @@ def charging(connector):
                                            or (connector.status is None and bool(connector.started)))
 
 
-def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, meter_note=None):
-    """([Decision], {(charger, connector_id): Surplus}) for the connectors that charge.
+def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, meter_note=None,
+           profiled=frozenset()):
+    """([Decision], {(charger, connector_id): Surplus}) for the connectors that charge, and for those
+    in `profiled` (they have a profile from us) that no longer do.
 
     grid_w: the grid power in W (negative when exporting), None without a grid meter or when it
-    failed (meter_failed: then every charging connector gets its minimum, never the whole limit)."""
+    failed (meter_failed: then every charging connector gets its minimum, never the whole limit).
+    A connector whose session ended keeps no stale limit: its share has gone to the others, so the
+    next car there gets its min_a only when that is free on its phases after everyone else (in
+    priority order), else 0 A until the next round gives it a share; pv always 0 A (the surplus
+    starts it)."""
     timing = Timing(site.enable_delay_s, site.disable_delay_s, site.phase_switch_pause_s, site.meter_settle_s)
     active = [c for c in connectors if charging(c)]
     available = {p: site.grid_limit_a for p in PHASES}
@@ -287,6 +293,26 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
         for p in names:
             available[p] -= amps
     shares = share(available, demands)
+    left = dict(available)
+    for d in demands:
+        for p in d.phases:
+            left[p] -= shares[d.key][0]
+    idle = sorted((c for c in connectors if c.connector_id > 0 and not charging(c) and not c.failed
+                   and (c.charger, c.connector_id) in profiled and site.settings(c.charger).mode != "off"),
+                  key=lambda c: (-site.settings(c.charger).priority, c.charger, c.connector_id))
+    idle_decisions = []
+    for c in idle:
+        s = site.settings(c.charger)
+        names = phase_names(s.phases, s.phase)
+        if s.mode == "pv":
+            amps, reason = 0, "not charging (pv): 0 A, the surplus starts the next session"
+        elif all(left[p] >= s.min_a for p in names):
+            amps, reason = s.min_a, f"not charging: its minimum {s.min_a} A is free for the next car"
+            for p in names:
+                left[p] -= s.min_a
+        else:
+            amps, reason = 0, f"not charging: 0 A, its minimum {s.min_a} A is not free on {'/'.join(names)}"
+        idle_decisions.append(Decision(c.charger, c.connector_id, amps, s.phases, reason))
     decisions = []
     for c in active:
         key = (c.charger, c.connector_id)
@@ -297,7 +323,7 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
         amps, shared = shares[key]
         reason = f"{why[key]}; {shared}" + (f"; {note}" if note else "")
         decisions.append(Decision(c.charger, c.connector_id, amps, phases_of[key], reason, c.transaction_id))
-    return decisions, new_states
+    return decisions + idle_decisions, new_states
 
 
 # -- profiles --------------------------------------------------------------------------------------

@@ -10,6 +10,7 @@ in <run>/balance/state.json, so a restart changes nothing at the chargers.
 
 import argparse
 import json
+import os
 import signal
 import subprocess
 import sys
@@ -113,11 +114,10 @@ def read_grid_meter(meter):
             text = Path(meter.source).read_text(encoding="utf-8")
             return _number(text)
         if meter.kind == "command":
-            done = subprocess.run(["/bin/sh", "-c", meter.source], capture_output=True, text=True,
-                                  timeout=meter.timeout_s, stdin=subprocess.DEVNULL)
-            if done.returncode != 0:
-                raise ValueError(f"the command exited with {done.returncode}: {done.stderr.strip()[:200]}")
-            return _number(done.stdout)
+            returncode, stdout, stderr = _run_meter_command(meter.source, meter.timeout_s)
+            if returncode != 0:
+                raise ValueError(f"the command exited with {returncode}: {stderr.strip()[:200]}")
+            return _number(stdout)
         import urllib.request
         with urllib.request.urlopen(meter.source, timeout=meter.timeout_s) as answer:
             document = json.loads(answer.read(1_000_000).decode("utf-8"))
@@ -125,6 +125,24 @@ def read_grid_meter(meter):
     except (OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
         log(f"grid meter ({meter.kind} {meter.source}): cannot read: {e}")
         return None
+
+
+def _run_meter_command(line, timeout_s):
+    """(exit status, output, errors) of a grid meter command; one that takes longer than timeout_s is
+    killed together with everything it started (its own process group), so that a hung meter leaves
+    no process behind, round after round."""
+    proc = subprocess.Popen(["/bin/sh", "-c", line], stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True, errors="replace", start_new_session=True)
+    try:
+        stdout, stderr = proc.communicate(timeout=timeout_s)
+    except subprocess.TimeoutExpired:
+        try:
+            os.killpg(proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        proc.communicate()
+        raise
+    return proc.returncode, stdout, stderr
 
 
 def _number(value):
@@ -168,7 +186,11 @@ def round_(settings, site, state, now, dry_run=False, timeout=SEND_TIMEOUT):
         meter_failed = grid_w is None
         if note:
             log(note)
-    decisions, surplus = balance.decide(site, found, grid_w, _surplus_states(state), now, meter_failed, note)
+    sent = state.get("sent") or {}
+    profiled = {(c.charger, c.connector_id) for c in found
+                if str(c.connector_id) in (sent.get(connection_of.get(c.charger)) or {})}
+    decisions, surplus = balance.decide(site, found, grid_w, _surplus_states(state), now, meter_failed, note,
+                                        profiled)
     state = {**state, "grid": asdict(grid_state),
              "surplus": {f"{c}/{k}": asdict(s) for (c, k), s in surplus.items()}}
     live = set(connection_of.values())

@@ -156,6 +156,18 @@ def test_pv_starts_on_one_phase_when_three_are_not_there():
     assert state.enabled and state.phases == 1
 
 
+def test_a_one_phase_pv_charger_starts_and_stays_on_its_one_phase():
+    """The README's carport: 2000 W export starts it after a minute at 8 A, on one phase (it was
+    told numberPhases 3, counted on three phases, and its minimum taken as 4140 W)."""
+    settings = Settings(min_a=6, max_a=16, phases=1, mode="pv")
+    out, state = run(settings, [(0, 2000), (60, 2000), (90, 1000), (269, 1000), (270, 1000)])
+    assert out == [(0, 0, 1), (60, 8, 1), (90, 6, 1), (269, 6, 1), (270, 0, 1)]
+    assert not state.enabled and state.phases == 1
+    out, state = run(Settings(min_a=6, max_a=16, phases=3, mode="pv", phase_switching=False),
+                     [(0, 5000), (60, 5000)])
+    assert out == [(0, 0, 3), (60, 7, 3)]
+
+
 def test_unknown_surplus_holds_the_state():
     state = Surplus(enabled=True, phases=3)
     new, cap, phases, _ = surplus_step(state, 10, None, PV3, TIMING)
@@ -180,6 +192,31 @@ def test_a_round_without_a_meter_shares_the_grid_limit():
     decisions, _ = balance.decide(SITE, [charging("a", "1"), charging("b", "2"), charging("c", "3"),
                                          Connector("idle", 1, "Available")], None, {}, 0)
     assert limits(decisions) == {"a": 10, "b": 10, "c": 10}
+
+
+def test_a_connector_whose_session_ended_gets_its_minimum_when_that_is_free_else_0_a():
+    """Its share went to the others; a stale limit would let the next car overload the grid (or a
+    stale 0 A leave it waiting): min_a when free after the others, 0 A when not, pv always 0 A."""
+    site = site_module.parse('{"grid_limit_a": 32, "default": {"min_a": 6, "max_a": 16}, '
+                             '"chargers": {"small": {"max_a": 10}, "off": {"mode": "off"}, '
+                             '"sun": {"mode": "pv"}, "first": {"priority": 1}}}')
+    ended = lambda name, status="Available": Connector(name, 1, status)  # noqa: E731
+    everyone = {(n, 1) for n in ("a", "b", "small", "sun", "off", "idle", "first")}
+    decisions, _ = balance.decide(site, [charging("a", "1"), charging("b", "2"), ended("idle", "Finishing")],
+                                  None, {}, 0, profiled=everyone)
+    assert [(d.charger, d.limit_a, d.reason) for d in decisions] == [
+        ("a", 16, "fast; capped at 16 A"), ("b", 16, "fast; capped at 16 A"),
+        ("idle", 0, "not charging: 0 A, its minimum 6 A is not free on L1/L2/L3")]
+    # 10 + 6 A used: 16 A free, two minimums fit, the higher priority first, then by name; pv 0 A,
+    # off and a connector without a profile from us get nothing
+    decisions, _ = balance.decide(site, [charging("small", "1"), Connector("b", 1, "Preparing"),
+                                         ended("idle"), ended("first"), ended("sun"), ended("off"),
+                                         ended("never")], 6 * 230 * 3, {}, 0, profiled=everyone)
+    assert [(d.charger, d.limit_a) for d in decisions] == [("small", 10), ("first", 6), ("b", 6), ("idle", 0),
+                                                           ("sun", 0)]
+    assert decisions[-1].reason == "not charging (pv): 0 A, the surplus starts the next session"
+    decisions, _ = balance.decide(site, [ended("idle")], None, {}, 0)
+    assert decisions == []
 
 
 def test_the_rest_of_the_building_is_taken_off():

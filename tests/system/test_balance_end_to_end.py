@@ -153,3 +153,85 @@ def test_once_dry_run_prints_the_decisions_and_sends_nothing(site, listener_url)
         except subprocess.TimeoutExpired:
             simulator.kill()
             simulator.communicate()
+
+
+def test_solar_charging_starts_after_the_enable_delay_and_stops_after_the_disable_delay(site, listener_url):
+    """One simulated one-phase charger in pv mode, a grid meter that reads what the house exports
+    plus what the charger draws: 2000 W of export starts it (after enable_delay_s) at 8 A
+    (2000 W / 230 V), and it follows; a 500 W deficit takes it to its minimum at once and stops it
+    (0 A) after disable_delay_s."""
+    grid_file = site.root / "grid-power"
+    site_file = site.root / "site.json"
+    site_file.write_text(json.dumps({
+        "grid_limit_a": 32, "interval_s": 1, "enable_delay_s": 3, "disable_delay_s": 3,
+        "chargers": {"pv": {"mode": "pv", "phases": 1, "min_a": 6, "max_a": 16}},
+        "grid_meter": {"file": str(grid_file)}}))
+    house = {"w": 500}      # without the charger: importing 500 W
+    grid_file.write_text("500")
+    stop = threading.Event()
+
+    def grid_meter():
+        while not stop.is_set():
+            charger = (meter(site, "pv") or (0, {}))[0]
+            (site.root / "grid-power.new").write_text(str(house["w"] + charger))
+            (site.root / "grid-power.new").replace(grid_file)
+            stop.wait(0.1)
+
+    env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
+    simulator = subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "pv", "--phases", "1",
+                                  "--sessions", "1", "--session-seconds", "120", "--meter-interval", "0.3",
+                                  "--power", "7360", "--duration", "120", "--quiet", "--timeout", "10"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    balancer_log = open(site.root / "balance.err", "w")
+    balancer = subprocess.Popen([str(BIN / "shocpp-balance")], env=env, stdout=subprocess.DEVNULL,
+                                stderr=balancer_log)
+    writer = threading.Thread(target=grid_meter, daemon=True)
+    writer.start()
+    seen = []   # (seconds since the test began, limit) as the profiles appear in the log
+
+    def limit_is(amperes):
+        def check():
+            sent = profiles_sent(site)
+            if sent and (not seen or seen[-1][1] != sent[-1][1] or len(sent) > len(seen)):
+                seen.extend((time.monotonic(), limit) for _, limit, _ in sent[len(seen):])
+            return bool(sent) and sent[-1][1] == amperes
+        return check
+
+    try:
+        wait_until(limit_is(0))                       # a session, no surplus: 0 A from the first round
+        wait_until(lambda: meter(site, "pv") == (0.0, {"L1": 0.0}))
+        time.sleep(2)
+        assert [limit for _, limit, _ in profiles_sent(site)] == [0]
+        exporting = time.monotonic()
+        house["w"] = -2000
+        wait_until(limit_is(8))
+        started = seen[-1][0]
+        wait_until(lambda: meter(site, "pv") == (1840.0, {"L1": 8.0}))
+        time.sleep(2)                                  # it stays at 8 A: the export is still 2000 W
+        assert [limit for _, limit, _ in profiles_sent(site)] == [0, 8]
+        short = time.monotonic()
+        house["w"] = 500
+        wait_until(limit_is(0))
+        stopped = seen[-1][0]
+        wait_until(lambda: meter(site, "pv") == (0.0, {"L1": 0.0}))
+    finally:
+        stop.set()
+        writer.join(5)
+        balancer.send_signal(signal.SIGTERM)
+        balancer.wait(timeout=20)
+        balancer_log.close()
+        simulator.send_signal(signal.SIGINT)
+        try:
+            simulator.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
+            simulator.communicate()
+    assert balancer.returncode == 0, (site.root / "balance.err").read_text()
+    # during the deficit it keeps its minimum (6 A) until the disable delay has passed
+    assert profiles_sent(site) == [("pv", 0, 1), ("pv", 8, 1), ("pv", 6, 1), ("pv", 0, 1)]
+    assert seen[-2][1] == 6 and seen[-2][0] - short < 3
+    assert 3 <= started - exporting < 8, started - exporting
+    assert 3 <= stopped - short < 8, stopped - short
+    log = (site.root / "balance.err").read_text()
+    assert "pv connector 1: 8 A on 1 phase(s): pv: surplus 2000 W on 1 phase(s)" in log
+    assert "pv connector 1: 0 A on 1 phase(s): pv: stopped, surplus -500 W under 1380 W for 3 s" in log

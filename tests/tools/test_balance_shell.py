@@ -1,0 +1,424 @@
+"""shocpp-balance's shell, in-process: the grid meter (command, url, file), the answers of the chargers
+(Rejected, CALLERROR, no answer) and the state that makes a restart send nothing. The chargers are
+backend directories in a temporary run directory, the FIFO held open here; command.send is replaced by
+a fake that answers as a charger would."""
+
+import http.server
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from shocpp import runfiles
+from shocpp.config import from_env
+from shocpp.protocol import site as site_module
+from shocpp.protocol.site import GridMeter
+from shocpp.tools import balance as tool
+from shocpp.tools import command
+
+from conftest import free_port
+
+NOW = 1_800_000_000.0
+
+
+# -- a run directory with connected chargers ---------------------------------------------------------
+
+class Chargers:
+    """Backend directories with their FIFOs held open (so they count as live)."""
+
+    def __init__(self, run_dir):
+        self.run_dir = Path(run_dir)
+        self.readers = {}
+
+    def connect(self, identity, pid, status="Charging", power_w=None, connector_id=1):
+        conn = runfiles.Connection(self.run_dir, identity, pid)
+        conn.create({"charger": identity, "pid": pid, "connected_at": "2026-11-21T09:00:00.000Z"})
+        self.readers[(identity, pid)] = (conn, os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK))
+        self.status(identity, pid, status, power_w, connector_id)
+        return conn
+
+    def status(self, identity, pid, status, power_w=None, connector_id=1):
+        conn = self.readers[(identity, pid)][0]
+        conn.save(f"status-{connector_id}.json", {"connectorId": connector_id, "errorCode": "NoError",
+                                                  "status": status})
+        if power_w is not None:
+            conn.save(f"meter-{connector_id}.json", {"connectorId": connector_id, "meterValue": [{
+                "timestamp": "2026-11-21T09:00:00Z",
+                "sampledValue": [{"value": str(power_w), "measurand": "Power.Active.Import", "unit": "W"}]}]})
+
+    def disconnect(self, identity, pid):
+        conn, reader = self.readers.pop((identity, pid))
+        os.close(reader)
+        conn.remove()
+
+    def close(self):
+        for identity, pid in list(self.readers):
+            self.disconnect(identity, pid)
+
+
+@pytest.fixture
+def chargers(site):
+    found = Chargers(site.run_dir)
+    yield found
+    found.close()
+
+
+class FakeSend:
+    """command.send as a charger answers: {identity: answer function (action, payload) -> answer}."""
+
+    def __init__(self, answers=None):
+        self.answers = answers or {}
+        self.calls = []            # (identity, action, limit or None, seconds since the fake was made)
+        self.started = time.monotonic()
+        self.lock = threading.Lock()
+
+    def __call__(self, run_dir, conn, action, payload, timeout):
+        answer = self.answers.get(conn.identity, accept)(action, payload, timeout)
+        limit = None
+        if action == "SetChargingProfile":
+            limit = payload["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"]
+        with self.lock:
+            self.calls.append((conn.identity, action, limit, time.monotonic() - self.started))
+        return answer
+
+    def profiles(self):
+        return sorted((c, limit) for c, action, limit, _ in self.calls if action == "SetChargingProfile")
+
+
+def accept(action, payload, timeout):
+    if action == "GetConfiguration":
+        return {"status": "result", "payload": {"configurationKey": [
+            {"key": "ChargeProfileMaxStackLevel", "readonly": True, "value": "3"}]}}
+    return {"status": "result", "payload": {"status": "Accepted"}}
+
+
+def reject(action, payload, timeout):
+    if action == "SetChargingProfile":
+        return {"status": "result", "payload": {"status": "Rejected"}}
+    return accept(action, payload, timeout)
+
+
+def callerror(action, payload, timeout):
+    if action == "SetChargingProfile":
+        return {"status": "error", "code": "NotSupported", "description": "no smart charging"}
+    return accept(action, payload, timeout)
+
+
+def silent(action, payload, timeout):
+    time.sleep(timeout)
+    return {"status": "timeout"}
+
+
+def settings_of(site, site_json):
+    path = site.root / "site.json"
+    path.write_text(json.dumps(site_json))
+    return from_env({**site.env, "SHOCPP_SITEFILE": str(path)}), site_module.parse(json.dumps(site_json))
+
+
+def one_round(settings, site_json_parsed, now, state=None, timeout=1.0):
+    decisions, state = tool.round_(settings, site_json_parsed, state if state is not None else {}, now,
+                                   timeout=timeout)
+    return {(d.charger, d.connector_id): d for d in decisions}, state
+
+
+# -- 1. the grid meter: command, url, file; failures ------------------------------------------------
+
+def test_a_command_s_output_is_the_grid_power(capsys):
+    assert tool.read_grid_meter(GridMeter("command", "echo ' -1234.5 '")) == -1234.5
+    assert tool.read_grid_meter(GridMeter("command", "printf 9660")) == 9660.0
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("line, problem", [
+    ("echo abc", "could not convert string to float: 'abc'"),
+    ("echo", "could not convert string to float: ''"),
+    ("echo 1 2", "could not convert string to float: '1 2'"),
+    ("echo 5; exit 3", "the command exited with 3"),
+    ("echo broken >&2; exit 1", "the command exited with 1: broken"),
+    ("nonesuch-meter-command", "the command exited with 127"),
+])
+def test_a_command_that_fails_or_prints_no_number_reads_nothing(capsys, line, problem):
+    assert tool.read_grid_meter(GridMeter("command", line)) is None
+    assert f"grid meter (command {line}): cannot read: {problem}" in capsys.readouterr().err
+
+
+def test_a_command_that_hangs_is_ended_with_what_it_started_after_its_timeout(tmp_path, capsys):
+    pid_file = tmp_path / "pid"
+    started = time.monotonic()
+    assert tool.read_grid_meter(GridMeter("command", f"sleep 30 & echo $! > {pid_file}; wait; echo 5",
+                                          timeout_s=1)) is None
+    assert time.monotonic() - started < 5
+    assert "timed out after 1 seconds" in capsys.readouterr().err
+    child = int(pid_file.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _running(child):
+        time.sleep(0.05)
+    assert not _running(child), "the command's sleep was left running"
+
+
+def _running(pid):
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
+    except OSError:
+        return False
+    return state != "Z"
+
+
+class Meter(http.server.BaseHTTPRequestHandler):
+    """A grid meter's HTTP API: /status answers self.server.body (bytes) after self.server.delay."""
+
+    def do_GET(self):
+        time.sleep(self.server.delay)
+        status, body = self.server.reply
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+        except OSError:
+            pass  # the client gave up (the timeout test)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def http_meter():
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Meter)
+    server.daemon_threads = True
+    server.delay, server.reply = 0, (200, b"{}")
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield server, f"http://127.0.0.1:{port}/status"
+    server.shutdown()
+    server.server_close()
+    thread.join(5)
+
+
+SHELLY = {"emeters": [{"power": -812.25, "is_valid": True}, {"power": 120}], "total_power": 1234,
+          "a/b": {"m~n": "-42"}, "flag": True, "none": None, "text": "abc", "nested": {"power": [1]}}
+
+
+@pytest.mark.parametrize("pointer, watts", [
+    ("/emeters/0/power", -812.25), ("/emeters/1/power", 120.0), ("/total_power", 1234.0),
+    ("/a~1b/m~0n", -42.0),
+])
+def test_a_url_s_json_answer_and_its_pointer_give_the_grid_power(http_meter, capsys, pointer, watts):
+    server, url = http_meter
+    server.reply = (200, json.dumps(SHELLY).encode())
+    assert tool.read_grid_meter(GridMeter("url", url, pointer)) == watts
+    assert capsys.readouterr().err == ""
+
+
+@pytest.mark.parametrize("pointer, body, problem", [
+    ("/emeters/2/power", SHELLY, "'/emeters/2/power'"),
+    ("/emeters/00/power", SHELLY, "'/emeters/00/power'"),
+    ("/total", SHELLY, "'/total'"),
+    ("/flag", SHELLY, "not a number: True"),
+    ("/none", SHELLY, "not a number: None"),
+    ("/text", SHELLY, "could not convert string to float: 'abc'"),
+    ("/nested", SHELLY, "not a number: {'power': [1]}"),
+    ("/emeters/0/power", b"<html>meter</html>", "Expecting value"),
+    ("/emeters/0/power", b"\xff\xfe", "can't decode byte 0xff"),
+])
+def test_a_url_answer_without_a_number_at_the_pointer_reads_nothing(http_meter, capsys, pointer, body, problem):
+    server, url = http_meter
+    server.reply = (200, body if isinstance(body, bytes) else json.dumps(body).encode())
+    assert tool.read_grid_meter(GridMeter("url", url, pointer)) is None
+    assert f"grid meter (url {url}): cannot read: " in (err := capsys.readouterr().err) and problem in err
+
+
+def test_a_url_that_answers_an_http_error_or_nothing_reads_nothing(http_meter, capsys):
+    server, url = http_meter
+    server.reply = (500, b'{"total_power": 5}')
+    assert tool.read_grid_meter(GridMeter("url", url, "/total_power")) is None
+    assert "HTTP Error 500" in capsys.readouterr().err
+    port = free_port()
+    assert tool.read_grid_meter(GridMeter("url", f"http://127.0.0.1:{port}/", "/x")) is None
+    assert "Connection refused" in capsys.readouterr().err
+
+
+def test_a_url_that_does_not_answer_in_time_reads_nothing_after_its_timeout(http_meter, capsys):
+    server, url = http_meter
+    server.delay, server.reply = 4, (200, b'{"total_power": 5}')
+    started = time.monotonic()
+    assert tool.read_grid_meter(GridMeter("url", url, "/total_power", timeout_s=1)) is None
+    assert 0.9 < time.monotonic() - started < 3
+    assert "timed out" in capsys.readouterr().err
+
+
+def test_a_failing_or_absurd_meter_holds_the_last_good_reading_one_interval_then_every_connector_gets_its_minimum(
+        site, chargers, monkeypatch, capsys):
+    """32 A, two fast chargers drawing 3450 W each; the meter: good, then nan, a number beyond ten
+    times the connection, a word, an error: held for one interval (30 s × 1.5), then 6 A each."""
+    grid = site.root / "grid-power"
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "grid_meter": {"file": str(grid)}})
+    chargers.connect("a", 11, power_w=3450)
+    chargers.connect("b", 12, power_w=3450)
+    monkeypatch.setattr(command, "send", FakeSend())
+    grid.write_text("9660")  # the building: 9660 - 6900 = 2760 W = 4 A per phase: 28 A left, 14 A each
+    decided, state = one_round(settings, parsed, NOW)
+    assert [(d.limit_a, d.reason.rpartition("; ")[2]) for d in decided.values()] == [
+        (14, "grid 9660 W, the rest of the building 2760 W")] * 2
+    for at, text, note in [(10, "nan", "absurd reading nan"), (20, "1e9", "absurd reading 1000000000.0"),
+                           (30, "lots", "no reading"), (45, "-2.3e6", "absurd reading -2300000.0")]:
+        grid.write_text(text)
+        decided, state = one_round(settings, parsed, NOW + at, state)
+        assert [d.limit_a for d in decided.values()] == [14, 14], at
+        assert f"grid meter: {note}; holding the last good reading 9660 W" in capsys.readouterr().err
+    grid.unlink()
+    decided, state = one_round(settings, parsed, NOW + 46, state)
+    assert [(d.limit_a, d.reason) for d in decided.values()] == [
+        (6, "grid meter: no reading; no good reading for more than one interval: its minimum; capped at 6 A; "
+            "grid meter: no reading; no good reading for more than one interval")] * 2
+    grid.write_text("6900")  # good again: nothing else in the building, 16 A each (their max)
+    decided, state = one_round(settings, parsed, NOW + 47, state)
+    assert [d.limit_a for d in decided.values()] == [16, 16]
+
+
+# -- 2. a charger that refuses a profile --------------------------------------------------------------
+
+@pytest.mark.parametrize("answer, logged", [
+    (reject, "a connector 1: SetChargingProfile answered 'Rejected': counted at its max and left alone until it "
+             "reconnects"),
+    (callerror, "a connector 1: SetChargingProfile answered CALLERROR NotSupported: no smart charging: counted at "
+                "its max and left alone until it reconnects"),
+])
+def test_a_charger_that_refuses_a_profile_is_counted_at_its_max_and_left_alone_until_it_reconnects(
+        site, chargers, monkeypatch, capsys, answer, logged):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    for name, pid in (("a", 11), ("b", 12), ("c", 13)):
+        chargers.connect(name, pid)
+    fake = FakeSend({"a": answer})
+    monkeypatch.setattr(command, "send", fake)
+    decided, state = one_round(settings, parsed, NOW)
+    assert [d.limit_a for d in decided.values()] == [10, 10, 10]
+    assert fake.profiles() == [("a", 10), ("b", 10), ("c", 10)]
+    assert logged in capsys.readouterr().err
+    assert state["connections"]["a@11"]["failed"] == logged.split("SetChargingProfile ")[1].split(": counted")[0]
+    assert set(state["sent"]) == {"b@12", "c@13"}
+    # counted at its 16 A: 16 A left for b and c, 8 A each; nothing more goes to a
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 30, state)
+    assert [(k, d.limit_a) for k, d in decided.items()] == [(("a", 1), None), (("b", 1), 8), (("c", 1), 8)]
+    assert decided[("a", 1)].reason == "refused a profile: counted at its max until it reconnects"
+    assert fake.profiles() == [("b", 8), ("c", 8)]
+    assert [c for c in fake.calls if c[0] == "a"] == []
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 60, state)
+    assert fake.calls == []
+    # it reconnects (a new backend, a new pid), now accepting: it is asked again, the others raised after
+    chargers.disconnect("a", 11)
+    chargers.connect("a", 21)
+    fake.answers = {}
+    decided, state = one_round(settings, parsed, NOW + 90, state)
+    assert [d.limit_a for d in decided.values()] == [10, 10, 10]
+    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [
+        ("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10),
+        ("b", "SetChargingProfile", 10), ("c", "SetChargingProfile", 10)] or \
+        [(c, action, limit) for c, action, limit, _ in fake.calls] == [
+        ("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10),
+        ("c", "SetChargingProfile", 10), ("b", "SetChargingProfile", 10)]
+    assert "a@11" not in state["connections"] and "failed" not in state["connections"]["a@21"]
+
+
+# -- 3. a charger that does not answer ----------------------------------------------------------------
+
+def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_round(
+        site, chargers, monkeypatch, capsys):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    for name, pid in (("a", 11), ("b", 12), ("c", 13)):
+        chargers.connect(name, pid)
+    fake = FakeSend({"a": silent})
+    monkeypatch.setattr(command, "send", fake)
+    started = time.monotonic()
+    decided, state = one_round(settings, parsed, NOW, timeout=2.0)
+    took = time.monotonic() - started
+    # a: GetConfiguration and SetChargingProfile each wait the 2 s; b and c are answered at once
+    assert 4 <= took < 6
+    sent = {c: at for c, action, limit, at in fake.calls if action == "SetChargingProfile"}
+    assert sent["b"] < 1 and sent["c"] < 1 and sent["a"] >= 4
+    assert set(state["sent"]) == {"b@12", "c@13"}
+    err = capsys.readouterr().err
+    assert "a: GetConfiguration ChargeProfileMaxStackLevel: no answer in time; using stack level 0" in err
+    assert "a connector 1: SetChargingProfile no answer in time; tried again next round" in err
+    assert "failed" not in state["connections"]["a@11"]
+    # next round: a answers; only a is sent (b and c unchanged), at the stack level kept from before
+    fake.answers, fake.calls[:] = {}, []
+    decided, state = one_round(settings, parsed, NOW + 30, state)
+    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [("a", "SetChargingProfile", 10)]
+    assert state["connections"]["a@11"] == {"stack_level": 0}
+
+
+# -- 4. a restart sends nothing new ---------------------------------------------------------------------
+
+def test_a_restarted_controller_sends_nothing_when_nothing_changed(site, chargers, monkeypatch, capsys):
+    """Two --once runs (two processes' worth: all that is carried over is run/balance/state.json)."""
+    grid = site.root / "grid-power"
+    grid.write_text("-2000")
+    site_json = {"grid_limit_a": 32, "grid_meter": {"file": str(grid)}, "enable_delay_s": 60,
+                 "chargers": {"pv": {"mode": "pv", "phases": 1}}}
+    settings, _ = settings_of(site, site_json)
+    env = {**site.env, "SHOCPP_SITEFILE": str(site.root / "site.json")}
+    chargers.connect("a", 11, power_w=0)
+    chargers.connect("pv", 12, status="SuspendedEVSE", power_w=0)
+    fake = FakeSend()
+    monkeypatch.setattr(command, "send", fake)
+
+    def once(at):
+        out = __import__("io").StringIO()
+        assert tool.main(["--once"], env=env, out=out, clock=lambda: at) == 0
+        return [(d["charger"], d["limit_a"]) for d in json.loads(out.getvalue())]
+
+    assert once(NOW) == [("a", 16), ("pv", 0)]
+    assert fake.profiles() == [("a", 16), ("pv", 0)]
+    saved = json.loads(tool.state_path(site.run_dir).read_text())
+    assert saved["sent"] == {"a@11": {"1": {"limit_a": 16, "phases": 3, "at": NOW}},
+                             "pv@12": {"1": {"limit_a": 0, "phases": 1, "at": NOW}}}
+    assert saved["surplus"]["pv/1"]["surplus_since"] == NOW
+    fake.calls.clear()
+    assert once(NOW + 30) == [("a", 16), ("pv", 0)]
+    assert fake.calls == []
+    # the surplus timer survived the restart: 60 s after it began, pv starts with 2000 W / 230 V = 8 A
+    assert once(NOW + 60) == [("a", 16), ("pv", 8)]
+    assert fake.profiles() == [("pv", 8)]
+    fake.calls.clear()
+    assert once(NOW + 90) == [("a", 16), ("pv", 8)]
+    assert fake.calls == []
+    # a profile that did not change is refreshed after 15 minutes, no sooner
+    assert once(NOW + 899) == [("a", 16), ("pv", 8)] and fake.calls == []
+    assert once(NOW + 900) == [("a", 16), ("pv", 8)]
+    assert fake.profiles() == [("a", 16)]
+
+
+# -- 6. a connector whose session ended ----------------------------------------------------------------
+
+def test_a_connector_whose_session_ended_is_lowered_before_its_share_goes_to_the_others(
+        site, chargers, monkeypatch):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    for name, pid in (("a", 11), ("b", 12), ("c", 13)):
+        chargers.connect(name, pid)
+    fake = FakeSend()
+    monkeypatch.setattr(command, "send", fake)
+    decided, state = one_round(settings, parsed, NOW)
+    assert fake.profiles() == [("a", 10), ("b", 10), ("c", 10)]
+    fake.calls.clear()
+    chargers.status("c", 13, "Finishing")
+    decided, state = one_round(settings, parsed, NOW + 30, state)
+    # c's 10 A could let the next car there draw 16 + 16 + 10 A: it goes to 0 A before a and b are raised
+    sent = [(c, limit) for c, action, limit, _ in fake.calls if action == "SetChargingProfile"]
+    assert sent[0] == ("c", 0) and sorted(sent[1:]) == [("a", 16), ("b", 16)]
+    assert decided[("c", 1)].reason == "not charging: 0 A, its minimum 6 A is not free on L1/L2/L3"
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 60, state)
+    assert fake.calls == []
+    # the next car: equal shares again, a and b lowered first
+    chargers.status("c", 13, "SuspendedEVSE")
+    decided, state = one_round(settings, parsed, NOW + 90, state)
+    sent = [(c, limit) for c, action, limit, _ in fake.calls if action == "SetChargingProfile"]
+    assert sorted(sent[:2]) == [("a", 10), ("b", 10)] and sent[2] == ("c", 10)
