@@ -287,9 +287,9 @@ def breakdown(env, sessions):
         month = billing.ledger_month(stop["timestamp"], now, utc)
         before = months.label(months.previous(months.parse(month)))
         found = timed("StopTransaction: `ledger.records` of the month before", ledger.records, directory, before,
-                      CHARGER, tid)
+                      tid)
         found = found + timed("StopTransaction: `ledger.records` of its month", ledger.records, directory, month,
-                              CHARGER, tid)
+                              tid)
         lines = [ledger.encode(r) for r in found]
         timed("&nbsp;&nbsp;of which `json.loads` of the lines it found", lambda: [json.loads(line) for line in lines])
         if timed("StopTransaction: `matching.match`", matching.match, CHARGER, tid, found, tags.by_index).start is None:
