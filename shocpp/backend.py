@@ -292,6 +292,18 @@ def authentication_problem(config, charger, env):
     return authentication.refusal(allowed, charger, env.get("HTTP_AUTHORIZATION"))
 
 
+def tidy(connection, log):
+    """The newest connection wins: end the older live backends of this identity, so that no two
+    serve one charger (and take its commands); and remove what dead backends left behind."""
+    from . import housekeeping
+    for pid, info in housekeeping.end_older_connections(connection):
+        log.note(f"took over from an older connection of {connection.identity} (backend pid {pid}, "
+                  f"connected {info.get('connected_at', '?')} from {info.get('remote_addr', '?')}): "
+                  "sent it SIGTERM")
+    for name in housekeeping.remove_leftovers(connection.run_dir):
+        log.note(f"removed {name} from the run directory: its backend is gone")
+
+
 def run(config, charger, log, tags_file, env):
     connection = runfiles.Connection(config.run_dir, charger, os.getpid())
     signal.signal(signal.SIGTERM, TERMINATION.handler)
@@ -300,6 +312,7 @@ def run(config, charger, log, tags_file, env):
                            "connected_at": timestamps.format_utc(now_utc()),
                            "remote_addr": env.get("REMOTE_ADDR")})
         log.note(f"connected from {env.get('REMOTE_ADDR', 'stdin')}")
+        tidy(connection, log)
         # Our own writer keeps the FIFO from reading EOF between commands.
         commands_fd = os.open(connection.fifo, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
         keep_open = os.open(connection.fifo, os.O_WRONLY | os.O_CLOEXEC)
@@ -308,6 +321,9 @@ def run(config, charger, log, tags_file, env):
         log.note("disconnected")
     except BrokenPipeError:
         log.note("disconnected (stdout closed)")
+    except SystemExit:
+        log.note("ended by SIGTERM (a newer connection of this charger, or the service stopping)")
+        raise
     except OSError as e:
         log.error(f"cannot serve: {e}")
         return 1

@@ -105,10 +105,14 @@ def main(argv=None, env=None):
     if websocketd is None:
         print(f"shocpp-listener: {INSTALL_HINT}", file=sys.stderr)
         return NOT_INSTALLED
+    from .. import housekeeping
+    removed = housekeeping.remove_leftovers(config.run_dir)
     scheme = "wss" if config.tls_cert else "ws"
     print(f"shocpp-listener: {scheme}://{env.get('WS_ADDRESS') or '0.0.0.0'}:{_port(env)}/<chargerId>, "
           f"tags {config.tags_file}, ledger {config.accounting_dir}, log {config.log_dir}/shocpp.log\n"
-          f"shocpp-listener: {note}", file=sys.stderr, flush=True)
+          f"shocpp-listener: {note}"
+          + (f"\nshocpp-listener: removed {len(removed)} run directories left by backends that are gone"
+             if removed else ""), file=sys.stderr, flush=True)
     os.execv(websocketd, [websocketd] + argv_ws[1:])
 
 
