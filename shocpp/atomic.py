@@ -15,7 +15,11 @@ def write_json(path, data, mode=0o640, fsync=False, indent=None):
     `path`. fsync: file and rename are on disk when this returns.
     """
     # ASCII: whatever a charger sent can be written, even lone surrogates.
-    content = (json.dumps(data, indent=indent) + "\n").encode("ascii")
+    write_bytes(path, (json.dumps(data, indent=indent) + "\n").encode("ascii"), mode, fsync)
+
+
+def write_bytes(path, content, mode=0o640, fsync=False):
+    """Replace `path` with `content` (bytes), as write_json does."""
     path = os.fspath(path)
     fd, temporary = _create(path, mode)
     try:

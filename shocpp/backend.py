@@ -267,28 +267,37 @@ def main(argv=None, env=None):
         log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
                   f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
         return 1
-    problem = authentication_problem(config, charger, env)
+    problem = authentication_problem(config, charger, env, log)
     if problem:
         log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {problem}")
         return 1
+    from .last_good import LastGood
     try:
-        tags_file = TagsFile(config.tags_file)
+        tags_file = TagsFile(config.tags_file, LastGood(config.run_dir, "tags.json"))
     except TagsError as e:
         log.error(f"connection refused: {e}")
         return 1
+    if tags_file.problem:
+        log.error(tags_file.problem)
     return run(config, charger, log, tags_file, env)
 
 
-def authentication_problem(config, charger, env):
-    """Why the charger may not connect (Security Profile 1), or None. No chargers file: no check."""
+def authentication_problem(config, charger, env, log=None):
+    """Why the charger may not connect (Security Profile 1), or None. No chargers file: no check.
+    A broken chargers file lets nobody in that its last good copy would not: that copy is used."""
+    from .last_good import LastGood
+    last_good = LastGood(config.run_dir, "chargers.json")
     if not config.chargers_file.exists():
+        last_good.forget()  # removed on purpose: every charger may connect, and no old copy comes back
         return None
     from . import chargers_file  # hashlib and scrypt: only for sites that use passwords
     from .protocol import authentication
     try:
-        allowed = chargers_file.load(config.chargers_file)
+        allowed, problem = chargers_file.load_or_last_good(config.chargers_file, last_good)
     except authentication.ChargersError as e:
         return str(e)
+    if problem and log is not None:
+        log.error(problem)
     return authentication.refusal(allowed, charger, env.get("HTTP_AUTHORIZATION"))
 
 

@@ -336,6 +336,9 @@ def main(argv=None, env=None, out=None):
         print(f"shocpp-status: {e}", file=sys.stderr)
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     out.write(render_json(chargers) if args.json else render_text(chargers))
+    from ..last_good import problems  # a broken tags.json or chargers.json, served from its last good copy
+    for problem in problems(config_module.from_env(env).run_dir):
+        print(f"shocpp-status: WARNING: {problem}", file=sys.stderr)
     return OK if chargers else NO_CHARGER
 
 

@@ -58,3 +58,43 @@ def test_the_listener_removes_directories_left_by_backends_that_are_gone(site, s
             break
         time.sleep(0.1)
     assert not left.path.exists()
+
+
+async def _raw_calls(url, identity, frames):
+    async with websockets.connect(f"{url}/ocpp/{identity}", subprotocols=["ocpp1.6"]) as ws:
+        answers = []
+        for frame in frames:
+            await ws.send(frame)
+            answers.append(json.loads(await asyncio.wait_for(ws.recv(), 10)))
+        return answers
+
+
+START = ('[2,"t","StartTransaction",{"connectorId":1,"idTag":"1111","meterStart":12345678,'
+         '"timestamp":"2026-11-01T10:00:00Z"}]')
+
+
+def test_a_broken_tags_file_keeps_chargers_served_with_the_last_good_copy(site, start_listener, capsys):
+    from shocpp.tools import listener, status
+    url = start_listener()  # tags.json is good: its copy is kept
+    site.tags_file.write_text('[{"index": 1, "account": "home", "ids": ["1111"]},')  # a typo
+    answers = run(_raw_calls(url, "CP1", ['[2,"a","Authorize",{"idTag":"1111"}]', START]))
+    assert answers[0] == [3, "a", {"idTagInfo": {"status": "Accepted"}}]
+    assert answers[1] == [3, "t", {"idTagInfo": {"status": "Accepted"}, "transactionId": 10012345}]
+    assert [(r["account"], r["transaction_id"]) for r in site.start_lines()] == [("home", 10012345)]
+    assert "not valid JSON" in site.log_file.read_text()
+    assert "serving with the last good copy" in site.log_file.read_text()
+    status.main([], site.env, out=open("/dev/null", "w"))
+    err = capsys.readouterr().err
+    assert "shocpp-status: WARNING: " in err and "serving with the last good copy" in err
+    start_listener()  # a restart with the typo starts, on the last good copy
+    assert listener.main(["--check"], site.env) == 2
+    out = capsys.readouterr().out
+    assert "broken  tags.json: " in out and "the running service uses its last good copy" in out
+
+
+def test_a_first_start_with_a_broken_tags_file_and_no_copy_refuses_naming_it(site, capsys):
+    from shocpp.tools import listener
+    site.tags_file.write_text("[{")
+    assert listener.main([], site.env) == 2
+    err = capsys.readouterr().err
+    assert "not started" in err and "not valid JSON" in err and "no last good copy" in err
