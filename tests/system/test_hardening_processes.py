@@ -11,7 +11,7 @@ import websockets
 
 from shocpp import runfiles
 
-from tests.conftest import run
+from tests.conftest import BIN, run
 
 
 async def _call(ws, unique_id):
@@ -98,3 +98,47 @@ def test_a_first_start_with_a_broken_tags_file_and_no_copy_refuses_naming_it(sit
     assert listener.main([], site.env) == 2
     err = capsys.readouterr().err
     assert "not started" in err and "not valid JSON" in err and "no last good copy" in err
+
+
+def test_shocpp_status_shows_every_charger_whatever_one_of_them_sent(site):
+    from tests.tools.test_status_hardening import ODD_METERS, live_connection
+    import os
+    held = []
+    try:
+        good = live_connection(site.run_dir, "good", 101, held)
+        good.save("meter-1.json", {"meterValue": [{"sampledValue": [{"value": "1E+5000", "unit": "Wh"},
+                                                                    {"value": "7", "unit": "kWh"}]}]})
+        for n, meter in enumerate(ODD_METERS):
+            live_connection(site.run_dir, f"odd{n}", 110 + n, held).save("meter-1.json", meter)
+        done = subprocess.run([str(BIN / "shocpp-status"), "--json"], env=site.env, capture_output=True,
+                              text=True, timeout=30)
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert done.returncode == 0, done.stderr
+    chargers = {c["identity"]: c for c in json.loads(done.stdout)["chargers"]}
+    assert sorted(chargers) == ["good", "odd0", "odd1", "odd2"]
+    assert chargers["good"]["connectors"][0]["energy_wh"] == 7000
+
+
+def _stop_script(tmp_path, status_exit):
+    """misc/shocpp-stop in a tree of its own whose bin/shocpp-status exits with `status_exit`."""
+    (tmp_path / "misc").mkdir()
+    (tmp_path / "bin").mkdir()
+    stop = tmp_path / "misc" / "shocpp-stop"
+    stop.write_bytes((BIN.parent / "misc" / "shocpp-stop").read_bytes())
+    status = tmp_path / "bin" / "shocpp-status"
+    status.write_text(f"#!/bin/sh\nexit {status_exit}\n")
+    for path in (stop, status):
+        path.chmod(0o755)
+    return stop
+
+
+@pytest.mark.parametrize("status_exit, waits", [(5, False), (0, True), (1, True), (8, True)])
+def test_shocpp_stop_ends_its_wait_only_when_status_says_no_backend_is_left(tmp_path, status_exit, waits):
+    stop = _stop_script(tmp_path, status_exit)
+    began = time.monotonic()
+    done = subprocess.run([str(stop), "1"], env={"PATH": "/usr/bin:/bin"}, timeout=30)
+    took = time.monotonic() - began
+    assert done.returncode == 0
+    assert (took >= 0.9) == waits, took  # a crash (1) or an unreadable run directory (8) is no "none left"
