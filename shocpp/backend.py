@@ -268,29 +268,50 @@ def main(argv=None, env=None):
         log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
                   f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
         return 1
-    problem = authentication_problem(config, charger, env)
+    problem = authentication_problem(config, charger, env, log)
     if problem:
         log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {problem}")
         return 1
+    from .last_good import LastGood
     try:
-        tags_file = TagsFile(config.tags_file)
+        tags_file = TagsFile(config.tags_file, LastGood(config.run_dir, "tags.json"))
     except TagsError as e:
         log.error(f"connection refused: {e}")
         return 1
+    if tags_file.problem:
+        log.error(tags_file.problem)
     return run(config, charger, log, tags_file, env)
 
 
-def authentication_problem(config, charger, env):
-    """Why the charger may not connect (Security Profile 1), or None. No chargers file: no check."""
+def authentication_problem(config, charger, env, log=None):
+    """Why the charger may not connect (Security Profile 1), or None. No chargers file: no check.
+    A broken chargers file lets nobody in that its last good copy would not: that copy is used."""
+    from .last_good import LastGood
+    last_good = LastGood(config.run_dir, "chargers.json")
     if not config.chargers_file.exists():
+        last_good.forget()  # removed on purpose: every charger may connect, and no old copy comes back
         return None
     from . import chargers_file  # hashlib and scrypt: only for sites that use passwords
     from .protocol import authentication
     try:
-        allowed = chargers_file.load(config.chargers_file)
+        allowed, problem = chargers_file.load_or_last_good(config.chargers_file, last_good)
     except authentication.ChargersError as e:
         return str(e)
+    if problem and log is not None:
+        log.error(problem)
     return authentication.refusal(allowed, charger, env.get("HTTP_AUTHORIZATION"))
+
+
+def tidy(connection, log):
+    """The newest connection wins: end the older live backends of this identity, so that no two
+    serve one charger (and take its commands); and remove what dead backends left behind."""
+    from . import housekeeping
+    for pid, info in housekeeping.end_older_connections(connection):
+        log.note(f"took over from an older connection of {connection.identity} (backend pid {pid}, "
+                  f"connected {info.get('connected_at', '?')} from {info.get('remote_addr', '?')}): "
+                  "sent it SIGTERM")
+    for name in housekeeping.remove_leftovers(connection.run_dir):
+        log.note(f"removed {name} from the run directory: its backend is gone")
 
 
 def run(config, charger, log, tags_file, env):
@@ -301,6 +322,7 @@ def run(config, charger, log, tags_file, env):
                            "connected_at": timestamps.format_utc(now_utc()),
                            "remote_addr": env.get("REMOTE_ADDR")})
         log.note(f"connected from {env.get('REMOTE_ADDR', 'stdin')}")
+        tidy(connection, log)
         # Our own writer keeps the FIFO from reading EOF between commands.
         commands_fd = connection.open_fifo(os.O_RDONLY | os.O_NONBLOCK, owner=os.geteuid())
         keep_open = connection.open_fifo(os.O_WRONLY, owner=os.geteuid())
@@ -309,6 +331,9 @@ def run(config, charger, log, tags_file, env):
         log.note("disconnected")
     except BrokenPipeError:
         log.note("disconnected (stdout closed)")
+    except SystemExit:
+        log.note("ended by SIGTERM (a newer connection of this charger, or the service stopping)")
+        raise
     except OSError as e:
         log.error(f"cannot serve: {e}")
         return 1

@@ -18,6 +18,7 @@ from .protocol.effects import Unavailable
 # What makes a retransmission the same message: a charger resends it unchanged.
 STOP_IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
 START_IDENTITY = ("charger", "connector_id", "id_tag", "meter_start_wh", "start_time")
+CHUNK = 1 << 20  # bytes a lookup reads at a time
 
 
 class LedgerError(OSError):
@@ -58,7 +59,7 @@ def _append_locked(directory, path, data, record):
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = _drop_torn_tail(fd)
-        if _holds(os.pread(fd, size, 0), record):
+        if _holds(fd, size, record):
             return False
         try:
             written = os.write(fd, data)
@@ -80,29 +81,69 @@ def _drop_torn_tail(fd):
     size = os.fstat(fd).st_size
     if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
         return size
-    data = os.pread(fd, size, 0)
-    keep = data.rfind(b"\n") + 1
-    os.ftruncate(fd, keep)
-    return keep
+    end = size
+    while end > 0:  # back to the last newline, a chunk at a time
+        start = max(0, end - CHUNK)
+        at = os.pread(fd, end - start, start).rfind(b"\n")
+        if at >= 0:
+            end = start + at + 1
+            break
+        end = start
+    os.ftruncate(fd, end)
+    return end
 
 
 def _contains(path, record):
     try:
-        with open(path, "rb") as f:
-            return _holds(f.read(), record)
+        fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     except FileNotFoundError:
         return False
+    try:
+        return _holds(fd, os.fstat(fd).st_size, record)
+    finally:
+        os.close(fd)
 
 
-def _holds(data, record):
-    for line in _lines_with(data, [_field("transaction_id", record["transaction_id"])]):
-        try:
-            if same_record(json.loads(line), record):
-                return True
-        except ValueError:
-            continue
+def _holds(fd, size, record):
+    for line in _scan(fd, size, [_field("transaction_id", record["transaction_id"])]):
+        parsed = _parsed(line)
+        if isinstance(parsed, dict) and same_record(parsed, record):
+            return True
     return False
 
+
+def _parsed(line):
+    """The line's JSON, or None for a line that cannot be read: skipped here, named by shocpp-summary.
+    Not only ValueError: a value nested a thousand deep is a RecursionError, and one such line must
+    not make every later record of its transactionId an InternalError."""
+    try:
+        return json.loads(line)
+    except (ValueError, RecursionError):
+        return None
+
+
+def _scan(fd, size, needles):
+    """The lines of the file's first `size` bytes that hold any of the needles, in order.
+
+    Reads CHUNK bytes at a time (plus the line a chunk ends inside), so a lookup holds at most a chunk
+    and the longest line in memory, however big the month's file: the time is linear in the file, at
+    the speed of bytes.find. Nothing is skipped: a retransmission can come days after its original
+    (a charger offline with its queue), so reading only the tail could bill a session twice.
+    """
+    found = []
+    offset, carry = 0, b""
+    while offset < size:
+        data = os.pread(fd, min(CHUNK, size - offset), offset)
+        if not data:
+            break
+        offset += len(data)
+        data = carry + data
+        cut = len(data) if offset >= size else data.rfind(b"\n") + 1
+        carry = data[cut:]
+        found += _lines_with(data[:cut], needles)
+    if carry:
+        found += _lines_with(carry, needles)
+    return found
 
 
 def records(directory, month, tid, charger=None):
@@ -113,23 +154,15 @@ def records(directory, month, tid, charger=None):
     try:
         with open(month_file(directory, month), "rb") as f:
             fcntl.flock(f, fcntl.LOCK_SH)  # append() writes under LOCK_EX: never half a line
-            data = f.read()
+            needles = [_field("transaction_id", tid), _field("start_transaction_id", tid)]
+            if charger is not None:
+                needles.append(_field("charger", charger))
+            lines = _scan(f.fileno(), os.fstat(f.fileno()).st_size, needles)
     except (FileNotFoundError, NotADirectoryError):
         return []
     except OSError as e:
         raise Unavailable(f"the ledger could not be read: {e.strerror or e}") from e
-    found = []
-    needles = [_field("transaction_id", tid), _field("start_transaction_id", tid)]
-    if charger is not None:
-        needles.append(_field("charger", charger))
-    for line in _lines_with(data, needles):
-        try:
-            record = json.loads(line)
-        except ValueError:
-            continue
-        if isinstance(record, dict):
-            found.append(record)
-    return found
+    return [record for record in map(_parsed, lines) if isinstance(record, dict)]
 
 
 def _field(name, value):

@@ -5,13 +5,43 @@ descriptor, so lines never interleave. stderr gets errors only (websocketd
 reports each stderr line as an error).
 """
 
+import json
 import os
+import re
 import sys
 from datetime import datetime, timezone
 
 from .protocol import timestamps
 
 MAX_LOGGED = 4096
+MASK = "********"
+# The configuration key that holds a charger's password (Security Profile 1); OCPP keys ignore case.
+_SECRET_KEY = re.compile(r"authorizationkey", re.IGNORECASE)
+
+
+def masked(data):
+    """The text with the value of every AuthorizationKey replaced by MASK: the log is group-readable, and
+    shocpp-passwd tells the operator to send the key in a ChangeConfiguration. A frame is masked
+    field by field; text that is not JSON (a note, a broken frame) is cut at the key's name."""
+    if isinstance(data, bytes):
+        data = data.decode("utf-8", "backslashreplace")
+    found = _SECRET_KEY.search(data)
+    if found is None:
+        return data
+    try:
+        return json.dumps(_mask(json.loads(data)), ensure_ascii=False, separators=(",", ":"))
+    except (ValueError, RecursionError):
+        return f"{data[:found.end()]}... (the rest is not logged: it may hold a secret)"
+
+
+def _mask(value):
+    if isinstance(value, list):
+        return [_mask(v) for v in value]
+    if not isinstance(value, dict):
+        return value
+    secret = isinstance(value.get("key"), str) and _SECRET_KEY.fullmatch(value["key"].strip())
+    return {k: MASK if (secret and k == "value") or _SECRET_KEY.fullmatch(k) else _mask(v)
+            for k, v in value.items()}
 
 
 def printable(data):
@@ -36,17 +66,17 @@ class Log:
             self._stderr(f"cannot open the log in {log_dir}: {e}")
 
     def incoming(self, line):
-        self._write("<", printable(line))
+        self._write("<", printable(masked(line)))
 
     def outgoing(self, line):
-        self._write(">", printable(line))
+        self._write(">", printable(masked(line)))
 
     def note(self, text):
-        self._write("-", printable(text))
+        self._write("-", printable(masked(text)))
 
     def error(self, text):
-        self._write("!", printable(text))
-        self._stderr(text)
+        self._write("!", printable(masked(text)))
+        self._stderr(masked(text))
 
     def _write(self, mark, text):
         if self.fd is None:

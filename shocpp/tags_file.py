@@ -5,22 +5,49 @@ import os
 from .protocol.tags import TagsError, parse
 
 
-def load(path):
+def read(path):
     try:
         with open(path, encoding="utf-8") as f:
-            text = f.read()
+            return f.read()
     except (OSError, UnicodeDecodeError) as e:
         raise TagsError(f"{path}: cannot read: {e}") from None
-    return parse(text, str(path))
+
+
+def load(path):
+    return parse(read(path), str(path))
+
+
+def load_or_last_good(path, last_good=None):
+    """(tags, problem). A good file's tags, kept as the last good copy (`last_good`, a LastGood); a broken
+    file's last good copy, with what is wrong, left for shocpp-status too. TagsError when neither
+    can be used: only then are chargers refused. `problem` is for the log (None: all is well)."""
+    try:
+        text = read(path)
+        tags = parse(text, str(path))
+    except TagsError as e:
+        if last_good is None:
+            raise
+        copy = last_good.read()
+        if copy is None:
+            raise TagsError(f"{e} (and there is no last good copy in {last_good.copy})") from None
+        try:
+            tags = parse(copy, str(last_good.copy))
+        except TagsError:
+            raise TagsError(f"{e} (and the last good copy {last_good.copy} is broken too)") from None
+        problem = f"{e}; serving with the last good copy {last_good.copy} until it is fixed"
+        last_good.report(problem)
+        return tags, problem
+    return tags, (last_good.keep(text) if last_good is not None else None)
 
 
 class TagsFile:
     """tags.json as it is now: reloaded when it changes; a broken edit keeps the last good one."""
 
-    def __init__(self, path):
+    def __init__(self, path, last_good=None):
         self.path = path
+        self.last_good = last_good
         self._stamp = self._stat()
-        self.tags = load(path)
+        self.tags, self.problem = load_or_last_good(path, last_good)
 
     def current(self):
         """The tags, and an error message when a changed file could not be used."""
@@ -29,10 +56,10 @@ class TagsFile:
             return self.tags, None
         self._stamp = stamp
         try:
-            self.tags = load(self.path)
+            self.tags, problem = load_or_last_good(self.path, self.last_good)
         except TagsError as e:
             return self.tags, f"{e}; still using the tags loaded before"
-        return self.tags, None
+        return self.tags, problem
 
     def _stat(self):
         try:

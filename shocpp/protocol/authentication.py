@@ -16,6 +16,9 @@ from .identity import MAX_LENGTH, is_safe
 
 KEY_BYTES = 20  # the AuthorizationKey: 20 bytes, written as 40 hexadecimal characters
 SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+# The hash an unknown identity's password is checked against, so that a refusal costs one scrypt
+# whatever is wrong: the time of an answer must not tell which identities exist. No key has it.
+UNKNOWN_HASH = "scrypt$16384$8$1$9wm54UW3I93ajRl6ua1pTg==$ZoifLb5QHZ9scTxKOxAZtfYqOumG4uc1+MT/ndHBynM="
 _HASH = re.compile(r"scrypt\$(\d+)\$(\d+)\$(\d+)\$([A-Za-z0-9+/=]+)\$([A-Za-z0-9+/=]+)")
 
 
@@ -71,24 +74,48 @@ def _entry(entry, where):
     ident, stored = entry["id"], entry["password_hash"]
     if not is_safe(ident):
         raise ChargersError(f"{where}: id {ident!r} is not 1 to {MAX_LENGTH} letters, digits and ._-:")
+    if not can_authenticate(ident):
+        raise ChargersError(f"{where}: id {ident!r} has a ':', which an HTTP Basic user name cannot carry")
     if not isinstance(stored, str) or not _HASH.fullmatch(stored):
         raise ChargersError(f"{where} ({ident}): password_hash is not a scrypt hash made by shocpp-passwd")
     return ident, stored
 
 
+def can_authenticate(identity):
+    """An HTTP Basic user name ends at its first ':', so an identity with one can never log in."""
+    return ":" not in identity
+
+
 def refusal(chargers, identity, authorization):
-    """Why a connection may not go on (never naming the password), or None when it may."""
-    if identity not in chargers:
+    """Why a connection may not go on (never naming the password), or None when it may.
+
+    Every answer costs one scrypt, with the stored hash or, for an identity not listed (or a header
+    that cannot be read), with UNKNOWN_HASH: refusing an unknown identity takes as long as refusing
+    a known one with a wrong password."""
+    stored = chargers.get(identity)
+    user, password, problem = _basic(authorization)
+    matches = verify(b"" if password is None else password, stored or UNKNOWN_HASH)
+    if stored is None:
         return f"charger {identity!r} is not listed in the chargers file"
+    if problem:
+        return problem
+    if user != identity.encode():
+        return f"the user name {user.decode('utf-8', 'replace')[:60]!r} is not the charger identity in the URL"
+    if not matches:
+        return "wrong password"
+    return None
+
+
+def _basic(authorization):
+    """(user, password, None) from an Authorization header, or (user, None, why it cannot be used)."""
     scheme, _, encoded = (authorization or "").partition(" ")
     if scheme.lower() != "basic" or not encoded:
-        return "no HTTP Basic authorization"
+        return None, None, "no HTTP Basic authorization"
     try:
         user, colon, password = base64.b64decode(encoded.strip(), validate=True).partition(b":")
     except (binascii.Error, ValueError):
-        return "malformed HTTP Basic authorization"
-    if not colon or user != identity.encode():
-        return f"the user name {user.decode('utf-8', 'replace')[:60]!r} is not the charger identity in the URL"
-    if not verify(password, chargers[identity]):
-        return "wrong password"
-    return None
+        return None, None, "malformed HTTP Basic authorization"
+    if not colon:
+        return user, None, (f"the user name {user.decode('utf-8', 'replace')[:60]!r} is not the charger "
+                            "identity in the URL")
+    return user, password, None

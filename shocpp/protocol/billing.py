@@ -8,6 +8,23 @@ from .tags import UNKNOWN_ACCOUNT
 
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=timezone.utc)  # OCPP 1.6 came out in 2015
 NEGATIVE, IMPLAUSIBLE = "negative", "implausible"
+# What the ledger keeps of the text a charger sent, at most: the schema's lengths (idTag is a
+# CiString20; reason an enum whose longest value has 14 characters); a timestamp is about 30.
+ID_TAG_LENGTH, REASON_LENGTH, TIME_LENGTH = 20, 32, 64
+
+
+def bounded(value, limit):
+    """A charger's value as a record keeps it: text cut to `limit` characters; a number as it is; anything
+    else (a list, an object: deviations are tolerated) as its text, cut. A record then stays one short
+    line that every reader can parse, whatever a charger sent."""
+    if value is None or isinstance(value, (bool, int, float)):
+        return value
+    if not isinstance(value, str):
+        try:
+            value = str(value)
+        except (RecursionError, ValueError):
+            value = f"<{type(value).__name__}>"
+    return value[:limit]
 
 
 def start_record(charger, payload, account, tid, now):
@@ -17,11 +34,12 @@ def start_record(charger, payload, account, tid, now):
         "charger": charger,
         "connector_id": numbers.whole(payload["connectorId"]),
         "transaction_id": tid,
-        "id_tag": payload["idTag"] if isinstance(payload["idTag"], str) else str(payload["idTag"]),
+        "id_tag": bounded(payload["idTag"] if isinstance(payload["idTag"], str) else str(payload["idTag"]),
+                          ID_TAG_LENGTH),
         "account": account.name if account else UNKNOWN_ACCOUNT,
         "account_index": account.index if account else transaction_id.UNKNOWN_INDEX,
         "meter_start_wh": numbers.whole(payload["meterStart"]),
-        "start_time": payload.get("timestamp"),
+        "start_time": bounded(payload.get("timestamp"), TIME_LENGTH),
         "recorded_at": timestamps.format_utc(now),
     }
 
@@ -41,15 +59,15 @@ def stop_record(charger, payload, tags, now, records=(), max_power_kw=50):
         record.update(account=tags.account_name(decoded.index) if decoded else UNKNOWN_ACCOUNT,
                       account_index=decoded.index if decoded else None)
     if "idTag" in payload:
-        record["id_tag"] = payload["idTag"]
+        record["id_tag"] = bounded(payload["idTag"], ID_TAG_LENGTH)
     record.update(_energy(decoded, meter_stop, payload.get("transactionData")))
     if start is not None:
         record.update(_from_start(start, meter_stop, payload.get("timestamp")))
     kwh = record["consumed_kwh"]
     record["energy_wh"] = record.get("consumed_wh", None if kwh is None else kwh * 1000)
-    record["stop_time"] = payload.get("timestamp")
+    record["stop_time"] = bounded(payload.get("timestamp"), TIME_LENGTH)
     if "reason" in payload:
-        record["reason"] = payload["reason"]
+        record["reason"] = bounded(payload["reason"], REASON_LENGTH)
     record["flags"] = list(found.flags) + _odd(record, max_power_kw)
     record["recorded_at"] = timestamps.format_utc(now)
     return record

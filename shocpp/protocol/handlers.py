@@ -50,12 +50,30 @@ def handle(call, ctx):
     if call.action not in schemas.FROM_CHARGER:
         return error(call, NOT_SUPPORTED, f"{call.action} is sent by a central system, not to it")
     violations = schemas.check(call.action, "req", call.payload)
-    notes = tuple(f"{call.action} deviates from the schema: {v.describe()}" for v in violations)
+    notes = (deviation_note(call.action, violations),) if violations else ()
     refusal = _refusal(call, violations, ctx.strict)
     if refusal:
         return refusal
     outcome = _HANDLERS[call.action](call, ctx)
     return Outcome(outcome.reply, outcome.effects, notes + outcome.notes)
+
+
+NOTED_DEVIATIONS = 3    # the deviations a note names; the rest are counted
+NOTED_DEVIATION_TEXT = 200  # characters of each: a property's name can be as long as the frame
+
+
+def deviation_note(action, violations):
+    """One bounded log line for all of a payload's deviations: a frame with 6,000 unknown properties
+    must not write 6,000 lines (the log may share the ledger's disk)."""
+    shown = "; ".join(_cut(v.describe(), NOTED_DEVIATION_TEXT) for v in violations[:NOTED_DEVIATIONS])
+    if len(violations) <= NOTED_DEVIATIONS:
+        return f"{action} deviates from the schema: {shown}"
+    return (f"{action} deviates from the schema in {len(violations)} places: {shown}; "
+            f"and {len(violations) - NOTED_DEVIATIONS} more")
+
+
+def _cut(text, limit):
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
 
 
 def _refusal(call, violations, strict):

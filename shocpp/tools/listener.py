@@ -12,14 +12,16 @@ from .. import config as config_module
 from ..config import ROOT
 from ..exits import NOT_INSTALLED, OK, USAGE, describe
 from ..protocol.authentication import ChargersError
+from ..last_good import LastGood
 from ..protocol.tags import TagsError
-from ..tags_file import load
+from ..tags_file import load, load_or_last_good
 
 BACKEND = ROOT / "bin" / "shocpp-backend"
 PASSED_ALWAYS = ("PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL")
 EXITS = (OK, USAGE, NOT_INSTALLED)
-EXIT_DETAILS = {OK: "--print-command; otherwise it becomes websocketd",
-                USAGE: "not started: a setting, tags.json or chargers.json is broken"}
+EXIT_DETAILS = {OK: "--print-command, --check found nothing wrong; otherwise it becomes websocketd",
+                USAGE: "not started: a setting is broken, or tags.json or chargers.json is broken and there is "
+                       "no last good copy; --check: something is wrong"}
 INSTALL_HINT = ("websocketd is not installed. It is the Debian package 'websocketd': "
                 "sudo apt-get install websocketd (or run 'make run', which installs it).")
 
@@ -53,11 +55,84 @@ def _tls(config):
 
 
 def authentication_note(config):
-    """What the operator should know about charger authentication; ChargersError for a broken file."""
+    """What the operator should know about charger authentication; ChargersError for a broken file
+    without a last good copy."""
+    last_good = LastGood(config.run_dir, "chargers.json")
     if not config.chargers_file.exists():
+        last_good.forget()
         return (f"chargers are NOT authenticated: no {config.chargers_file} "
                 "(create it with bin/shocpp-passwd <chargerId>)")
-    return f"{len(chargers_file.load(config.chargers_file))} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
+    allowed, problem = chargers_file.load_or_last_good(config.chargers_file, last_good)
+    note = f"{len(allowed)} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
+    return f"{note}\nshocpp-listener: WARNING: {problem}" if problem else note
+
+
+def tags_note(config):
+    """A warning when tags.json is broken and its last good copy is used; TagsError without one."""
+    _, problem = load_or_last_good(config.tags_file, LastGood(config.run_dir, "tags.json"))
+    return f"\nshocpp-listener: WARNING: {problem}" if problem else ""
+
+
+def _setting(env, name):
+    """ConfigError when the setting cannot be used."""
+    if name == "WS_PORT":
+        _port(env)
+    else:
+        config_module.from_env({name: env[name]})
+
+
+def check(env, out):
+    """--check: every configuration file and setting, each named with what is wrong; the exit status."""
+    import ssl
+    problems = []
+
+    def judge(what, test):
+        try:
+            detail = test()
+        except (config_module.ConfigError, TagsError, ChargersError, OSError, ssl.SSLError, ValueError) as e:
+            problems.append(what)
+            print(f"broken  {what}: {e}", file=out)
+        else:
+            print(f"ok      {what}" + (f": {detail}" if detail else ""), file=out)
+
+    for name in sorted(n for n in env if n.startswith("SHOCPP_") or n == "WS_PORT"):
+        judge(f"setting {name}={env[name]!r}", lambda name=name: _setting(env, name))
+    # The files named by the settings that can be used (a broken setting falls back to its default).
+    config = config_module.from_env({n: v for n, v in env.items() if f"setting {n}={v!r}" not in problems})
+    last = "; until it is fixed, the running service uses its last good copy {} (a restart too)"
+    none = "; there is no last good copy {}: a restart would refuse to start"
+
+    def with_copy(loader, name):
+        def test():
+            try:
+                return loader()
+            except (TagsError, ChargersError) as e:
+                copy = LastGood(config.run_dir, name)
+                raise ValueError(f"{e}" + (last if copy.read() is not None else none).format(copy.copy)) from None
+        return test
+
+    judge("tags.json",
+          with_copy(lambda: f"{len(load(config.tags_file).by_index)} accounts", "tags.json"))
+    if config.chargers_file.exists():
+        judge("chargers.json",
+              with_copy(lambda: f"{len(chargers_file.load(config.chargers_file))} chargers", "chargers.json"))
+    else:
+        print(f"ok      chargers.json: no {config.chargers_file}, chargers are NOT authenticated", file=out)
+    if config.tls_cert or config.tls_key:
+        def tls():
+            _tls(config)
+            try:
+                ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(config.tls_cert, config.tls_key)
+            except ssl.SSLError as e:
+                raise ValueError(f"{config.tls_cert} and {config.tls_key} are not a PEM certificate (chain) and "
+                                 f"its private key: {e}") from None
+            return "a PEM certificate and its private key"
+        judge("TLS SHOCPP_TLS_CERT, SHOCPP_TLS_KEY", tls)
+    if problems:
+        print(f"shocpp-listener: {len(problems)} problems; fix them before (re)starting", file=out)
+        return USAGE
+    print("shocpp-listener: the configuration is good", file=out)
+    return OK
 
 
 def prepared(run_dir):
@@ -93,17 +168,22 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--print-command", action="store_true",
                         help="print the websocketd command line instead of running it")
+    parser.add_argument("--check", action="store_true",
+                        help="check every configuration file (tags.json, chargers.json, the TLS files) and setting, "
+                             "say what is wrong, and exit: for use before a restart")
     return parser.parse_args(argv)
 
 
 def main(argv=None, env=None):
     args = parse_args(argv)
     env = dict(os.environ if env is None else env)
+    if args.check:
+        return check(env, sys.stdout)
     try:
         config = config_module.from_env(env)
         argv_ws = command(env)
-        load(config.tags_file)
-        note = authentication_note(config)
+        note = tags_note(config)
+        note = authentication_note(config) + note
     except (config_module.ConfigError, TagsError, ChargersError) as e:
         print(f"shocpp-listener: not started: {e}", file=sys.stderr)
         return USAGE
@@ -116,10 +196,14 @@ def main(argv=None, env=None):
         return NOT_INSTALLED
     for line in prepared(config.run_dir):
         print(f"shocpp-listener: {line}", file=sys.stderr)
+    from .. import housekeeping
+    removed = housekeeping.remove_leftovers(config.run_dir)
     scheme = "wss" if config.tls_cert else "ws"
     print(f"shocpp-listener: {scheme}://{env.get('WS_ADDRESS') or '0.0.0.0'}:{_port(env)}/<chargerId>, "
           f"tags {config.tags_file}, ledger {config.accounting_dir}, log {config.log_dir}/shocpp.log\n"
-          f"shocpp-listener: {note}", file=sys.stderr, flush=True)
+          f"shocpp-listener: {note}"
+          + (f"\nshocpp-listener: removed {len(removed)} run directories left by backends that are gone"
+             if removed else ""), file=sys.stderr, flush=True)
     os.execv(websocketd, [websocketd] + argv_ws[1:])
 
 

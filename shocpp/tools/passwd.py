@@ -2,12 +2,15 @@
 
 import argparse
 import json
+import re
 import sys
+from datetime import datetime
 
-from .. import chargers_file
+from .. import chargers_file, runfiles
 from .. import config as config_module
 from ..exits import FAILED, NO_SUCH_CHARGER, OK, USAGE, describe
-from ..protocol.authentication import ChargersError
+from ..protocol import months
+from ..protocol.authentication import ChargersError, can_authenticate
 from ..protocol.identity import MAX_LENGTH, is_safe
 
 EXITS = (OK, USAGE, NO_SUCH_CHARGER, FAILED)
@@ -32,7 +35,31 @@ def parse_args(argv):
         parser.error("a charger identity is needed (or --list)")
     if args.charger and not is_safe(args.charger):
         parser.error(f"{args.charger!r} is not 1 to {MAX_LENGTH} letters, digits and ._-:")
+    if args.charger and not can_authenticate(args.charger):
+        parser.error(f"{args.charger!r} has a ':': HTTP Basic auth cannot carry it in the user name, so the "
+                     "charger could never connect; give it an identity without ':'")
     return args
+
+
+_CHARGER = re.compile(rb'"charger": "([A-Za-z0-9._:-]{1,%d})"' % MAX_LENGTH)
+
+
+def recent_chargers(config, now=None):
+    """The identities seen recently: in the ledger of this month and the last (its start and stop
+    records name the charger) and connected now. Cheap and honest: a charger that only booted and sent
+    heartbeats is in neither, and the log is not read (it is rotated and may be large)."""
+    this = months.of(now or datetime.now())
+    seen = set(runfiles.live_chargers(config.run_dir))
+    for month in (months.previous(this), this):
+        try:
+            with open(config.accounting_dir / f"{months.label(month)}.jsonl", "rb") as f:
+                for line in f:
+                    found = _CHARGER.search(line)
+                    if found:
+                        seen.add(found[1].decode())
+        except OSError:
+            continue
+    return seen
 
 
 def _existing(path):
@@ -43,10 +70,16 @@ def main(argv=None, env=None, out=None):
     args = parse_args(argv)
     out = out or sys.stdout
     try:
-        path = config_module.from_env(env).chargers_file
+        config = config_module.from_env(env)
+        path = config.chargers_file
+        first = not path.exists()
         known = _existing(path)
         if args.list:
-            print("\n".join(sorted(known)) or f"no chargers in {path}", file=out)
+            if first:
+                print(f"no chargers file {path}: chargers are NOT authenticated, every charger may connect "
+                      "(shocpp-passwd <chargerId> creates it)", file=out)
+            else:
+                print("\n".join(sorted(known)) or f"no chargers in {path}: every charger is refused", file=out)
             return OK
         if args.remove:
             if known.pop(args.charger, None) is None:
@@ -61,11 +94,24 @@ def main(argv=None, env=None, out=None):
     except (ChargersError, config_module.ConfigError, OSError) as e:
         print(f"shocpp-passwd: {e}", file=sys.stderr)
         return FAILED if isinstance(e, OSError) else USAGE
+    if first:
+        _warn_first(config, args.charger, path)
     payload = json.dumps({"key": "AuthorizationKey", "value": key}, separators=(",", ":"))
     print(f"AuthorizationKey of {args.charger} (shown once, only its hash is stored in {path}):\n\n  {key}\n\n"
           f"Enter it in the charger's OCPP settings (password / AuthorizationKey), or set it on the connected "
           f"charger:\n\n  bin/shocpp-command --charger {args.charger} ChangeConfiguration '{payload}'\n", file=out)
     return OK
+
+
+def _warn_first(config, charger, path):
+    locked_out = sorted(recent_chargers(config) - {charger})
+    seen = (f"chargers seen in the ledger of the last two months or connected now that are not listed and "
+            f"will be refused: {', '.join(locked_out)}" if locked_out else
+            "no other charger was seen in the ledger of the last two months or is connected now")
+    print(f"shocpp-passwd: {path} is new: from now on only the chargers listed in it may connect, each with "
+          f"its key; every other charger is refused at its next connection.\nshocpp-passwd: {seen}.\n"
+          f"shocpp-passwd: give each of them a key with shocpp-passwd <chargerId> (before they reconnect), "
+          f"or remove {path} to let every charger in again.", file=sys.stderr)
 
 
 if __name__ == "__main__":

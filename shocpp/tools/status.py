@@ -167,7 +167,7 @@ def _sample(sample, stamp, moment):
     if sample.get("format") == "SignedData":
         return None
     measurand = sample.get("measurand") or DEFAULT_MEASURAND
-    if measurand not in MEASURANDS:
+    if not isinstance(measurand, str) or measurand not in MEASURANDS:
         return None
     kind, base, factors = MEASURANDS[measurand]
     unit = sample.get("unit")
@@ -306,7 +306,7 @@ def connector_files(directory, prefix):
         try:
             connector = int(number)
             data = runfiles.read_json(path)
-        except (ValueError, OSError):
+        except (ValueError, OSError, RecursionError):
             continue
         if isinstance(data, dict):
             found[connector] = data
@@ -321,8 +321,21 @@ def load(run_dir):
         meters = connector_files(conn.path, "meter")
         if not conn.path.is_dir():
             continue  # disconnected while we looked
-        result.append(charger_status({**conn.info, "charger": identity}, statuses, meters))
+        result.append(_shown(identity, conn.info, statuses, meters))
     return result
+
+
+def _shown(identity, info, statuses, meters):
+    """The charger's status; one that its files make fail is shown without them (and named on stderr),
+    so that one charger's odd files never hide the others."""
+    try:
+        return charger_status({**info, "charger": identity}, statuses, meters)
+    except Exception as e:  # whatever a charger managed to put in its files
+        print(f"shocpp-status: {identity}: its status or meter files cannot be shown: {e!r}"[:300], file=sys.stderr)
+    try:
+        return charger_status({**info, "charger": identity}, {}, {})
+    except Exception:
+        return ChargerStatus(identity)
 
 
 def parse_args(argv):
@@ -346,6 +359,9 @@ def main(argv=None, env=None, out=None):
         print(f"shocpp-status: {e}", file=sys.stderr)
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     out.write(render_json(chargers) if args.json else render_text(chargers))
+    from ..last_good import problems  # a broken tags.json or chargers.json, served from its last good copy
+    for problem in problems(config_module.from_env(env).run_dir):
+        print(f"shocpp-status: WARNING: {problem}", file=sys.stderr)
     return OK if chargers else NO_CHARGER
 
 

@@ -88,7 +88,7 @@ def test_two_chargers_at_once_are_billed_each_under_its_own_identity(site, liste
         async with charger(listener_url, "garage-left") as left, charger(listener_url, "garage-right") as right:
             results = await asyncio.gather(rfid_session(left, "1111", 0, 11_000),
                                            rfid_session(right, "3333", 500_000, 522_000))
-            names = sorted(p.name.split("@")[0] for p in site.run_dir.iterdir() if "@" in p.name)  # and commands/
+            names = sorted(p.name.split("@")[0] for p in site.run_dir.glob("*@*"))
             return names, results
     names, results = run(both())
     assert names == ["garage-left", "garage-right"]

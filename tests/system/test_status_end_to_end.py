@@ -112,7 +112,8 @@ def test_a_reconnected_charger_shows_its_newest_backend(site, listener_url):
                 await report(new, "SN-new", 1, "Preparing", LEFT_METER)
                 return await status(site, "--json"), sorted(p.name for p in site.run_dir.glob("CP1@*"))
     (code, out, _), dirs = run(body())
-    assert code == 0 and len(dirs) == 2
+    # The new backend ends the old one (the newest connection wins); it may still be leaving as status looks.
+    assert code == 0 and 1 <= len(dirs) <= 2
     (only,) = json.loads(out)["chargers"]
     assert (only["serial"], only["connectors"][0]["status"]) == ("SN-new", "Preparing")
 

@@ -1,0 +1,52 @@
+"""One charger's files never crash, hang or hide the others in shocpp-status (issue #11, item 4)."""
+
+import os
+
+import pytest
+
+from shocpp import runfiles
+from shocpp.tools.status import Readings, load, meter_readings
+
+T1 = "2026-11-21T10:00:00Z"
+
+
+@pytest.mark.parametrize("value, unit", [("1E+5000", "Wh"), ("1E+999999", "kWh"), ("9E+999999", "kWh"),
+                                         ("-9E+999999", "W"), ("1" * 5000, "kWh")])
+def test_absurd_readings_are_left_out_quickly(value, unit):
+    payload = {"meterValue": [{"timestamp": T1, "sampledValue": [{"value": value, "unit": unit}]}]}
+    assert meter_readings(payload) == Readings()
+
+
+def live_connection(run_dir, identity, pid, held):
+    conn = runfiles.Connection(run_dir, identity, pid)
+    conn.create({"charger": identity, "pid": pid})
+    held.append(os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK))
+    return conn
+
+
+ODD_METERS = [
+    {"meterValue": [{"timestamp": T1, "sampledValue": [{"value": "9E+999999", "unit": "kWh"}]}]},
+    {"meterValue": [{"timestamp": T1, "sampledValue": [{"value": "1", "measurand": ["Power.Active.Import"]}]}]},
+    {"meterValue": [{"timestamp": [T1], "sampledValue": [{"value": {"a": 1}, "unit": {"u": 1}, "phase": ["L1"]}]}]},
+]
+
+
+def test_one_chargers_odd_files_never_hide_the_others(tmp_path):
+    run_dir = tmp_path / "run"
+    held = []
+    try:
+        good = live_connection(run_dir, "good", 101, held)
+        good.save("meter-1.json", {"meterValue": [{"timestamp": T1, "sampledValue": [{"value": "7", "unit": "kWh"}]}]})
+        for n, meter in enumerate(ODD_METERS):
+            odd = live_connection(run_dir, f"odd{n}", 110 + n, held)
+            odd.save("meter-1.json", meter)
+            odd.save("status-1.json", {"status": ["Charging"], "errorCode": {"x": 1}})
+        deep = live_connection(run_dir, "deep", 120, held)
+        (deep.path / "meter-1.json").write_text('{"meterValue": ' + "[" * 100000 + "]" * 100000 + "}")
+        got = {c.identity: c for c in load(run_dir)}
+    finally:
+        for fd in held:
+            os.close(fd)
+    assert sorted(got) == ["deep", "good", "odd0", "odd1", "odd2"]
+    assert got["good"].connectors[0].energy_wh == 7000
+    assert [k.energy_wh for n in range(3) for k in got[f"odd{n}"].connectors] == [None, None, None]
