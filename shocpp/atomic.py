@@ -16,10 +16,10 @@ def write_json(path, data, mode=0o640, fsync=False, indent=None, dir_fd=None):
     that open directory (whatever its path has come to lead to since it was opened).
     """
     # ASCII: whatever a charger sent can be written, even lone surrogates.
-    write_bytes(path, (json.dumps(data, indent=indent) + "\n").encode("ascii"), mode, fsync)
+    write_bytes(path, (json.dumps(data, indent=indent) + "\n").encode("ascii"), mode, fsync, dir_fd)
 
 
-def write_bytes(path, content, mode=0o640, fsync=False):
+def write_bytes(path, content, mode=0o640, fsync=False, dir_fd=None):
     """Replace `path` with `content` (bytes), as write_json does."""
     path = os.fspath(path)
     fd, temporary = _create(path, mode, dir_fd)

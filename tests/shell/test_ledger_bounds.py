@@ -8,7 +8,7 @@ from shocpp import ledger
 from shocpp.protocol import billing
 from shocpp.protocol.tags import parse
 
-from tests.shell.test_ledger import lines, record
+from ledgers import ledger_stop as record
 
 DEEP = b'{"event": "stop", "charger": "CP1", "transaction_id": 10012345, "id_tag": ' + b"[" * 5000 + b"]" * 5000 + b"}\n"
 
@@ -16,11 +16,11 @@ DEEP = b'{"event": "stop", "charger": "CP1", "transaction_id": 10012345, "id_tag
 def test_a_line_nested_too_deep_to_parse_is_skipped_not_an_error_forever(tmp_path):
     (tmp_path / "2026-11.jsonl").write_bytes(DEEP)
     (tmp_path / "2026-10.jsonl").write_bytes(DEEP)
-    assert ledger.records(tmp_path, "2026-11", "CP1", 10012345) == []
+    assert ledger.records(tmp_path, "2026-11", 10012345, "CP1") == []
     assert ledger.append(tmp_path, "2026-11", record()) is True
     assert ledger.append(tmp_path, "2026-11", record()) is False  # still recognised as a retransmission
     assert ledger.append(tmp_path, "2026-12", record(stop_time="2026-12-01T00:00:00Z")) is True
-    assert ledger.records(tmp_path, "2026-11", "CP1", 10012345) == [record()]
+    assert ledger.records(tmp_path, "2026-11", 10012345, "CP1") == [record()]
 
 
 def _big_month(path, megabytes):
@@ -40,7 +40,7 @@ def test_lookups_in_a_big_month_hold_a_chunk_not_the_file(tmp_path):
     try:
         assert ledger.append(tmp_path, "2026-11", record()) is False  # found at the very end
         assert ledger.append(tmp_path, "2026-11", record(stop=12350001)) is True
-        found = ledger.records(tmp_path, "2026-11", "CP9", 10012345)
+        found = ledger.records(tmp_path, "2026-11", 10012345, "CP9")
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
