@@ -20,9 +20,7 @@ import os
 import re
 import stat
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Optional
 
 from . import atomic
 
@@ -157,26 +155,24 @@ def fifo_has_reader(path, owner=None):
     return True
 
 
-@dataclass(eq=False)
 class Connection:
     """The directory of one backend, `<run>/<identity>@<pid>`.
 
     Its backend makes it at connect and removes it at disconnect (create, update_info, save,
-    remove); shocpp-command and shocpp-status find it with connections().
+    remove); shocpp-command and shocpp-status find it with connections(). `alive`, as found: a
+    backend reads its FIFO; False: stale, its backend was killed. (A plain class: dataclasses would
+    cost every backend's start and every command about 15 ms of imports.)
     """
 
-    run_dir: Path
-    identity: str
-    pid: int
-    info: dict = field(default_factory=dict)
-    alive: bool = True  # as found: a backend reads its FIFO; False: stale, its backend was killed
-    path: Optional[Path] = None
-    dir_fd: Optional[int] = field(default=None, repr=False)  # the directory, open, for its backend
+    def __init__(self, run_dir, identity, pid, info=None, alive=True, path=None):
+        self.run_dir = Path(run_dir)
+        self.identity, self.pid, self.alive = identity, pid, alive
+        self.info = {} if info is None else info
+        self.path = self.run_dir / f"{identity}@{pid}" if path is None else path
+        self.dir_fd = None  # the directory, open, for its backend
 
-    def __post_init__(self):
-        self.run_dir = Path(self.run_dir)
-        if self.path is None:
-            self.path = self.run_dir / f"{self.identity}@{self.pid}"
+    def __repr__(self):
+        return f"Connection({self.identity!r}, pid {self.pid}, {self.path}, alive={self.alive})"
 
     @property
     def fifo(self):
