@@ -11,7 +11,7 @@ class ConfigError(ValueError):
     """An environment variable holds a value shocpp cannot use; the message names it."""
 
 
-# Named tuples, not dataclasses, here and in runfiles and schemas: importing dataclasses
+# Named tuples, not dataclasses, here, in schemas and in the core (protocol/plain.py): importing dataclasses
 # would be a sixth of shocpp-command's start.
 Config = namedtuple("Config", [
     "tags_file", "accounting_dir", "run_dir", "log_dir",   # Path
