@@ -338,6 +338,11 @@ def run(config, charger, log, tags_file, env):
         log.error(f"cannot serve: {e}")
         return 1
     finally:
+        if connection.dir_fd is not None:
+            try:
+                connection.keep_seen(timestamps.format_utc(now_utc()))
+            except (OSError, ValueError) as e:
+                log.error(f"cannot leave what shocpp-status shows of a gone charger in {config.run_dir}/seen: {e}")
         connection.remove()
         log.close()
     return 0

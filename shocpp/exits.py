@@ -14,6 +14,7 @@ STALE = 6
 AMBIGUOUS = 7
 FAILED = 8
 NOT_INSTALLED = 9
+REJECTED = 10
 
 MEANINGS = {
     OK: "done",
@@ -26,6 +27,7 @@ MEANINGS = {
     AMBIGUOUS: "several chargers connected (choose with --charger)",
     FAILED: "another failure",
     NOT_INSTALLED: "a program it needs is not installed (websocketd)",
+    REJECTED: "the charger answered Rejected",
 }
 
 

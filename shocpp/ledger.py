@@ -150,11 +150,14 @@ def records(directory, month, tid, charger=None):
     """The records of a month's file that concern a transactionId (as a record's own or as a
     reconciled stop's start) or, when given, a charger; in order; lines that cannot be read are
     skipped (shocpp-summary names them). Only those lines are parsed: a busy month has thousands,
-    and a StopTransaction looks at two months."""
+    and a StopTransaction looks at two months. tid None: no transactionId (only the charger's lines);
+    tid and charger None: every record of the month."""
     try:
         with open(month_file(directory, month), "rb") as f:
             fcntl.flock(f, fcntl.LOCK_SH)  # append() writes under LOCK_EX: never half a line
-            needles = [_field("transaction_id", tid), _field("start_transaction_id", tid)]
+            needles = [] if tid is None else [_field("transaction_id", tid), _field("start_transaction_id", tid)]
+            if tid is None and charger is None:
+                needles.append(b"{")  # every line that can be a record
             if charger is not None:
                 needles.append(_field("charger", charger))
             lines = _scan(f.fileno(), os.fstat(f.fileno()).st_size, needles)

@@ -25,6 +25,7 @@ from pathlib import Path
 from . import atomic
 
 INFO = "info.json"
+SEEN = "seen"  # <run>/seen/<identity>.json: what a backend left at disconnect, for shocpp-status
 COMMANDS_FIFO = "commands"
 COMMANDS = "commands"  # <run>/commands: the requests of shocpp-command
 REQUEST, ANSWER, WAKE = "request.json", "answer.json", "wake"
@@ -234,6 +235,35 @@ class Connection:
         else:
             atomic.write_json(name, data, mode=FILE_MODE, dir_fd=self.dir_fd)
 
+    def keep_seen(self, last_seen):
+        """Leave `<run>/seen/<identity>.json` (info, the connectors' latest status and meter payloads,
+        `last_seen`) before the directory goes: what shocpp-status shows of a charger that is gone.
+        Read from the backend's own open directory; written only into a directory of this user that
+        is no link."""
+        found = {"status": {}, "meter": {}}
+        for name in os.listdir(self.dir_fd):
+            prefix, dash, rest = name.partition("-")
+            if prefix in found and dash and rest.endswith(".json") and rest[:-5].isdigit():
+                fd = open_owned(name, os.O_RDONLY, self.dir_fd, os.geteuid(), stat.S_ISREG, name)
+                with os.fdopen(fd, encoding="utf-8") as f:
+                    found[prefix][rest[:-5]] = json.load(f)
+        data = {"charger": self.identity, "last_seen": last_seen, "info": self.info,
+                "statuses": found["status"], "meters": found["meter"]}
+        run_fd = open_dir(os.fspath(self.run_dir))
+        try:
+            try:
+                os.mkdir(SEEN, DIR_MODE, dir_fd=run_fd)
+            except FileExistsError:
+                pass
+            seen = open_owned(SEEN, os.O_RDONLY | os.O_DIRECTORY, run_fd, os.geteuid(), stat.S_ISDIR,
+                              f"{self.run_dir}/{SEEN}")
+        finally:
+            os.close(run_fd)
+        try:
+            atomic.write_json(f"{self.identity}.json", data, mode=FILE_MODE, dir_fd=seen)
+        finally:
+            os.close(seen)
+
     def remove(self):
         import shutil  # here, not at the top: shocpp-command imports this module and never needs it
         shutil.rmtree(self.path, ignore_errors=True)
@@ -281,6 +311,27 @@ def _read_owned_json(directory, name, owner):
         os.close(dir_fd)
     with os.fdopen(fd, encoding="utf-8") as f:
         return json.load(f)
+
+
+def seen_chargers(run_dir):
+    """{identity: what its last backend left at disconnect}: the files of `<run>/seen/` that belong to
+    the service's user (none of another member of the group), no link followed; unreadable ones skipped."""
+    found = {}
+    try:
+        owner = service_uid(run_dir)
+        entries = list(os.scandir(Path(run_dir) / SEEN))
+    except (FileNotFoundError, NotADirectoryError):
+        return found
+    for entry in entries:
+        if not entry.name.endswith(".json"):
+            continue
+        try:
+            data = _read_owned_json(Path(run_dir) / SEEN, entry.name, owner)
+        except (OSError, ValueError, RecursionError):
+            continue
+        if isinstance(data, dict) and data.get("charger") == entry.name[:-len(".json")]:
+            found[data["charger"]] = data
+    return found
 
 
 def live_chargers(run_dir):

@@ -17,13 +17,17 @@ from collections import namedtuple
 
 from .. import config as config_module
 from .. import runfiles
-from ..exits import AMBIGUOUS, CALLERROR, FAILED, NO_CHARGER, NO_SUCH_CHARGER, OK, STALE, TIMEOUT, USAGE, describe
+from ..exits import (AMBIGUOUS, CALLERROR, FAILED, NO_CHARGER, NO_SUCH_CHARGER, OK, REJECTED, STALE, TIMEOUT, USAGE,
+                     describe)
 from ..protocol import schemas
 from . import printable, printable_json, printable_output
 
-EXITS = (OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED)
+EXITS = (OK, CALLERROR, USAGE, TIMEOUT, NO_SUCH_CHARGER, NO_CHARGER, STALE, AMBIGUOUS, FAILED, REJECTED)
 EXIT_DETAILS = {OK: "the charger confirmed", NO_SUCH_CHARGER: "none of that name is connected",
-                FAILED: "e.g. no permission on the run directory"}
+                FAILED: "e.g. no permission on the run directory",
+                USAGE: "also: a tag not in tags.json without --force, no or several running sessions",
+                REJECTED: "to a RemoteStartTransaction or RemoteStopTransaction"}
+REMOTE_START, REMOTE_STOP = "RemoteStartTransaction", "RemoteStopTransaction"
 GRACE = 2.0  # the backend reports its own timeout; give it a moment to arrive
 
 EXAMPLES = """\
@@ -33,6 +37,14 @@ examples:
   shocpp-command --charger garage-left --timeout 10 GetConfiguration '{}'
   shocpp-command TriggerMessage '{"requestedMessage":"MeterValues"}'
   shocpp-command --list
+  shocpp-command --charger garage-left RemoteStartTransaction --account home
+  shocpp-command --charger garage-left RemoteStopTransaction          the running session
+  shocpp-command --charger garage-left --connector 2 RemoteStopTransaction
+
+RemoteStopTransaction without a payload stops the charger's running session (a start record without
+its stop in the ledger, this month's or last month's); with several, choose with --connector.
+RemoteStartTransaction --account NAME uses the account's first tag in tags.json; a tag that is not
+in tags.json is refused (it would be billed to "unknown") unless --force.
 
 """
 
@@ -43,7 +55,8 @@ class Failure(Exception):
         self.status = status
 
 
-Args = namedtuple("Args", ["action", "payload", "charger", "timeout", "list"])
+Args = namedtuple("Args", ["action", "payload", "charger", "timeout", "list", "account", "connector", "force"],
+                  defaults=(None, None, False))
 
 
 def parse_args(argv):
@@ -78,7 +91,7 @@ def _common_args(argv):
     if len(words) > 2 or any(word.startswith("-") for word in words):
         return None
     action = words[0] if words else None
-    payload = words[1] if len(words) == 2 else "{}"
+    payload = words[1] if len(words) == 2 else None
     if not (listing or action) or not 0 < timeout <= 3600:
         return None
     return Args(action, payload, charger, timeout, listing)
@@ -92,17 +105,32 @@ def _argparse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Send an OCPP 1.6 call to a connected charger and print its confirmation as JSON.")
     parser.add_argument("action", nargs="?", help=f"one of: {', '.join(schemas.FROM_CENTRAL)}")
-    parser.add_argument("payload", nargs="?", default="{}", help="the call's payload as JSON (default {})")
+    parser.add_argument("payload", nargs="?", help="the call's payload as JSON (default {}; for "
+                        "RemoteStopTransaction the running session's, for RemoteStartTransaction with --account "
+                        "the account's first tag)")
     parser.add_argument("--charger", metavar="ID", help="the charger's identity (needed when several are connected)")
     parser.add_argument("--timeout", type=float, default=30.0, metavar="S",
                         help="seconds to wait for the charger's answer (default 30)")
     parser.add_argument("--list", action="store_true", help="list the connected chargers")
+    parser.add_argument("--account", metavar="NAME",
+                        help="RemoteStartTransaction without a payload: with this account's first tag")
+    parser.add_argument("--connector", type=int, metavar="N",
+                        help="RemoteStartTransaction/RemoteStopTransaction without a payload: this connector")
+    parser.add_argument("--force", action="store_true",
+                        help="send a RemoteStartTransaction with a tag that is not in tags.json")
     args = parser.parse_args(argv)
     if not args.list and not args.action:
         parser.error("an action is needed (or --list)")
     if not 0 < args.timeout <= 3600:
         parser.error("--timeout must be more than 0 and at most 3600 seconds")
-    return Args(args.action, args.payload, args.charger, args.timeout, args.list)
+    if args.account is not None and args.action != REMOTE_START:
+        parser.error("--account is for RemoteStartTransaction")
+    if args.account is not None and args.payload is not None:
+        parser.error("--account or a payload, not both")
+    if args.connector is not None and (args.action not in (REMOTE_START, REMOTE_STOP) or args.payload is not None):
+        parser.error("--connector is for RemoteStartTransaction --account and RemoteStopTransaction without a payload")
+    return Args(args.action, args.payload, args.charger, args.timeout, args.list, args.account, args.connector,
+                args.force)
 
 
 def parse_payload(action, text):
@@ -113,6 +141,81 @@ def parse_payload(action, text):
     problem = schemas.outgoing_problem(action, payload)
     if problem:
         raise Failure(USAGE, f"{problem} (nothing was sent)")
+    return payload
+
+
+def stop_payload(records, charger, connector=None):
+    """The RemoteStopTransaction payload for the running session of `charger` (on `connector`, when
+    given) among its ledger records, oldest first; Failure (USAGE) for none, or for several."""
+    from ..protocol import sessions
+    running = sessions.running_on(records, charger, connector)
+    where = f"{charger}" + (f" connector {connector}" if connector is not None else "")
+    if not running:
+        raise Failure(USAGE, f"no running session on {where} in the ledger (nothing was sent); "
+                             f"give the payload, e.g. '{{\"transactionId\":10012345}}'")
+    if len(running) > 1:
+        raise Failure(USAGE, f"several connectors of {charger} are charging: "
+                             + ", ".join(f"connector {r['connector_id']} (transactionId {r['transaction_id']})"
+                                         for r in running) + "; choose one with --connector N (nothing was sent)")
+    return {"transactionId": running[0]["transaction_id"]}
+
+
+def start_payload(tags, account, connector=None):
+    """The RemoteStartTransaction payload with the first tag of `account`; Failure (USAGE) for an
+    account without tags or not in tags.json."""
+    ids = tags.ids(account)
+    if not ids:
+        raise Failure(USAGE, f"account {account!r} is not in tags.json or has no tag; accounts: "
+                             + (", ".join(tags.accounts) or "none") + " (nothing was sent)")
+    payload = {"idTag": ids[0]}
+    if connector is not None:
+        payload["connectorId"] = connector
+    return payload
+
+
+def check_tag(tags, payload):
+    """Failure (USAGE) for a RemoteStartTransaction whose tag is not in tags.json: its session would
+    be billed to 'unknown'."""
+    tag = payload.get("idTag")
+    if tags.lookup(tag) is None:
+        raise Failure(USAGE, f"tag {tag!r} is not in tags.json: its session would be billed to 'unknown' "
+                             "(nothing was sent; --force sends it all the same)")
+
+
+def charger_records(accounting_dir, charger):
+    """The ledger records of `charger` of last month and this month (local months, as the ledger's)."""
+    from datetime import datetime
+    from .. import ledger
+    from ..protocol import months
+    month = months.of(datetime.now().astimezone())
+    try:
+        return [r for m in (months.previous(month), month)
+                for r in ledger.records(accounting_dir, months.label(m), None, charger)]
+    except ledger.Unavailable as e:
+        raise Failure(FAILED, f"{e} (nothing was sent)") from None
+
+
+def load_tags(path):
+    from .. import tags_file
+    from ..protocol.tags import TagsError
+    try:
+        return tags_file.load(path)
+    except TagsError as e:
+        raise Failure(USAGE, f"{e}: the tag cannot be checked (nothing was sent; --force sends it unchecked)") \
+            from None
+
+
+def payload_for(args, config, conn):
+    """The payload to send: the one given (checked against the schema), or the one the conveniences
+    make; a RemoteStartTransaction's tag checked against tags.json unless --force."""
+    if args.action == REMOTE_STOP and args.payload is None:
+        return stop_payload(charger_records(config.accounting_dir, conn.identity), conn.identity, args.connector)
+    if args.action == REMOTE_START and args.account is not None:
+        payload = start_payload(load_tags(config.tags_file), args.account, args.connector)
+    else:
+        payload = parse_payload(args.action, "{}" if args.payload is None else args.payload)
+    if args.action == REMOTE_START and not args.force and isinstance(payload.get("idTag"), str):
+        check_tag(load_tags(config.tags_file), payload)
     return payload
 
 
@@ -295,6 +398,11 @@ def report(action, answer, charger, timeout, out=None, err=None):
         for v in schemas.check(action, "conf", answer["payload"]):
             say(f"warning: {charger}'s {action} confirmation deviates from the schema: {v.describe()}", err)
         print(printable_json(answer["payload"], indent=2), file=out)
+        if action in (REMOTE_START, REMOTE_STOP) and isinstance(answer["payload"], dict) \
+                and answer["payload"].get("status") == "Rejected":
+            say(f"{charger} rejected the {action}: nothing was "
+                + ("started" if action == REMOTE_START else "stopped"), err)
+            return REJECTED
         return OK
     if status == "error":
         say(f"{charger} answered {action} with CALLERROR {answer['code']}: "
@@ -338,8 +446,10 @@ def main(argv=None, env=None):
         run_dir = config_module.from_env(env).run_dir
         if args.list:
             return list_chargers(run_dir)
-        payload = parse_payload(args.action, args.payload)
+        if args.payload is not None or args.action not in (REMOTE_START, REMOTE_STOP):
+            parse_payload(args.action, "{}" if args.payload is None else args.payload)  # before looking for chargers
         conn = choose(run_dir, args.charger)
+        payload = payload_for(args, config_module.from_env(env), conn)
         answer = send(run_dir, conn, args.action, payload, args.timeout)
         return report(args.action, answer, conn.identity, args.timeout)
     except Failure as e:

@@ -1,13 +1,14 @@
-"""shocpp-status: the connected chargers, their connectors and latest meter readings.
+"""shocpp-status: the chargers, their connectors, latest meter readings and running sessions.
 
-Sans-I/O: `charger_status(info, statuses, meters)` turns what a backend wrote in
-its run directory (info.json, status-<c>.json, meter-<c>.json, already loaded)
-into a ChargerStatus; `render_text` and `render_json` turn those into text.
-Only `load` and `main` touch files.
+Sans-I/O: `charger_status(info, statuses, meters, running, now)` turns what a backend wrote in
+its run directory (info.json, status-<c>.json, meter-<c>.json, already loaded) and the charger's
+running sessions (open start records of the ledger) into a ChargerStatus; `render_text` and
+`render_json` turn those into text. Only `load` and `main` touch files.
 """
 
 import argparse
 import sys
+from datetime import datetime, timedelta, timezone
 from dataclasses import asdict, dataclass, field, replace
 from decimal import Decimal
 from pathlib import Path
@@ -15,13 +16,13 @@ from typing import Dict, Optional, Tuple, Union
 
 from .. import config as config_module
 from . import printable, printable_json, printable_output
-from ..protocol import meter_values, numbers, timestamps
-from .. import runfiles
+from ..protocol import meter_values, months, numbers, sessions, timestamps
+from .. import ledger, runfiles
 from ..exits import FAILED, NO_CHARGER, OK, USAGE, describe
 
 EXITS = (OK, USAGE, NO_CHARGER, FAILED)
 EXIT_DETAILS = {OK: "at least one charger is connected",
-                NO_CHARGER: 'the text says so; --json prints {"chargers": []}',
+                NO_CHARGER: "known chargers that are not connected are listed all the same",
                 FAILED: "the run directory cannot be read"}
 
 EXAMPLES = """\
@@ -33,8 +34,13 @@ examples:
 
 Power is in W (Power.Active.Import), energy in Wh (Energy.Active.Import.Register, the meter
 register, also when the charger names no measurand), current in A per phase (Current.Import);
-readings in kW and kWh are converted. Times are as the charger or the backend wrote them (UTC).
-Only chargers whose backend is running are shown; files left by a killed backend are ignored.
+readings in kW and kWh are converted. Times are as the charger or the backend wrote them (UTC);
+a session's start is also shown in local time (TZ).
+A running session is a start record without its stop in the ledger (this month's and last month's);
+its energy so far is the latest energy register minus its start reading.
+Chargers that are not connected are listed when chargers.json names them or they were seen in the
+last 30 days (at a disconnect, or in the ledger), with when they were last seen and what they last
+reported; files left by a killed backend are ignored.
 
 """
 
@@ -50,6 +56,7 @@ MEASURANDS = {
     "Current.Import": ("current", "A", {"a": 1}),
 }
 DEFAULT_MEASURAND = "Energy.Active.Import.Register"  # OCPP 1.6, SampledValue.measurand
+KNOWN_FOR = timedelta(days=30)  # a charger seen this recently is listed when it is not connected
 PREFERRED_LOCATIONS = (None, "Outlet")  # Outlet is the default location; Inlet, Cable, EV only when alone
 
 
@@ -65,6 +72,7 @@ class Connector:
     power_w: Optional[Number] = None
     energy_wh: Optional[Number] = None
     current_a: Dict[str, Number] = field(default_factory=dict)   # L1, L2, L3 (and 'unphased')
+    session: Optional[dict] = None   # the running session (sessions.session), None without one
 
 
 @dataclass(frozen=True)
@@ -79,16 +87,23 @@ class ChargerStatus:
     serial: Optional[str] = None
     firmware: Optional[str] = None
     connectors: Tuple[Connector, ...] = ()
+    connected: bool = True
+    last_seen: Optional[str] = None            # now for a connected charger; else when it was last seen
 
 
 # -- extraction (pure) -----------------------------------------------------------------------------
 
-def charger_status(info, statuses, meters):
-    """The ChargerStatus for a backend's info.json and its status and meter files by connector id."""
+def charger_status(info, statuses, meters, running=None, now=None, connected=True, last_seen=None):
+    """The ChargerStatus for a backend's info.json and its status and meter files by connector id;
+    running: {connector id: open start record}; now: an aware datetime (the sessions' durations)."""
     boot = info.get("boot") if isinstance(info.get("boot"), dict) else {}
-    ids = sorted(set(statuses) | set(meters))
+    running = running or {}
+    now = now or datetime.now(timezone.utc)
+    ids = sorted(set(statuses) | set(meters) | set(running))
     return ChargerStatus(
         identity=str(info.get("charger", "?")),
+        connected=connected,
+        last_seen=last_seen,
         pid=info.get("pid") if isinstance(info.get("pid"), int) else None,
         remote_addr=_text(info.get("remote_addr")),
         connected_at=_text(info.get("connected_at")),
@@ -97,12 +112,13 @@ def charger_status(info, statuses, meters):
         model=_text(boot.get("chargePointModel")),
         serial=_text(boot.get("chargePointSerialNumber") or boot.get("chargeBoxSerialNumber")),
         firmware=_text(boot.get("firmwareVersion")),
-        connectors=tuple(connector_status(c, statuses.get(c), meters.get(c)) for c in ids),
+        connectors=tuple(connector_status(c, statuses.get(c), meters.get(c), running.get(c), now) for c in ids),
     )
 
 
-def connector_status(connector_id, status, meter):
-    """One connector from its StatusNotification and MeterValues payloads (each may be None)."""
+def connector_status(connector_id, status, meter, start=None, now=None):
+    """One connector from its StatusNotification and MeterValues payloads (each may be None) and the
+    start record of its running session (None without one)."""
     status = status if isinstance(status, dict) else {}
     readings = meter_readings(meter) if isinstance(meter, dict) else Readings()
     return Connector(
@@ -116,6 +132,8 @@ def connector_status(connector_id, status, meter):
         power_w=readings.power_w,
         energy_wh=readings.energy_wh,
         current_a=readings.current_a,
+        session=None if start is None else sessions.session(
+            start, now or datetime.now(timezone.utc), readings.energy_wh, readings.power_w, readings.time),
     )
 
 
@@ -235,7 +253,8 @@ def render_json(chargers):
 def render_text(chargers):
     if not chargers:
         return "no charger is connected\n"
-    return "\n".join(_block(c) for c in chargers)
+    blocks = "\n".join(_block(c) for c in chargers)
+    return blocks if any(c.connected for c in chargers) else blocks + "\nno charger is connected\n"
 
 
 def _block(c):
@@ -245,15 +264,19 @@ def _block(c):
     lines = [c.identity]
     where = f" from {c.remote_addr}" if c.remote_addr else ""
     pid = f" (backend pid {c.pid})" if c.pid else ""
-    lines.append(f"  connected   {c.connected_at or '?'}{where}{pid}")
+    if c.connected:
+        lines.append(f"  connected   {c.connected_at or '?'}{where}{pid}")
+    else:
+        lines.append(f"  NOT CONNECTED, last seen {c.last_seen or 'never (listed in chargers.json)'}")
     if c.booted_at is None:
-        lines.append("  charger     no BootNotification yet")
+        if c.connected:
+            lines.append("  charger     no BootNotification yet")
     else:
         device = " ".join(x for x in (c.vendor, c.model) if x) or "?"
         extra = "".join(f", {label} {value}" for label, value in (("serial", c.serial), ("firmware", c.firmware))
                         if value)
         lines.append(f"  charger     {device}{extra}")
-    if not c.connectors:
+    if not c.connectors and c.connected:
         lines.append("  connectors  no StatusNotification or MeterValues yet")
     for k in c.connectors:
         head = f"  connector {k.connector_id}".ljust(14)
@@ -261,7 +284,27 @@ def _block(c):
         meter = _meter_line(k)
         if meter:
             lines.append(" " * 14 + meter)
+        if k.session is not None:
+            lines.append(" " * 14 + session_line(k.session))
     return "\n".join(lines) + "\n"
+
+
+def session_line(s):
+    """A running session on one line: transactionId, account, tag, start in local time, duration,
+    energy so far in kWh (three decimals) and power; what the charger sent escaped."""
+    began = timestamps.parse(s["start_time"])
+    start = (began.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if began is not None
+             else printable(s["start_time"]) if s["start_time"] is not None else "?")
+    parts = [f"session {s['transaction_id']}", f"account {printable(s['account'])}",
+             f"tag {printable(s['id_tag'])}", f"since {start}"]
+    if s["duration_s"] is not None:
+        hours, rest = divmod(s["duration_s"], 3600)
+        parts.append(f"for {hours}:{rest // 60:02d}:{rest % 60:02d}")
+    if s["energy_wh"] is not None:
+        parts.append(f"{s['energy_wh'] / 1000:.3f} kWh so far")
+    if s["power_w"] is not None:
+        parts.append(f"{s['power_w']} W")
+    return ", ".join(parts)
 
 
 def _escaped(c):
@@ -313,29 +356,75 @@ def connector_files(directory, prefix):
     return found
 
 
-def load(run_dir):
-    """The ChargerStatus of every charger with a live backend (the newest one), by identity."""
-    result = []
-    for identity, conn in sorted(runfiles.live_chargers(run_dir).items()):
+def load(run_dir, accounting_dir=None, known=(), now=None):
+    """The ChargerStatus of every charger with a live backend (the newest one), and of each known
+    charger that is not connected (in `known`, the identities of chargers.json, or seen in the last
+    30 days), by identity; with the running sessions of the ledger in `accounting_dir` (None: none)."""
+    now = now or datetime.now(timezone.utc)
+    records = ledger_records(accounting_dir, now) if accounting_dir is not None else []
+    running = sessions.running(records)
+    shown = {}
+    for identity, conn in runfiles.live_chargers(run_dir).items():
         statuses = connector_files(conn.path, "status")
         meters = connector_files(conn.path, "meter")
         if not conn.path.is_dir():
             continue  # disconnected while we looked
-        result.append(_shown(identity, conn.info, statuses, meters))
-    return result
+        shown[identity] = _shown(identity, conn.info, statuses, meters, running.get(identity), now,
+                                 True, timestamps.format_utc(now))
+    since = now - KNOWN_FOR
+    seen = {identity: data for identity, data in runfiles.seen_chargers(run_dir).items()
+            if _recent(data.get("last_seen"), since) or identity in known}
+    in_ledger = sessions.last_records(records, since)
+    for identity in (set(known) | set(seen) | set(in_ledger)) - set(shown):
+        data = seen.get(identity, {})
+        times = [t for t in (data.get("last_seen"), in_ledger.get(identity, {}).get("recorded_at"))
+                 if timestamps.parse(t) is not None]
+        last_seen = max(times, key=timestamps.parse) if times else None
+        info = data.get("info") if isinstance(data.get("info"), dict) else {}
+        shown[identity] = _shown(identity, info, _by_connector(data.get("statuses")),
+                                 _by_connector(data.get("meters")), running.get(identity), now, False, last_seen)
+    return [shown[identity] for identity in sorted(shown)]
 
 
-def _shown(identity, info, statuses, meters):
+def ledger_records(accounting_dir, now):
+    """Every record of this month's and last month's ledger files (local months, as the ledger's)."""
+    month = months.of(now.astimezone())
+    return [r for m in (months.previous(month), month) for r in ledger.records(accounting_dir, months.label(m), None)]
+
+
+def _recent(text, since):
+    moment = timestamps.parse(text)
+    return moment is not None and moment >= since
+
+
+def _by_connector(payloads):
+    """{connector id: payload} from a seen file's {"1": payload}; what is not that is left out."""
+    if not isinstance(payloads, dict):
+        return {}
+    return {int(k): v for k, v in payloads.items() if isinstance(k, str) and k.isdigit() and isinstance(v, dict)}
+
+
+def known_chargers(chargers_file):
+    """The identities chargers.json lists; none when there is no file or it cannot be read."""
+    from ..protocol.authentication import ChargersError, parse
+    try:
+        with open(chargers_file, encoding="utf-8") as f:
+            return set(parse(f.read(), str(chargers_file)))
+    except (OSError, UnicodeDecodeError, ChargersError):
+        return set()
+
+
+def _shown(identity, info, statuses, meters, running, now, connected, last_seen):
     """The charger's status; one that its files make fail is shown without them (and named on stderr),
     so that one charger's odd files never hide the others."""
     try:
-        return charger_status({**info, "charger": identity}, statuses, meters)
+        return charger_status({**info, "charger": identity}, statuses, meters, running, now, connected, last_seen)
     except Exception as e:  # whatever a charger managed to put in its files
         print(f"shocpp-status: {identity}: its status or meter files cannot be shown: {e!r}"[:300], file=sys.stderr)
     try:
-        return charger_status({**info, "charger": identity}, {}, {})
+        return charger_status({**info, "charger": identity}, {}, {}, running, now, connected, last_seen)
     except Exception:
-        return ChargerStatus(identity)
+        return ChargerStatus(identity, connected=connected, last_seen=last_seen)
 
 
 def parse_args(argv):
@@ -354,7 +443,12 @@ def main(argv=None, env=None, out=None):
     args = parse_args(argv)
     out = out or sys.stdout
     try:
-        chargers = load(config_module.from_env(env).run_dir)
+        config = config_module.from_env(env)
+        try:
+            chargers = load(config.run_dir, config.accounting_dir, known_chargers(config.chargers_file))
+        except ledger.Unavailable as e:
+            print(f"shocpp-status: WARNING: no running sessions shown: {e}", file=sys.stderr)
+            chargers = load(config.run_dir, None, known_chargers(config.chargers_file))
     except (OSError, config_module.ConfigError) as e:
         print(f"shocpp-status: {e}", file=sys.stderr)
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
@@ -362,7 +456,7 @@ def main(argv=None, env=None, out=None):
     from ..last_good import problems  # a broken tags.json or chargers.json, served from its last good copy
     for problem in problems(config_module.from_env(env).run_dir):
         print(f"shocpp-status: WARNING: {problem}", file=sys.stderr)
-    return OK if chargers else NO_CHARGER
+    return OK if any(c.connected for c in chargers) else NO_CHARGER
 
 
 if __name__ == "__main__":

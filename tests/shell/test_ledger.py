@@ -93,3 +93,17 @@ def test_records_are_those_of_the_transaction_id_and_of_the_charger_only_when_as
     assert ledger.records(tmp_path, "2026-11", 10012345) == [lines_[0], lines_[2]]
     assert ledger.records(tmp_path, "2026-11", 20000001, "CP1") == [lines_[0], lines_[1], lines_[2], lines_[3]]
     assert ledger.records(tmp_path, "2026-11", 5) == [] and ledger.records(tmp_path, "2026-12", 10012345) == []
+
+
+def test_records_without_a_transaction_id_are_the_chargers_or_all(tmp_path):
+    month = tmp_path / "2026-11.jsonl"
+    lines_ = [
+        {"event": "start", "charger": "CP1", "transaction_id": 10012345, "meter_start_wh": 12345678},
+        {"event": "start", "charger": "CP2", "transaction_id": 20000001, "meter_start_wh": 1500},
+        {"event": "stop", "charger": "CP1", "transaction_id": 10012345, "account": "x"},
+    ]
+    month.write_bytes(b"".join(ledger.encode(r) for r in lines_) + b"not json, skipped\n\n[1]\n")
+    assert ledger.records(tmp_path, "2026-11", None, "CP1") == [lines_[0], lines_[2]]
+    assert ledger.records(tmp_path, "2026-11", None, "CP3") == []
+    assert ledger.records(tmp_path, "2026-11", None) == lines_
+    assert ledger.records(tmp_path, "2026-12", None) == []

@@ -262,3 +262,42 @@ def test_a_request_directory_another_user_made_is_replaced_when_the_listener_sta
     assert note.startswith(f"{run_dir}/commands was not the service's (uid {OTHER}): moved to commands.foreign-")
     made = os.stat(run_dir / "commands")
     assert (made.st_uid, made.st_gid, mode(run_dir / "commands")) == (os.geteuid(), 4242, 0o3770)
+
+
+def test_a_gone_charger_leaves_its_last_statuses_and_meters_in_seen(tmp_path):
+    conn = runfiles.Connection(tmp_path / "run", "CP1", 42)
+    conn.create({"charger": "CP1", "pid": 42})
+    conn.save("status-1.json", {"status": "Charging"})
+    conn.save("meter-1.json", {"meterValue": []})
+    conn.save("status-x.json", {"status": "odd name, left out"})
+    conn.keep_seen("2026-11-21T10:00:00.000Z")
+    conn.remove()
+    seen = runfiles.seen_chargers(tmp_path / "run")
+    assert list(seen) == ["CP1"]
+    assert {k: v for k, v in seen["CP1"].items() if k != "info"} == {
+        "charger": "CP1", "last_seen": "2026-11-21T10:00:00.000Z",
+        "statuses": {"1": {"status": "Charging"}}, "meters": {"1": {"meterValue": []}}}
+    assert seen["CP1"]["info"]["pid"] == 42
+    assert mode(tmp_path / "run" / "seen") == 0o750 and mode(tmp_path / "run" / "seen" / "CP1.json") == 0o640
+
+
+def test_seen_files_that_are_links_or_name_another_charger_are_ignored(tmp_path):
+    (tmp_path / "run" / "seen").mkdir(parents=True)
+    (tmp_path / "elsewhere.json").write_text('{"charger": "CP2", "last_seen": "x"}')
+    os.symlink(tmp_path / "elsewhere.json", tmp_path / "run" / "seen" / "CP2.json")
+    (tmp_path / "run" / "seen" / "CP3.json").write_text('{"charger": "CP4", "last_seen": "x"}')
+    (tmp_path / "run" / "seen" / "CP5.json").write_text('not json')
+    assert runfiles.seen_chargers(tmp_path / "run") == {}
+    assert runfiles.seen_chargers(tmp_path / "nothing") == {}
+
+
+def test_keep_seen_never_writes_through_a_link(tmp_path):
+    (tmp_path / "run").mkdir()
+    (tmp_path / "target").mkdir()
+    os.symlink(tmp_path / "target", tmp_path / "run" / "seen")
+    conn = runfiles.Connection(tmp_path / "run", "CP1", 42)
+    conn.create({"charger": "CP1"})
+    with pytest.raises(runfiles.Untrusted):
+        conn.keep_seen("2026-11-21T10:00:00.000Z")
+    conn.remove()
+    assert list((tmp_path / "target").iterdir()) == []

@@ -320,5 +320,6 @@ def test_a_start_recorded_but_never_confirmed_is_recorded_once_when_retransmitte
 
 
 def connection_dirs(site):
-    """What the backends made in the run directory, without the last good copies of the conf files."""
-    return [p for p in site.run_dir.iterdir() if p.name != "last-good"]
+    """What the backends made in the run directory, without the last good copies of the conf files and
+    what gone chargers left for shocpp-status (run/seen)."""
+    return [p for p in site.run_dir.iterdir() if p.name not in ("last-good", "seen")]

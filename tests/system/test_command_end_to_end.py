@@ -51,12 +51,20 @@ class Charger(ChargePoint):
         return call_result.GetConfiguration(
             configuration_key=[{"key": k, "readonly": False, "value": f"value of {k}"} for k in key or []])
 
+    answer = "Accepted"  # to RemoteStartTransaction and RemoteStopTransaction
+
     @on(Action.remote_start_transaction)
     def on_remote_start(self, id_tag, connector_id=None, charging_profile=None):
-        return call_result.RemoteStartTransaction(status="Accepted")
+        return call_result.RemoteStartTransaction(status=self.answer)
+
+    @on(Action.remote_stop_transaction)
+    def on_remote_stop(self, transaction_id):
+        return call_result.RemoteStopTransaction(status=self.answer)
 
     @after(Action.remote_start_transaction)
     async def start_after_remote_start(self, id_tag, connector_id=None, charging_profile=None):
+        if self.answer != "Accepted":
+            return
         self.started = await self.call(call.StartTransaction(
             connector_id=connector_id or 1, id_tag=id_tag, meter_start=4_200_000, timestamp="2026-11-21T10:00:00Z"))
 
@@ -262,3 +270,77 @@ def test_help():
     import subprocess
     done = subprocess.run([str(BIN / "shocpp-command"), "--help"], capture_output=True, text=True)
     assert done.returncode == 0 and "RemoteStartTransaction" in done.stdout and "exit status" in done.stdout
+
+
+# -- the conveniences of #13 -----------------------------------------------------------------------
+
+def an_hour_ago():
+    from datetime import datetime, timedelta, timezone
+    return (datetime.now(timezone.utc) - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+async def started(cp, connector, id_tag, meter_start):
+    return (await cp.call(call.StartTransaction(connector_id=connector, id_tag=id_tag, meter_start=meter_start,
+                                                timestamp=an_hour_ago()))).transaction_id
+
+
+def test_remote_stop_without_payload_stops_the_running_session(site, listener_url):
+    async def body(cp):
+        tid = await started(cp, 2, "3333", 4_200_000)
+        result = await command(site, "--charger", "CP1", "RemoteStopTransaction")
+        return tid, result, cp.seen
+    tid, (code, out, err), seen = scenario(site, listener_url, ["CP1"], body)
+    assert tid == 20_004_200
+    assert (code, json.loads(out), err) == (0, {"status": "Accepted"}, "")
+    assert seen == [("RemoteStopTransaction", {"transactionId": 20_004_200})]
+
+
+def test_remote_stop_with_two_running_sessions_asks_for_the_connector(site, listener_url):
+    async def body(cp):
+        await started(cp, 1, "1111", 1_000_000)
+        second = await started(cp, 2, "3333", 4_200_000)
+        ambiguous = await command(site, "--charger", "CP1", "RemoteStopTransaction")
+        chosen = await command(site, "--charger", "CP1", "--connector", "2", "RemoteStopTransaction")
+        return second, ambiguous, chosen, cp.seen
+    second, ambiguous, chosen, seen = scenario(site, listener_url, ["CP1"], body)
+    assert ambiguous[0] == 2 and "choose one with --connector N (nothing was sent)" in ambiguous[2]
+    assert chosen[0] == 0 and seen == [("RemoteStopTransaction", {"transactionId": second})]
+
+
+def test_remote_stop_without_a_running_session_sends_nothing(site, listener_url):
+    async def body(cp):
+        return await command(site, "RemoteStopTransaction"), cp.seen
+    (code, out, err), seen = scenario(site, listener_url, ["CP1"], body)
+    assert (code, out, seen) == (2, "", [])
+    assert "no running session on CP1 in the ledger (nothing was sent)" in err
+
+
+def test_remote_start_with_an_account_uses_its_first_tag(site, listener_url):
+    async def body(cp):
+        return await command(site, "--charger", "CP1", "RemoteStartTransaction", "--account", "company-x"), cp.seen
+    (code, out, _), seen = scenario(site, listener_url, ["CP1"], body)
+    assert (code, json.loads(out)) == (0, {"status": "Accepted"})
+    assert seen == [("RemoteStartTransaction", {"idTag": "3333"})]
+
+
+def test_an_unknown_tag_is_refused_unless_forced(site, listener_url):
+    async def body(cp):
+        refused = await command(site, "RemoteStartTransaction", '{"idTag":"7777"}')
+        seen_then = list(cp.seen)
+        forced = await command(site, "--force", "RemoteStartTransaction", '{"idTag":"7777"}')
+        return refused, seen_then, forced, cp.seen
+    refused, seen_then, forced, seen = scenario(site, listener_url, ["CP1"], body)
+    assert refused[:2] == (2, "") and seen_then == []
+    assert "tag '7777' is not in tags.json: its session would be billed to 'unknown'" in refused[2]
+    assert forced[0] == 0 and seen == [("RemoteStartTransaction", {"idTag": "7777"})]
+
+
+def test_a_rejected_remote_start_or_stop_exits_rejected(site, listener_url):
+    async def body(cp):
+        cp.answer = "Rejected"
+        return (await command(site, "RemoteStartTransaction", '{"idTag":"1111"}'),
+                await command(site, "RemoteStopTransaction", '{"transactionId":10004200}'))
+    start, stop = scenario(site, listener_url, ["CP1"], body)
+    assert start == (10, '{\n  "status": "Rejected"\n}\n',
+                     "shocpp-command: CP1 rejected the RemoteStartTransaction: nothing was started\n")
+    assert stop[0] == 10 and stop[2] == "shocpp-command: CP1 rejected the RemoteStopTransaction: nothing was stopped\n"

@@ -133,7 +133,7 @@ def test_remote_start_and_stop_through_shocpp_command(site, listener_url):
         wait_until(lambda: connector_status(site, "cp") == "Charging")
         tid = 20_012_345  # company-x is index 2
         rejected = command(site, "RemoteStopTransaction", '{"transactionId":1}')
-        assert rejected[:2] == (0, '{\n  "status": "Rejected"\n}\n')
+        assert rejected[:2] == (10, '{\n  "status": "Rejected"\n}\n')  # exit 10: REJECTED (#13)
         assert command(site, "RemoteStopTransaction", json.dumps({"transactionId": tid}))[0] == 0
         (record,) = wait_until(site.stop_lines)
         code, out, err = sim.interrupt()

@@ -85,17 +85,18 @@ def test_two_chargers_then_one_backend_killed(site, listener_url):
     assert left["connectors"] == [{
         "connector_id": 1, "status": "Charging", "error_code": "NoError", "info": None, "vendor_error_code": None,
         "status_time": T1, "meter_time": T2, "power_w": 7360, "energy_wh": 12345678,
-        "current_a": {"L1": 16, "L2": 15.9, "L3": 16.1}}]
+        "current_a": {"L1": 16, "L2": 15.9, "L3": 16.1}, "session": None}]
     assert right["connectors"] == [{
         "connector_id": 2, "status": "SuspendedEV", "error_code": "NoError", "info": None, "vendor_error_code": None,
-        "status_time": T1, "meter_time": T2, "power_w": 3680, "energy_wh": 4200000, "current_a": {"L1": 16}}]
+        "status_time": T1, "meter_time": T2, "power_w": 3680, "energy_wh": 4200000, "current_a": {"L1": 16},
+        "session": None}]
     assert right["pid"] == pid
 
     assert pid_gone(pid)
     assert list(site.run_dir.glob(f"garage-right@{pid}"))  # its files are still there, stale
     assert code_after == 0
     (only,) = json.loads(out_after)["chargers"]
-    assert only == left
+    assert {**only, "last_seen": None} == {**left, "last_seen": None}  # last_seen: now, for a connected one
     assert code_text == 0
     assert text.startswith("garage-left\n") and "garage-right" not in text
     assert ("  connector 1 Charging, NoError, since 2026-11-21T10:00:00Z\n"
@@ -121,3 +122,47 @@ def test_a_reconnected_charger_shows_its_newest_backend(site, listener_url):
 def test_no_charger_connected_end_to_end(site, listener_url):
     code, out, err = run(status(site))
     assert (code, out, err) == (5, "no charger is connected\n", "")
+
+
+# -- running sessions and chargers that are gone (#13) ---------------------------------------------
+
+def test_a_running_session_shows_and_a_gone_charger_is_listed_with_last_seen(site, listener_url):
+    from datetime import datetime, timedelta, timezone
+    now = datetime.now(timezone.utc)
+    began = (now - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    read = (now - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+    async def body():
+        async with charger(listener_url, "CP1") as cp:
+            await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Box"))
+            await cp.call(call.StatusNotification(connector_id=2, error_code="NoError", status="Charging"))
+            started = await cp.call(call.StartTransaction(connector_id=2, id_tag="3333", meter_start=4_200_000,
+                                                          timestamp=began))
+            await cp.call(call.MeterValues(connector_id=2, transaction_id=started.transaction_id, meter_value=[
+                {"timestamp": read, "sampledValue": [
+                    {"value": "4212.345", "measurand": "Energy.Active.Import.Register", "unit": "kWh"},
+                    {"value": "7360", "measurand": "Power.Active.Import", "unit": "W"}]}]))
+            live = await status(site, "--json")
+            text = await status(site)
+        for _ in range(200):  # the backend notices the disconnect and leaves run/seen/CP1.json
+            if (site.run_dir / "seen" / "CP1.json").exists() and not list(site.run_dir.glob("CP1@*")):
+                break
+            await asyncio.sleep(0.05)
+        return live, text, await status(site, "--json")
+    (code, out, err), (_, text, _), (code_after, out_after, _) = run(body())
+    assert (code, err) == (0, "")
+    (cp1,) = json.loads(out)["chargers"]
+    assert (cp1["connected"], cp1["last_seen"][:2]) == (True, "20")
+    (connector,) = cp1["connectors"]
+    session = connector["session"]
+    assert 3600 <= session.pop("duration_s") < 3700
+    assert session == {"transaction_id": 20_004_200, "account": "company-x", "id_tag": "3333", "start_time": began,
+                       "energy_wh": 12345, "power_w": 7360}
+    assert ", 12.345 kWh so far, 7360 W\n" in text and "session 20004200, account company-x, tag 3333, since " in text
+
+    assert code_after == 5  # none connected, the gone one listed all the same
+    (gone,) = json.loads(out_after)["chargers"]
+    assert (gone["identity"], gone["connected"], gone["vendor"]) == ("CP1", False, "Acme")
+    assert gone["last_seen"] >= cp1["last_seen"][:19] and gone["last_seen"].endswith("Z")
+    assert gone["connectors"][0]["status"] == "Charging"
+    assert gone["connectors"][0]["session"]["transaction_id"] == 20_004_200  # no stop yet: still running

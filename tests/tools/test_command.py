@@ -28,8 +28,14 @@ def test_the_common_forms_of_arguments_are_parsed_as_argparse_parses_them():
 
     check()
     assert _common_args(["--charger", "CP1", "--timeout", "10", "Reset", '{"type":"Soft"}']) == \
-        ("Reset", '{"type":"Soft"}', "CP1", 10.0, False)
-    assert _common_args(["--list"]) == (None, "{}", None, 30.0, True)
+        ("Reset", '{"type":"Soft"}', "CP1", 10.0, False, None, None, False)
+    assert _common_args(["--list"]) == (None, None, None, 30.0, True, None, None, False)
+    assert _common_args(["--charger", "CP1", "RemoteStopTransaction"]) == \
+        ("RemoteStopTransaction", None, "CP1", 30.0, False, None, None, False)
+    assert _common_args(["--account", "home", "RemoteStartTransaction"]) is None  # argparse's
+    assert _argparse_args(["--charger", "CP1", "--connector", "2", "--account", "home", "--force",
+                           "RemoteStartTransaction"]) == \
+        ("RemoteStartTransaction", None, "CP1", 30.0, False, "home", 2, True)
 
 
 # -- what a charger sent never draws on the operator's terminal (#11) ------------------------------
@@ -79,3 +85,66 @@ def test_one_escaping_function_is_shared_by_the_tools():
     assert tools.printable(HOSTILE) == SHOWN == summary._cell(HOSTILE)
     assert tools.printable("Äcme 1 ☃") == "Äcme 1 ☃"
     assert summary._inert is tools.inert and tools.inert("=1+1") == "'=1+1" and tools.inert("1=1") == "1=1"
+
+
+# -- the conveniences of #13 -----------------------------------------------------------------------
+
+import pytest  # noqa: E402
+
+from shocpp.protocol.tags import parse as parse_tags  # noqa: E402
+from shocpp.tools.command import Failure, check_tag, report, start_payload, stop_payload  # noqa: E402
+
+TAGS = parse_tags('[{"index": 1, "account": "home", "ids": ["1111", "2222"]}, '
+                  '{"index": 2, "account": "empty", "ids": []}]')
+
+
+def start(connector, tid, charger="CP1"):
+    return {"event": "start", "charger": charger, "connector_id": connector, "transaction_id": tid,
+            "meter_start_wh": tid, "start_time": "2026-11-21T10:00:00Z"}
+
+
+def test_remote_stop_without_payload_takes_the_one_running_session():
+    closed = start(1, 10000001)
+    stop = {"event": "stop", "charger": "CP1", "transaction_id": 10000001, "connector_id": 1,
+            "meter_start_wh": 10000001, "start_time": "2026-11-21T10:00:00Z"}
+    records = [closed, stop, start(2, 10004200), start(1, 20000005, "CP2")]
+    assert stop_payload(records, "CP1") == {"transactionId": 10004200}
+    assert stop_payload(records, "CP1", 2) == {"transactionId": 10004200}
+    with pytest.raises(Failure) as none:
+        stop_payload(records, "CP1", 1)
+    assert none.value.status == 2 and str(none.value).startswith("no running session on CP1 connector 1 in the ledger")
+
+
+def test_remote_stop_with_several_sessions_asks_for_the_connector():
+    records = [start(1, 10000001), start(2, 10004200)]
+    with pytest.raises(Failure) as several:
+        stop_payload(records, "CP1")
+    assert several.value.status == 2
+    assert str(several.value) == ("several connectors of CP1 are charging: connector 1 (transactionId 10000001), "
+                                  "connector 2 (transactionId 10004200); choose one with --connector N "
+                                  "(nothing was sent)")
+    assert stop_payload(records, "CP1", 1) == {"transactionId": 10000001}
+
+
+def test_remote_start_with_an_account_uses_its_first_tag_and_unknown_tags_are_refused():
+    assert start_payload(TAGS, "home") == {"idTag": "1111"}
+    assert start_payload(TAGS, "home", 2) == {"idTag": "1111", "connectorId": 2}
+    for account in ("nobody", "empty"):
+        with pytest.raises(Failure) as refused:
+            start_payload(TAGS, account)
+        assert refused.value.status == 2 and "accounts: home, empty" in str(refused.value)
+    check_tag(TAGS, {"idTag": "2222"})
+    with pytest.raises(Failure) as unknown:
+        check_tag(TAGS, {"idTag": "7777"})
+    assert (unknown.value.status, str(unknown.value)) == (2, "tag '7777' is not in tags.json: its session would be "
+                                                             "billed to 'unknown' (nothing was sent; --force sends "
+                                                             "it all the same)")
+
+
+def test_a_rejected_remote_start_or_stop_exits_rejected(capsys):
+    rejected = {"status": "result", "payload": {"status": "Rejected"}}
+    assert report("RemoteStartTransaction", rejected, "CP1", 30) == 10
+    assert capsys.readouterr().err == "shocpp-command: CP1 rejected the RemoteStartTransaction: nothing was started\n"
+    assert report("RemoteStopTransaction", rejected, "CP1", 30) == 10
+    assert report("RemoteStopTransaction", {"status": "result", "payload": {"status": "Accepted"}}, "CP1", 30) == 0
+    assert report("ChangeAvailability", rejected, "CP1", 30) == 0  # Rejected there is an answer, not a failure

@@ -215,7 +215,8 @@ def test_json_has_every_field():
                        "vendor": "Acme", "model": "Box", "serial": "SN-1", "firmware": "1.2.3",
                        "connectors": [{"connector_id": 3, "status": None, "error_code": None, "info": None,
                                        "vendor_error_code": None, "status_time": None, "meter_time": T1,
-                                       "power_w": 2200, "energy_wh": None, "current_a": {}}]}
+                                       "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None}],
+                       "connected": True, "last_seen": None}
 
 
 # -- the loader on run directories -----------------------------------------------------------------
@@ -292,3 +293,107 @@ def test_json_escapes_them_too_and_keeps_the_data():
     assert '"vendor": "Äcme"' in text  # printable text stays as it is
     (charger,) = json.loads(text)["chargers"]
     assert (charger["serial"], charger["connectors"][0]["info"]) == (HOSTILE, "\u202e\x85\U000e0001")
+
+
+# -- running sessions and chargers that are not connected (#13) ------------------------------------
+
+from datetime import datetime, timezone  # noqa: E402
+
+from shocpp import ledger  # noqa: E402
+from shocpp.tools.status import known_chargers  # noqa: E402
+
+NOW = datetime(2026, 11, 21, 11, 0, 0, tzinfo=timezone.utc)
+START = {"event": "start", "charger": "garage-left", "connector_id": 1, "transaction_id": 10004200,
+         "id_tag": "1111", "account": "home", "account_index": 1, "meter_start_wh": 4_200_000,
+         "start_time": "2026-11-21T10:00:00Z", "recorded_at": "2026-11-21T10:00:00.512Z"}
+METER = {"meterValue": [{"timestamp": "2026-11-21T10:59:00Z", "sampledValue": [
+    sv("7360", "Power.Active.Import", "W"), sv("4212.345", "Energy.Active.Import.Register", "kWh")]}]}
+
+
+def test_a_running_session_shows_on_its_connector_in_json_and_text(monkeypatch):
+    status = charger_status(INFO, {1: {"status": "Charging", "errorCode": "NoError"}}, {1: METER},
+                            {1: START, 2: {**START, "connector_id": 2}}, NOW)
+    (charger,) = json.loads(render_json([status]))["chargers"]
+    assert charger["connectors"][0]["session"] == {
+        "transaction_id": 10004200, "account": "home", "id_tag": "1111", "start_time": "2026-11-21T10:00:00Z",
+        "duration_s": 3600, "energy_wh": 12345, "power_w": 7360}
+    assert charger["connectors"][1]["connector_id"] == 2  # a session on a connector that reported nothing
+    assert charger["connectors"][1]["session"]["energy_wh"] is None
+    monkeypatch.setenv("TZ", "Europe/Vienna")
+    __import__("time").tzset()
+    text = render_text([status])
+    assert ("  connector 1 Charging, NoError\n"
+            "              power 7360 W, energy 4212345 Wh, at 2026-11-21T10:59:00Z\n"
+            "              session 10004200, account home, tag 1111, since 2026-11-21 11:00:00 CET, for 1:00:00, "
+            "12.345 kWh so far, 7360 W\n") in text
+    assert "  connector 2 no StatusNotification yet\n              session 10004200, account home, tag 1111, " \
+        "since 2026-11-21 11:00:00 CET, for 1:00:00\n" in text
+
+
+def test_a_session_line_escapes_what_the_charger_sent():
+    status = charger_status(INFO, {}, {}, {1: {**START, "id_tag": "\x1b[2J", "start_time": "\n"}}, NOW)
+    text = render_text([status])
+    assert "session 10004200, account home, tag \\x1b[2J, since \\x0a\n" in text
+    assert all(line.isprintable() for line in text.splitlines())
+
+
+def test_a_disconnected_charger_in_text_and_json():
+    gone = charger_status(INFO, {1: {"status": "Available", "errorCode": "NoError"}}, {}, None, NOW,
+                          connected=False, last_seen="2026-11-20T08:00:00.000Z")
+    never = charger_status({}, {}, {}, None, NOW, connected=False)
+    text = render_text([gone])
+    assert text.startswith("garage-left\n  NOT CONNECTED, last seen 2026-11-20T08:00:00.000Z\n"
+                           "  charger     Acme Box, serial SN-1, firmware 1.2.3\n  connector 1 Available, NoError\n")
+    assert text.endswith("\nno charger is connected\n")
+    assert render_text([never]) == "?\n  NOT CONNECTED, last seen never (listed in chargers.json)\n\n" \
+                                   "no charger is connected\n"
+    (shown,) = json.loads(render_json([gone]))["chargers"]
+    assert (shown["connected"], shown["last_seen"]) == (False, "2026-11-20T08:00:00.000Z")
+
+
+def test_the_loader_adds_sessions_seen_known_and_ledger_chargers(tmp_path):
+    run_dir, accounting = tmp_path / "run", tmp_path / "accounting"
+    live = runfiles.Connection(run_dir, "garage-left", 101)
+    live.create({"charger": "garage-left", "pid": 101})
+    live.save("meter-1.json", METER)
+    gone = runfiles.Connection(run_dir, "garage-right", 102)
+    gone.create({"charger": "garage-right", "pid": 102})
+    gone.save("status-2.json", {"status": "Finishing", "errorCode": "NoError"})
+    gone.keep_seen("2026-11-21T09:00:00.000Z")
+    gone.remove()
+    old = runfiles.Connection(run_dir, "long-gone", 103)
+    old.create({"charger": "long-gone", "pid": 103})
+    old.keep_seen("2026-09-01T09:00:00.000Z")   # more than 30 days ago, not in chargers.json
+    old.remove()
+    ledger.append(accounting, "2026-10", {**START, "charger": "carport", "transaction_id": 1,
+                                          "recorded_at": "2026-10-25T10:00:00.000Z"})
+    ledger.append(accounting, "2026-10", {**START, "charger": "ancient", "transaction_id": 2,
+                                          "recorded_at": "2026-10-01T10:00:00.000Z"})
+    ledger.append(accounting, "2026-11", START)
+    ledger.append(accounting, "2026-09", {**START, "charger": "too-old-month", "transaction_id": 3})
+    reader = os.open(live.fifo, os.O_RDONLY | os.O_NONBLOCK)
+    try:
+        got = load(run_dir, accounting, {"in-chargers-json"}, NOW)
+    finally:
+        os.close(reader)
+    assert [(c.identity, c.connected, c.last_seen) for c in got] == [
+        ("carport", False, "2026-10-25T10:00:00.000Z"),  # "ancient": in the ledger 51 days ago only
+        ("garage-left", True, "2026-11-21T11:00:00.000Z"),
+        ("garage-right", False, "2026-11-21T09:00:00.000Z"),
+        ("in-chargers-json", False, None)]
+    left = got[1]
+    assert left.connectors[0].session["energy_wh"] == 12345 and left.connectors[0].session["duration_s"] == 3600
+    assert got[0].connectors[0].session["transaction_id"] == 1  # an open session on a charger that is gone
+    assert [(k.connector_id, k.status) for k in got[2].connectors] == [(2, "Finishing")]
+    assert load(run_dir, accounting, {"long-gone"}, NOW)[3].identity == "long-gone"  # listed: shown
+
+
+def test_known_chargers_are_those_of_chargers_json(tmp_path):
+    path = tmp_path / "chargers.json"
+    assert known_chargers(path) == set()
+    from shocpp import chargers_file
+    chargers_file.save(path, {"a": chargers_file.new_hash("secret-password-1"),
+                              "b": chargers_file.new_hash("secret-password-2")})
+    assert known_chargers(path) == {"a", "b"}
+    path.write_text("broken")
+    assert known_chargers(path) == set()
