@@ -59,7 +59,8 @@ def installed(prefix, command, *args, input=None, env=None):
 
 def test_the_tree_is_installed_with_its_directories(prefix):
     for path in ("bin/shocpp-listener", "bin/shocpp-backend", "bin/shocpp-command", "bin/shocpp-status",
-                 "bin/shocpp-balance", "misc/shocpp-balance.service",
+                 "bin/shocpp-balance", "misc/shocpp-balance.service", "bin/shocpp-dashboard",
+                 "misc/shocpp-dashboard.service", "shocpp/tools/dashboard_static/index.html",
                  "shocpp/backend.py", "shocpp/protocol/schemas/BootNotification.req.json", "conf/tags.json",
                  "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
                  "misc/shocpp-statements.service", "misc/shocpp-statements.timer", "README.md", "pyproject.toml"):
