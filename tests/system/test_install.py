@@ -78,7 +78,8 @@ def test_no_private_key_password_file_or_simulator_is_installed(prefix):
     assert not (prefix / "bin/shocpp-simulate").exists()  # it needs websockets, which the venv has not
     assert not (prefix / "shocpp_sim").exists()
     assert sorted(p.name for p in (prefix / "bin").iterdir()) == \
-        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-listener", "shocpp-passwd", "shocpp-status", "shocpp-summary"]
+        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-dashboard", "shocpp-listener", "shocpp-passwd",
+         "shocpp-status", "shocpp-summary"]
 
 
 def test_the_venv_has_the_runtime_dependencies_only(prefix):
