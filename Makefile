@@ -60,7 +60,8 @@ openssl:
 haproxy:
 	$(call debian,{ command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null,haproxy)
 
-# The statement test prints HTML to PDF and PNG with headless Chromium and reads the PDF with poppler.
+# The statement test prints HTML to PDF and PNG with headless Chromium and reads the PDF with poppler;
+# the dashboard test drives headless Chromium over its DevTools protocol (no Selenium, no chromedriver).
 chromium:
 	$(call debian,{ command -v chromium && command -v pdftotext && command -v pdftoppm; } >/dev/null,chromium poppler-utils)
 

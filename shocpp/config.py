@@ -23,6 +23,7 @@ Config = namedtuple("Config", [
     "site_file",                                             # Path: site.json, for shocpp-balance
     "tariffs_file",                                          # Path: prices for statements (optional file)
     "site_name",                                             # str: the statements' header
+    "operators_file",                                        # Path: the dashboard's operators
 ])
 
 
@@ -43,6 +44,7 @@ def from_env(env=None):
         site_file=_path(env, "SHOCPP_SITEFILE", "conf/site.json"),
         tariffs_file=_path(env, "SHOCPP_TARIFFSFILE", "conf/tariffs.json"),
         site_name=_site_name(env),
+        operators_file=_path(env, "SHOCPP_OPERATORSFILE", "conf/operators.json"),
     )
 
 

@@ -175,3 +175,34 @@ async def charger(url, identity, kind=ChargePoint, **connect_options):
 
 def run(coro):
     return asyncio.run(asyncio.wait_for(coro, 60))
+
+
+OPERATOR = ("operator", "a long enough password")
+
+
+@pytest.fixture
+def start_dashboard(site):
+    """Start bin/shocpp-dashboard on a free loopback port with an operator (OPERATOR); its base URL.
+    Stopped (with its websocketd) at the end."""
+    assert shutil.which("websocketd"), "websocketd is missing: 'make test' installs it"
+    started = []
+
+    def start(extra_env=None, operator=True):
+        env = {**site.env, "SHOCPP_OPERATORSFILE": str(site.root / "operators.json"), **(extra_env or {})}
+        if operator and not Path(env["SHOCPP_OPERATORSFILE"]).exists():
+            subprocess.run([str(BIN / "shocpp-passwd"), "--operator", OPERATOR[0], "--password-stdin"],
+                           input=OPERATOR[1].encode(), env=env, check=True, capture_output=True, timeout=30)
+        port = free_port()
+        out = open(site.root / f"dashboard-{port}.out", "wb")
+        env.update(DASHBOARD_ADDRESS="127.0.0.1", DASHBOARD_PORT=str(port))
+        proc = subprocess.Popen([str(BIN / "shocpp-dashboard")], stdout=out, stderr=subprocess.STDOUT,
+                                env=env, start_new_session=True)
+        started.append((proc, out))
+        wait_for_port(port, proc)
+        return f"http://127.0.0.1:{port}"
+
+    yield start
+    for proc, out in started:
+        os.killpg(proc.pid, signal.SIGTERM)
+        proc.wait(timeout=10)
+        out.close()

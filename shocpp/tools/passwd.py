@@ -6,7 +6,7 @@ import re
 import sys
 from datetime import datetime
 
-from .. import chargers_file, runfiles
+from .. import chargers_file, operators_file, runfiles
 from .. import config as config_module
 from ..exits import FAILED, NO_SUCH_CHARGER, OK, USAGE, describe
 from ..protocol import months
@@ -16,7 +16,10 @@ from ..protocol.identity import MAX_LENGTH, is_safe
 EXITS = (OK, USAGE, NO_SUCH_CHARGER, FAILED)
 EXIT_DETAILS = {USAGE: "also a broken chargers file", NO_SUCH_CHARGER: "--remove: not in the chargers file",
                 FAILED: "the chargers file cannot be read or written"}
-EXAMPLES = "examples:\n  shocpp-passwd garage-left\n  shocpp-passwd --remove garage-left\n  shocpp-passwd --list\n\n"
+EXAMPLES = ("examples:\n  shocpp-passwd garage-left\n  shocpp-passwd --remove garage-left\n  shocpp-passwd --list\n"
+            "  shocpp-passwd --operator alice                 a dashboard operator, with a new random password\n"
+            "  printf '%s' \"$PW\" | shocpp-passwd --operator alice --password-stdin\n"
+            "  shocpp-passwd --operator alice --remove\n\n")
 
 
 def parse_args(argv):
@@ -30,7 +33,21 @@ def parse_args(argv):
     parser.add_argument("charger", nargs="?", help="the charger's identity (the last part of its URL)")
     parser.add_argument("--remove", action="store_true", help="remove the charger instead")
     parser.add_argument("--list", action="store_true", help="list the chargers in the file")
+    parser.add_argument("--operator", metavar="NAME",
+                        help="a dashboard operator instead of a charger, in SHOCPP_OPERATORSFILE (default "
+                             "conf/operators.json); with --remove, removes it")
+    parser.add_argument("--password-stdin", action="store_true",
+                        help=f"--operator: read the password from standard input (at least "
+                             f"{operators_file.MIN_PASSWORD} characters) instead of making one")
     args = parser.parse_args(argv)
+    if args.operator is not None:
+        if args.charger or args.list:
+            parser.error("--operator NAME takes no charger identity and no --list")
+        if not is_safe(args.operator) or not can_authenticate(args.operator):
+            parser.error(f"{args.operator!r} is not 1 to {MAX_LENGTH} letters, digits and ._-")
+        return args
+    if args.password_stdin:
+        parser.error("--password-stdin goes with --operator (a charger's key is always made here)")
     if not args.list and not args.charger:
         parser.error("a charger identity is needed (or --list)")
     if args.charger and not is_safe(args.charger):
@@ -66,9 +83,11 @@ def _existing(path):
     return chargers_file.load(path) if path.exists() else {}
 
 
-def main(argv=None, env=None, out=None):
+def main(argv=None, env=None, out=None, stdin=None):
     args = parse_args(argv)
     out = out or sys.stdout
+    if args.operator is not None:
+        return _operator(args, env, out, stdin or sys.stdin)
     try:
         config = config_module.from_env(env)
         path = config.chargers_file
@@ -100,6 +119,39 @@ def main(argv=None, env=None, out=None):
     print(f"AuthorizationKey of {args.charger} (shown once, only its hash is stored in {path}):\n\n  {key}\n\n"
           f"Enter it in the charger's OCPP settings (password / AuthorizationKey), or set it on the connected "
           f"charger:\n\n  bin/shocpp-command --charger {args.charger} ChangeConfiguration '{payload}'\n", file=out)
+    return OK
+
+
+def _operator(args, env, out, stdin):
+    """Add, replace or remove a dashboard operator; the password is printed once when made here."""
+    try:
+        path = config_module.from_env(env).operators_file
+        known = operators_file.load(path) if path.exists() else {}
+        if args.remove:
+            if known.pop(args.operator, None) is None:
+                print(f"shocpp-passwd: operator {args.operator!r} is not in {path}", file=sys.stderr)
+                return NO_SUCH_CHARGER
+            operators_file.save(path, known)
+            print(f"removed the operator {args.operator} from {path}", file=out)
+            return OK
+        if args.password_stdin:
+            password = stdin.read().rstrip("\r\n")
+            if len(password) < operators_file.MIN_PASSWORD or not password.isprintable():
+                print(f"shocpp-passwd: the password must be one line of at least {operators_file.MIN_PASSWORD} "
+                      "printable characters", file=sys.stderr)
+                return USAGE
+        else:
+            password = chargers_file.new_key()
+        known[args.operator] = chargers_file.new_hash(password)
+        operators_file.save(path, known)
+    except (ChargersError, config_module.ConfigError, OSError) as e:
+        print(f"shocpp-passwd: {e}", file=sys.stderr)
+        return FAILED if isinstance(e, OSError) else USAGE
+    if args.password_stdin:
+        print(f"operator {args.operator} saved in {path} (only the password's hash is stored)", file=out)
+    else:
+        print(f"password of the dashboard operator {args.operator} (shown once, only its hash is stored in "
+              f"{path}):\n\n  {password}\n", file=out)
     return OK
 
 

@@ -32,6 +32,7 @@ def test_defaults():
         site_file=ROOT / "conf" / "site.json",
         tariffs_file=ROOT / "conf" / "tariffs.json",
         site_name=os.uname().nodename,
+        operators_file=ROOT / "conf" / "operators.json",
     )
 
 

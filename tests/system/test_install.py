@@ -59,7 +59,8 @@ def installed(prefix, command, *args, input=None, env=None):
 
 def test_the_tree_is_installed_with_its_directories(prefix):
     for path in ("bin/shocpp-listener", "bin/shocpp-backend", "bin/shocpp-command", "bin/shocpp-status",
-                 "bin/shocpp-balance", "misc/shocpp-balance.service",
+                 "bin/shocpp-balance", "misc/shocpp-balance.service", "bin/shocpp-dashboard",
+                 "misc/shocpp-dashboard.service", "shocpp/tools/dashboard_static/index.html",
                  "shocpp/backend.py", "shocpp/protocol/schemas/BootNotification.req.json", "conf/tags.json",
                  "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
                  "misc/shocpp-statements.service", "misc/shocpp-statements.timer", "README.md", "pyproject.toml"):
@@ -77,7 +78,8 @@ def test_no_private_key_password_file_or_simulator_is_installed(prefix):
     assert not (prefix / "bin/shocpp-simulate").exists()  # it needs websockets, which the venv has not
     assert not (prefix / "shocpp_sim").exists()
     assert sorted(p.name for p in (prefix / "bin").iterdir()) == \
-        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-listener", "shocpp-passwd", "shocpp-status", "shocpp-summary"]
+        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-dashboard", "shocpp-listener", "shocpp-passwd",
+         "shocpp-status", "shocpp-summary"]
 
 
 def test_the_venv_has_the_runtime_dependencies_only(prefix):

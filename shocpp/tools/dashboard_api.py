@@ -1,0 +1,258 @@
+"""The dashboard's HTTP API, one CGI request a process (websocketd --cgidir runs the wrappers that
+bin/shocpp-dashboard writes; each execs `python -m shocpp.tools.dashboard_api ENDPOINT`).
+
+  GET  /api/status                      what `shocpp-status --json` prints
+  GET  /api/summary?year=YYYY&month=MM  what `shocpp-summary YYYY MM --format json` prints
+  GET  /api/accounts                    the accounts of tags.json, each with its first tag (to start a session)
+  POST /api/command                     {"charger": ID, "action": ..., "payload": {...}}: what shocpp-command does
+
+Every request needs an operator's HTTP Basic credentials (401 with WWW-Authenticate otherwise); a POST
+whose Origin is not the dashboard's own is refused (403). `handle` is the whole request without I/O of
+its own beyond the files and the command it serves; `main` reads the CGI environment and writes the answer.
+"""
+
+import io
+import json
+import os
+import subprocess
+import sys
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlsplit
+
+from .. import config as config_module
+from .. import operators_file
+from ..exits import AMBIGUOUS, FAILED, NO_CHARGER, NO_SUCH_CHARGER, STALE, USAGE
+from . import printable_json
+
+ENDPOINTS = ("status", "summary", "accounts", "command")
+REALM = 'Basic realm="shocpp dashboard", charset="UTF-8"'
+MAX_BODY = 64 * 1024
+MAX_TIMEOUT = 60.0
+SCHEME = "SHOCPP_DASHBOARD_SCHEME"  # http or https, set by bin/shocpp-dashboard in the wrappers
+# shocpp-command's exit statuses as HTTP statuses
+HTTP_OF = {USAGE: 400, AMBIGUOUS: 400, NO_SUCH_CHARGER: 404, NO_CHARGER: 404, STALE: 409, FAILED: 500}
+REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
+           405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error",
+           502: "Bad Gateway", 504: "Gateway Timeout"}
+ACTIVE = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
+
+
+class Answer:
+    def __init__(self, status, body, headers=()):
+        self.status, self.body, self.headers = status, body, list(headers)
+
+    def cgi(self):
+        """The CGI response: Status and headers, a blank line, the JSON body."""
+        data = (self.body if isinstance(self.body, str) else printable_json(self.body)).encode()
+        head = [f"Status: {self.status} {REASONS.get(self.status, '')}".rstrip(),
+                "Content-Type: application/json; charset=utf-8", "Cache-Control: no-store",
+                "X-Content-Type-Options: nosniff", *self.headers, f"Content-Length: {len(data)}"]
+        return ("\r\n".join(head) + "\r\n\r\n").encode() + data
+
+
+def error(status, message, **extra):
+    return Answer(status, {"error": message, **extra})
+
+
+def handle(endpoint, environ, body, env):
+    """The Answer to one request. environ: the CGI variables; body: the request's bytes; env: the
+    settings (SHOCPP_*)."""
+    try:
+        config = config_module.from_env(env)
+        operators = operators_file.load(config.operators_file) if config.operators_file.exists() else {}
+    except (config_module.ConfigError, operators_file.OperatorsError) as e:
+        return error(500, f"the dashboard's settings are broken: {e}")
+    if operators_file.operator(operators, environ.get("HTTP_AUTHORIZATION")) is None:
+        message = ("an operator's name and password are needed" if operators else
+                   f"no operators file {config.operators_file}: create one with shocpp-passwd --operator NAME")
+        return Answer(401, {"error": message}, [f"WWW-Authenticate: {REALM}"])
+    method = environ.get("REQUEST_METHOD", "GET")
+    if method == "POST" and not same_origin(environ, env):
+        return error(403, "a POST must come from the dashboard's own page (Origin)")
+    wanted = "POST" if endpoint == "command" else "GET"
+    if method != wanted:
+        return Answer(405, {"error": f"/api/{endpoint} takes {wanted}"}, [f"Allow: {wanted}"])
+    if endpoint == "status":
+        return status(env, config)
+    if endpoint == "summary":
+        return summary(environ.get("QUERY_STRING", ""), env)
+    if endpoint == "accounts":
+        return accounts(config)
+    return command(body, config)
+
+
+def same_origin(environ, env):
+    """A browser's POST names its page's origin: it must be this dashboard's. A client that sends no
+    Origin (curl, Home Assistant) is no browser page of another site."""
+    origin = environ.get("HTTP_ORIGIN")
+    if origin is None:
+        return True
+    scheme = env.get(SCHEME, "http")
+    host = environ.get("HTTP_HOST", "")
+    parts = urlsplit(origin)
+    return bool(host) and parts.scheme == scheme and parts.netloc.lower() == host.lower() and not parts.path
+
+
+def status(env, config):
+    from . import status as status_tool
+    out, err = io.StringIO(), io.StringIO()
+    saved, sys.stderr = sys.stderr, err
+    try:
+        code = status_tool.main(["--json"], env, out)
+    finally:
+        sys.stderr = saved
+    if code not in (0, NO_CHARGER):
+        return error(500, err.getvalue().strip() or f"shocpp-status exited {code}")
+    data = json.loads(out.getvalue())
+    with_sessions(data, config)
+    return Answer(200, data)
+
+
+def with_sessions(data, config, now=None):
+    """Until shocpp-status names each connector's running session, its open start record in the ledger
+    (this month's or the last's) stands in: a connector that has a "session" key is left as it is."""
+    connectors = [(c, k) for c in data.get("chargers", []) for k in c.get("connectors", [])
+                  if isinstance(k, dict) and "session" not in k]
+    if not connectors:
+        return
+    now = now or datetime.now(timezone.utc)
+    starts = open_starts(config.accounting_dir, now)
+    for charger, k in connectors:
+        start = starts.get((charger.get("identity"), k.get("connector_id")))
+        k["session"] = session_of(start, k, now) if start and k.get("status") in ACTIVE else None
+
+
+def open_starts(directory, now):
+    """{(charger, connector): the newest start record without a stop}, from the last two months' ledgers."""
+    month = (now.year, now.month)
+    previous = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
+    starts, stopped = {}, set()
+    for year, number in (previous, month):
+        try:
+            with open(directory / f"{year:04d}-{number:02d}.jsonl", "rb") as f:
+                lines = f.read().split(b"\n")
+        except OSError:
+            continue
+        for line in lines:
+            try:
+                record = json.loads(line)
+            except ValueError:
+                continue
+            if not isinstance(record, dict):
+                continue
+            if record.get("event") == "start":
+                starts[(record.get("charger"), record.get("connector_id"))] = record
+            else:
+                stopped.add((record.get("charger"), record.get("start_transaction_id") or record.get("transaction_id")))
+    return {key: r for key, r in starts.items() if (r.get("charger"), r.get("transaction_id")) not in stopped}
+
+
+def session_of(start, connector, now):
+    begun = _parse_time(start.get("start_time"))
+    energy = connector.get("energy_wh")
+    meter_start = start.get("meter_start_wh")
+    return {
+        "transaction_id": start.get("transaction_id"),
+        "account": start.get("account"),
+        "id_tag": start.get("id_tag"),
+        "start_time": start.get("start_time"),
+        "duration_s": max(0, int((now - begun).total_seconds())) if begun else None,
+        "energy_wh": (energy - meter_start) if isinstance(energy, (int, float)) and isinstance(meter_start, int)
+        else None,
+        "power_w": connector.get("power_w"),
+    }
+
+
+def _parse_time(text):
+    try:
+        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def summary(query, env):
+    fields = parse_qs(query)
+    year, month = (fields.get(k, [""])[0] for k in ("year", "month"))
+    if not (year.isdigit() and len(year) == 4 and month.isdigit() and 1 <= int(month) <= 12):
+        return error(400, "give year=YYYY and month=MM")
+    done = subprocess.run([sys.executable, "-m", "shocpp.tools.summary", year, f"{int(month):02d}",
+                           "--format", "json"], capture_output=True, env=env, timeout=120)
+    if done.returncode != 0:
+        return error(500 if done.returncode == FAILED else 400,
+                     done.stderr.decode(errors="replace").strip() or f"shocpp-summary exited {done.returncode}")
+    return Answer(200, done.stdout.decode())
+
+
+def accounts(config):
+    from ..protocol.tags import TagsError
+    from ..tags_file import load
+    try:
+        tags = load(config.tags_file)
+    except (TagsError, OSError) as e:
+        return error(500, f"cannot read tags.json: {e}")
+    return Answer(200, {"accounts": [{"account": name, "id_tag": (tags.ids(name) or [None])[0]}
+                                     for name in tags.accounts]})
+
+
+def command(body, config):
+    from . import command as command_tool
+    try:
+        request = json.loads(body)
+    except ValueError as e:
+        return error(400, f"the body is not JSON: {e}")
+    if not isinstance(request, dict) or not isinstance(request.get("action"), str):
+        return error(400, 'give {"charger": ID, "action": ..., "payload": {...}}')
+    charger, action, payload = request.get("charger"), request["action"], request.get("payload", {})
+    timeout = request.get("timeout", 30)
+    if charger is not None and not isinstance(charger, str):
+        return error(400, "charger must be a charger's identity")
+    if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
+        return error(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
+    try:
+        payload = command_tool.parse_payload(action, json.dumps(payload))
+        conn = command_tool.choose(config.run_dir, charger)
+        answer = command_tool.send(config.run_dir, conn, action, payload, float(timeout))
+    except command_tool.Failure as e:
+        return error(HTTP_OF.get(e.status, 500), str(e))
+    except OSError as e:
+        return error(500, str(e))
+    kind = answer.get("status")
+    if kind == "result":
+        return Answer(200, {"answer": answer["payload"], "charger": conn.identity})
+    if kind == "error":
+        return error(502, f"{conn.identity} answered {action} with CALLERROR {answer.get('code')}",
+                     code=answer.get("code"), description=answer.get("description"), details=answer.get("details"))
+    if kind == "refused":
+        return error(400, f"the backend refused the call: {answer.get('message')} (nothing was sent)")
+    return error(504, f"no answer from {conn.identity} to {action} within {timeout:g} s")
+
+
+def read_body(environ, stream):
+    text = environ.get("CONTENT_LENGTH") or "0"
+    length = int(text) if text.isdigit() else 0
+    if length > MAX_BODY:
+        return None
+    return stream.read(length) if length else b""
+
+
+def main(argv=None):
+    argv = sys.argv[1:] if argv is None else argv
+    endpoint = argv[0] if argv and argv[0] in ENDPOINTS else None
+    environ = dict(os.environ)
+    out = sys.stdout.buffer
+    try:
+        if endpoint is None:
+            answer = error(404, "no such endpoint")
+        else:
+            body = read_body(environ, sys.stdin.buffer)
+            answer = error(413, "the body is too long") if body is None else handle(endpoint, environ, body, environ)
+    except Exception as e:  # noqa: BLE001 — a CGI answers, whatever happened
+        answer = error(500, f"{type(e).__name__}: {e}")
+    out.write(answer.cgi())
+    out.flush()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

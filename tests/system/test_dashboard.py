@@ -1,0 +1,200 @@
+"""The dashboard's API over HTTP (urllib) against the real bin/shocpp-dashboard and listener."""
+
+import asyncio
+import base64
+import glob
+import json
+import os
+import subprocess
+import urllib.error
+import urllib.request
+
+import pytest
+
+from conftest import BIN, OPERATOR, charger, run
+from test_command_end_to_end import Charger
+from ocpp.v16 import call
+
+
+def request(url, path, body=None, credentials=OPERATOR, headers=None):
+    """(HTTP status, headers, parsed JSON body)."""
+    data = None if body is None else json.dumps(body).encode()
+    req = urllib.request.Request(url + path, data=data, headers=dict(headers or {}))
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if credentials:
+        req.add_header("Authorization", "Basic " + base64.b64encode(":".join(credentials).encode()).decode())
+    try:
+        with urllib.request.urlopen(req, timeout=60) as response:
+            return response.status, response.headers, json.loads(response.read())
+    except urllib.error.HTTPError as e:
+        return e.code, e.headers, json.loads(e.read() or b"null")
+
+
+def sync(coro_fn, *args):
+    """Run a blocking call (urllib) from inside the charger's event loop."""
+    return asyncio.get_running_loop().run_in_executor(None, coro_fn, *args)
+
+
+@pytest.mark.parametrize("path", ["/api/status", "/api/summary?year=2026&month=11", "/api/accounts"])
+@pytest.mark.parametrize("credentials", [None, ("operator", "wrong password"), ("nobody", OPERATOR[1]),
+                                         (OPERATOR[0], "")])
+def test_every_endpoint_needs_an_operator(start_dashboard, path, credentials):
+    url = start_dashboard()
+    status, headers, body = request(url, path, credentials=credentials)
+    assert status == 401 and headers["WWW-Authenticate"].startswith("Basic realm=")
+    assert set(body) == {"error"}
+
+
+def test_a_command_needs_an_operator_too(start_dashboard):
+    url = start_dashboard()
+    status, headers, _ = request(url, "/api/command", {"charger": "x", "action": "Reset", "payload": {"type": "Soft"}},
+                                 credentials=None)
+    assert status == 401 and "WWW-Authenticate" in headers
+
+
+def test_without_an_operators_file_everything_is_refused(start_dashboard):
+    url = start_dashboard(operator=False)
+    status, _, body = request(url, "/api/status")
+    assert status == 401 and "shocpp-passwd --operator" in body["error"]
+
+
+def test_the_page_holds_no_data_and_is_served_to_anyone(start_dashboard):
+    url = start_dashboard()
+    with urllib.request.urlopen(url + "/", timeout=30) as response:
+        page = response.read().decode()
+    assert "<title>shocpp dashboard</title>" in page and "/api/status" in page and "innerHTML" not in page
+
+
+def test_status_is_what_shocpp_status_prints(site, start_dashboard, listener_url):
+    url = start_dashboard()
+
+    def status_printed():
+        done = subprocess.run([str(BIN / "shocpp-status"), "--json"], env=site.env, capture_output=True, timeout=30)
+        return json.loads(done.stdout)
+
+    async def body():
+        async with charger(listener_url, "wall-1") as cp:
+            await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Box"))
+            await cp.call(call.StatusNotification(connector_id=1, error_code="NoError", status="Available"))
+            return await sync(request, url, "/api/status"), await sync(status_printed)
+    (status, headers, answer), printed = run(body())
+    assert status == 200 and headers["Content-Type"].startswith("application/json")
+    [wall] = answer["chargers"]
+    assert (wall["identity"], wall["vendor"], wall["connectors"][0]["status"]) == ("wall-1", "Acme", "Available")
+    # the same; a connector without a running session says so ("session": null) until shocpp-status does itself
+    for connector in printed["chargers"][0]["connectors"]:
+        connector.setdefault("session", None)
+    assert answer == printed
+
+
+def test_status_with_no_charger(start_dashboard):
+    assert request(start_dashboard(), "/api/status")[::2] == (200, {"chargers": []})
+
+
+def test_summary_is_what_shocpp_summary_prints(site, start_dashboard):
+    site.accounting.mkdir()
+    (site.accounting / "2026-11.jsonl").write_text(json.dumps({
+        "charger": "wall-1", "transaction_id": 10012345, "account": "home", "account_index": 1, "id_tag": "1111",
+        "connector_id": 1, "meter_start_wh": 1000, "meter_stop_wh": 8500, "energy_wh": 7500,
+        "start_time": "2026-11-01T10:00:00Z", "stop_time": "2026-11-01T12:00:00Z", "reason": "Local"}) + "\n")
+    url = start_dashboard()
+    status, _, answer = request(url, "/api/summary?year=2026&month=11")
+    printed = json.loads(subprocess.run([str(BIN / "shocpp-summary"), "2026", "11", "--format", "json"],
+                                        env=site.env, capture_output=True, timeout=30).stdout)
+    assert status == 200 and answer == printed
+    assert [(a["account"], a["wh"]) for a in answer["accounts"]] == [("home", 7500)]
+    assert request(url, "/api/summary?year=2026")[0] == 400
+    assert request(url, "/api/summary?year=2026&month=13")[0] == 400
+
+
+def test_accounts(start_dashboard):
+    status, _, answer = request(start_dashboard(), "/api/accounts")
+    assert status == 200
+    assert answer["accounts"][:2] == [{"account": "home", "id_tag": "1111"}, {"account": "company-x", "id_tag": "3333"}]
+
+
+def test_a_command_reaches_the_charger_and_its_answer_comes_back(start_dashboard, listener_url):
+    url = start_dashboard()
+
+    async def body():
+        async with charger(listener_url, "wall-1", Charger) as cp:
+            await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Box"))
+            answer = await sync(request, url, "/api/command",
+                                {"charger": "wall-1", "action": "Reset", "payload": {"type": "Soft"}},
+                                OPERATOR, {"Origin": url})
+            return answer, cp.seen
+    (status, _, answer), seen = run(body())
+    assert (status, answer) == (200, {"answer": {"status": "Accepted"}, "charger": "wall-1"})
+    assert seen == [("Reset", {"type": "Soft"})]
+
+
+def test_a_post_from_a_foreign_origin_is_refused_and_nothing_is_sent(start_dashboard, listener_url):
+    url = start_dashboard()
+
+    async def body():
+        async with charger(listener_url, "wall-1", Charger) as cp:
+            await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Box"))
+            results = []
+            for origin in ("http://evil.example", url.replace("127.0.0.1", "localhost"), "null", "https" + url[4:]):
+                results.append(await sync(request, url, "/api/command",
+                                          {"charger": "wall-1", "action": "Reset", "payload": {"type": "Soft"}},
+                                          OPERATOR, {"Origin": origin}))
+            return results, cp.seen
+    results, seen = run(body())
+    assert [r[0] for r in results] == [403] * 4 and seen == []
+
+
+@pytest.mark.parametrize("body, status, words", [
+    ({"charger": "wall-1", "action": "Reset", "payload": {"type": "Bad"}}, 400, "nothing was sent"),
+    ({"charger": "wall-1", "action": "NoSuchAction", "payload": {}}, 400, "NoSuchAction"),
+    ({"charger": "elsewhere", "action": "Reset", "payload": {"type": "Soft"}}, 404, "not connected"),
+    ({"charger": "wall-1"}, 400, "action"),
+    ({"charger": "wall-1", "action": "ClearCache", "payload": {}, "timeout": 1}, 504, "no answer"),
+])
+def test_commands_refused_as_shocpp_command_refuses_them(start_dashboard, listener_url, body, status, words):
+    url = start_dashboard()
+
+    async def scenario():
+        async with charger(listener_url, "wall-1", Charger) as cp:
+            await cp.call(call.BootNotification(charge_point_vendor="Acme", charge_point_model="Box"))
+            return await sync(request, url, "/api/command", body), cp.seen
+    (code, _, answer), seen = run(scenario())
+    assert code == status and words in answer["error"]
+    assert seen == ([] if status != 504 else [("ClearCache", {})])
+
+
+def test_no_charger_connected(start_dashboard):
+    code, _, answer = request(start_dashboard(), "/api/command", {"action": "Reset", "payload": {"type": "Soft"}})
+    assert code == 404 and answer["error"] == "no charger is connected"
+
+
+def test_get_on_command_and_post_on_status_are_refused(start_dashboard):
+    url = start_dashboard()
+    assert request(url, "/api/command")[0] == 405
+    assert request(url, "/api/status", {})[0] == 405
+
+
+def test_it_refuses_to_listen_beyond_loopback_without_operators(site):
+    env = {**site.env, "DASHBOARD_ADDRESS": "0.0.0.0", "DASHBOARD_PORT": "1",
+           "SHOCPP_OPERATORSFILE": str(site.root / "none.json")}
+    done = subprocess.run([str(BIN / "shocpp-dashboard")], env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 2 and "refusing to listen on 0.0.0.0" in done.stderr
+
+
+def test_the_cgi_directory_is_removed_when_it_stops(site):
+    import signal
+    from conftest import free_port, wait_for_port
+    port = free_port()
+    env = {**site.env, "DASHBOARD_PORT": str(port), "SHOCPP_OPERATORSFILE": str(site.root / "none.json")}
+    before = set(glob.glob("/tmp/shocpp-dashboard-*"))
+    proc = subprocess.Popen([str(BIN / "shocpp-dashboard")], env=env, stderr=subprocess.PIPE, start_new_session=True)
+    try:
+        wait_for_port(port, proc)
+        made = set(glob.glob("/tmp/shocpp-dashboard-*")) - before
+        assert len(made) == 1
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=10)
+        proc.stderr.close()
+    assert not any(map(os.path.exists, made))

@@ -1,0 +1,97 @@
+"""The dashboard's API in-process: operators, the Origin rule, the CGI answer, the sessions' stand-in."""
+
+import base64
+import io
+import json
+from datetime import datetime, timezone
+
+import pytest
+
+from shocpp import operators_file
+from shocpp.tools import dashboard, dashboard_api, passwd
+
+
+def basic(user, password):
+    return "Basic " + base64.b64encode(f"{user}:{password}".encode()).decode()
+
+
+@pytest.fixture
+def env(tmp_path):
+    return {"SHOCPP_OPERATORSFILE": str(tmp_path / "operators.json"), "SHOCPP_RUNDIR": str(tmp_path / "run"),
+            "SHOCPP_ACCOUNTINGDIR": str(tmp_path / "accounting"), "SHOCPP_TAGSFILE": str(tmp_path / "tags.json")}
+
+
+def test_an_operator_made_with_a_new_password_or_one_from_stdin(env, tmp_path):
+    out = io.StringIO()
+    assert passwd.main(["--operator", "alice"], env, out) == 0
+    made = out.getvalue().split("\n")[2].strip()
+    assert passwd.main(["--operator", "bob", "--password-stdin"], env, out, io.StringIO("correct horse battery\n")) == 0
+    operators = operators_file.load(tmp_path / "operators.json")
+    assert set(operators) == {"alice", "bob"} and made not in (tmp_path / "operators.json").read_text()
+    assert operators_file.operator(operators, basic("alice", made)) == "alice"
+    assert operators_file.operator(operators, basic("bob", "correct horse battery")) == "bob"
+    for header in (basic("bob", "wrong"), basic("eve", made), None, "Basic !!", "Bearer x", basic("alice", "")):
+        assert operators_file.operator(operators, header) is None
+    assert passwd.main(["--operator", "carol", "--password-stdin"], env, out, io.StringIO("short\n")) == 2
+    assert passwd.main(["--operator", "bob", "--remove"], env, out) == 0
+    assert set(operators_file.load(tmp_path / "operators.json")) == {"alice"}
+
+
+@pytest.mark.parametrize("origin, host, scheme, same", [
+    (None, "127.0.0.1:8081", "http", True),
+    ("http://127.0.0.1:8081", "127.0.0.1:8081", "http", True),
+    ("http://127.0.0.1:8081", "127.0.0.1:8081", "https", False),
+    ("http://localhost:8081", "127.0.0.1:8081", "http", False),
+    ("http://127.0.0.1:8082", "127.0.0.1:8081", "http", False),
+    ("null", "127.0.0.1:8081", "http", False),
+    ("http://127.0.0.1:8081", "", "http", False),
+])
+def test_same_origin(origin, host, scheme, same):
+    environ = {"HTTP_HOST": host, **({"HTTP_ORIGIN": origin} if origin else {})}
+    assert dashboard_api.same_origin(environ, {dashboard_api.SCHEME: scheme}) is same
+
+
+def test_the_cgi_answer_has_a_status_line_and_json():
+    raw = dashboard_api.Answer(401, {"error": "x\u202e"}, ["WWW-Authenticate: Basic"]).cgi()
+    head, body = raw.split(b"\r\n\r\n")
+    assert head.split(b"\r\n")[0] == b"Status: 401 Unauthorized" and b"WWW-Authenticate: Basic" in head
+    assert json.loads(body) == {"error": "x\u202e"} and b"\\u202e" in body
+
+
+def test_no_operator_no_answer(env):
+    answer = dashboard_api.handle("status", {"REQUEST_METHOD": "GET"}, b"", env)
+    assert answer.status == 401 and "shocpp-passwd --operator" in answer.body["error"]
+
+
+def test_a_running_session_stands_in_from_the_ledger_until_status_names_it(env, tmp_path):
+    from shocpp import config
+    (tmp_path / "accounting").mkdir()
+    start = {"event": "start", "charger": "w", "connector_id": 1, "transaction_id": 7, "id_tag": "1111",
+             "account": "home", "account_index": 1, "meter_start_wh": 1000, "start_time": "2026-11-30T10:00:00Z"}
+    done = {**start, "transaction_id": 6, "connector_id": 2}
+    (tmp_path / "accounting" / "2026-11.jsonl").write_text(
+        "\n".join(json.dumps(r) for r in (done, start, {"event": "stop", "charger": "w", "transaction_id": 6})) + "\n")
+    data = {"chargers": [{"identity": "w", "connectors": [
+        {"connector_id": 1, "status": "Charging", "energy_wh": 1600, "power_w": 7000},
+        {"connector_id": 2, "status": "Charging", "energy_wh": 5, "power_w": 1},
+        {"connector_id": 3, "status": "Charging", "session": {"given": True}}]}]}
+    dashboard_api.with_sessions(data, config.from_env(env), datetime(2026, 11, 30, 10, 30, tzinfo=timezone.utc))
+    one, two, three = data["chargers"][0]["connectors"]
+    assert one["session"] == {"transaction_id": 7, "account": "home", "id_tag": "1111",
+                              "start_time": "2026-11-30T10:00:00Z", "duration_s": 1800, "energy_wh": 600,
+                              "power_w": 7000}
+    assert two["session"] is None and three["session"] == {"given": True}
+
+
+@pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("::1", True), ("localhost", True),
+                                            ("0.0.0.0", False), ("192.168.1.5", False), ("example.org", False)])
+def test_loopback(host, loopback):
+    assert dashboard.is_loopback(host) is loopback
+
+
+def test_the_cgi_wrappers_carry_the_settings(tmp_path):
+    dashboard.write_cgi(tmp_path, {"SHOCPP_RUNDIR": "/x y/run", "PATH": "/bin", "OTHER": "no"}, "https", "/py")
+    text = (tmp_path / "api" / "status").read_text()
+    assert "export SHOCPP_RUNDIR='/x y/run'\n" in text and "export SHOCPP_DASHBOARD_SCHEME=https\n" in text
+    assert "OTHER" not in text and text.endswith("exec /py -m shocpp.tools.dashboard_api status\n")
+    assert sorted(p.name for p in (tmp_path / "api").iterdir()) == sorted(dashboard_api.ENDPOINTS)
