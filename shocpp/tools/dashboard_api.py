@@ -16,7 +16,6 @@ import json
 import os
 import subprocess
 import sys
-from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlsplit
 
 from .. import config as config_module
@@ -34,7 +33,6 @@ HTTP_OF = {USAGE: 400, AMBIGUOUS: 400, NO_SUCH_CHARGER: 404, NO_CHARGER: 404, ST
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error",
            502: "Bad Gateway", 504: "Gateway Timeout"}
-ACTIVE = ("Preparing", "Charging", "SuspendedEV", "SuspendedEVSE", "Finishing")
 
 
 class Answer:
@@ -73,7 +71,7 @@ def handle(endpoint, environ, body, env):
     if method != wanted:
         return Answer(405, {"error": f"/api/{endpoint} takes {wanted}"}, [f"Allow: {wanted}"])
     if endpoint == "status":
-        return status(env, config)
+        return status(env)
     if endpoint == "summary":
         return summary(environ.get("QUERY_STRING", ""), env)
     if endpoint == "accounts":
@@ -93,7 +91,7 @@ def same_origin(environ, env):
     return bool(host) and parts.scheme == scheme and parts.netloc.lower() == host.lower() and not parts.path
 
 
-def status(env, config):
+def status(env):
     from . import status as status_tool
     out, err = io.StringIO(), io.StringIO()
     saved, sys.stderr = sys.stderr, err
@@ -103,72 +101,7 @@ def status(env, config):
         sys.stderr = saved
     if code not in (0, NO_CHARGER):
         return error(500, err.getvalue().strip() or f"shocpp-status exited {code}")
-    data = json.loads(out.getvalue())
-    with_sessions(data, config)
-    return Answer(200, data)
-
-
-def with_sessions(data, config, now=None):
-    """Until shocpp-status names each connector's running session, its open start record in the ledger
-    (this month's or the last's) stands in: a connector that has a "session" key is left as it is."""
-    connectors = [(c, k) for c in data.get("chargers", []) for k in c.get("connectors", [])
-                  if isinstance(k, dict) and "session" not in k]
-    if not connectors:
-        return
-    now = now or datetime.now(timezone.utc)
-    starts = open_starts(config.accounting_dir, now)
-    for charger, k in connectors:
-        start = starts.get((charger.get("identity"), k.get("connector_id")))
-        k["session"] = session_of(start, k, now) if start and k.get("status") in ACTIVE else None
-
-
-def open_starts(directory, now):
-    """{(charger, connector): the newest start record without a stop}, from the last two months' ledgers."""
-    month = (now.year, now.month)
-    previous = (now.year - 1, 12) if now.month == 1 else (now.year, now.month - 1)
-    starts, stopped = {}, set()
-    for year, number in (previous, month):
-        try:
-            with open(directory / f"{year:04d}-{number:02d}.jsonl", "rb") as f:
-                lines = f.read().split(b"\n")
-        except OSError:
-            continue
-        for line in lines:
-            try:
-                record = json.loads(line)
-            except ValueError:
-                continue
-            if not isinstance(record, dict):
-                continue
-            if record.get("event") == "start":
-                starts[(record.get("charger"), record.get("connector_id"))] = record
-            else:
-                stopped.add((record.get("charger"), record.get("start_transaction_id") or record.get("transaction_id")))
-    return {key: r for key, r in starts.items() if (r.get("charger"), r.get("transaction_id")) not in stopped}
-
-
-def session_of(start, connector, now):
-    begun = _parse_time(start.get("start_time"))
-    energy = connector.get("energy_wh")
-    meter_start = start.get("meter_start_wh")
-    return {
-        "transaction_id": start.get("transaction_id"),
-        "account": start.get("account"),
-        "id_tag": start.get("id_tag"),
-        "start_time": start.get("start_time"),
-        "duration_s": max(0, int((now - begun).total_seconds())) if begun else None,
-        "energy_wh": (energy - meter_start) if isinstance(energy, (int, float)) and isinstance(meter_start, int)
-        else None,
-        "power_w": connector.get("power_w"),
-    }
-
-
-def _parse_time(text):
-    try:
-        moment = datetime.fromisoformat(str(text).replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+    return Answer(200, json.loads(out.getvalue()))
 
 
 def summary(query, env):

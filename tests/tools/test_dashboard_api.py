@@ -1,9 +1,8 @@
-"""The dashboard's API in-process: operators, the Origin rule, the CGI answer, the sessions' stand-in."""
+"""The dashboard's API in-process: operators, the Origin rule, the CGI answer."""
 
 import base64
 import io
 import json
-from datetime import datetime, timezone
 
 import pytest
 
@@ -61,26 +60,6 @@ def test_the_cgi_answer_has_a_status_line_and_json():
 def test_no_operator_no_answer(env):
     answer = dashboard_api.handle("status", {"REQUEST_METHOD": "GET"}, b"", env)
     assert answer.status == 401 and "shocpp-passwd --operator" in answer.body["error"]
-
-
-def test_a_running_session_stands_in_from_the_ledger_until_status_names_it(env, tmp_path):
-    from shocpp import config
-    (tmp_path / "accounting").mkdir()
-    start = {"event": "start", "charger": "w", "connector_id": 1, "transaction_id": 7, "id_tag": "1111",
-             "account": "home", "account_index": 1, "meter_start_wh": 1000, "start_time": "2026-11-30T10:00:00Z"}
-    done = {**start, "transaction_id": 6, "connector_id": 2}
-    (tmp_path / "accounting" / "2026-11.jsonl").write_text(
-        "\n".join(json.dumps(r) for r in (done, start, {"event": "stop", "charger": "w", "transaction_id": 6})) + "\n")
-    data = {"chargers": [{"identity": "w", "connectors": [
-        {"connector_id": 1, "status": "Charging", "energy_wh": 1600, "power_w": 7000},
-        {"connector_id": 2, "status": "Charging", "energy_wh": 5, "power_w": 1},
-        {"connector_id": 3, "status": "Charging", "session": {"given": True}}]}]}
-    dashboard_api.with_sessions(data, config.from_env(env), datetime(2026, 11, 30, 10, 30, tzinfo=timezone.utc))
-    one, two, three = data["chargers"][0]["connectors"]
-    assert one["session"] == {"transaction_id": 7, "account": "home", "id_tag": "1111",
-                              "start_time": "2026-11-30T10:00:00Z", "duration_s": 1800, "energy_wh": 600,
-                              "power_w": 7000}
-    assert two["session"] is None and three["session"] == {"given": True}
 
 
 @pytest.mark.parametrize("host, loopback", [("127.0.0.1", True), ("::1", True), ("localhost", True),
