@@ -1,9 +1,8 @@
-"""shocpp-balance's shell, in-process: the grid meter (command, url, file), the answers of the chargers
-(Rejected, CALLERROR, no answer) and the state that makes a restart send nothing. The chargers are
+"""shocpp-balance's shell, in-process: the grid meter from a file and its failures, a charger that
+refuses a profile, the state that makes a restart send nothing, a session that ended. The chargers are
 backend directories in a temporary run directory, the FIFO held open here; command.send is replaced by
 a fake that answers as a charger would."""
 
-import http.server
 import json
 import os
 import threading
@@ -15,11 +14,9 @@ import pytest
 from shocpp import runfiles
 from shocpp.config import from_env
 from shocpp.protocol import site as site_module
-from shocpp.protocol.site import GridMeter
 from shocpp.tools import balance as tool
 from shocpp.tools import command
 
-from conftest import free_port
 
 NOW = 1_800_000_000.0
 
@@ -107,11 +104,6 @@ def callerror(action, payload, timeout):
     return accept(action, payload, timeout)
 
 
-def silent(action, payload, timeout):
-    time.sleep(timeout)
-    return {"status": "timeout"}
-
-
 def settings_of(site, site_json):
     path = site.root / "site.json"
     path.write_text(json.dumps(site_json))
@@ -125,131 +117,6 @@ def one_round(settings, site_json_parsed, now, state=None, timeout=1.0):
 
 
 # -- 1. the grid meter: command, url, file; failures ------------------------------------------------
-
-def test_a_command_s_output_is_the_grid_power(capsys):
-    assert tool.read_grid_meter(GridMeter("command", "echo ' -1234.5 '")) == -1234.5
-    assert tool.read_grid_meter(GridMeter("command", "printf 9660")) == 9660.0
-    assert capsys.readouterr().err == ""
-
-
-@pytest.mark.parametrize("line, problem", [
-    ("echo abc", "could not convert string to float: 'abc'"),
-    ("echo", "could not convert string to float: ''"),
-    ("echo 1 2", "could not convert string to float: '1 2'"),
-    ("echo 5; exit 3", "the command exited with 3"),
-    ("echo broken >&2; exit 1", "the command exited with 1: broken"),
-    ("nonesuch-meter-command", "the command exited with 127"),
-])
-def test_a_command_that_fails_or_prints_no_number_reads_nothing(capsys, line, problem):
-    assert tool.read_grid_meter(GridMeter("command", line)) is None
-    assert f"grid meter (command {line}): cannot read: {problem}" in capsys.readouterr().err
-
-
-def test_a_command_that_hangs_is_ended_with_what_it_started_after_its_timeout(tmp_path, capsys):
-    pid_file = tmp_path / "pid"
-    started = time.monotonic()
-    assert tool.read_grid_meter(GridMeter("command", f"sleep 30 & echo $! > {pid_file}; wait; echo 5",
-                                          timeout_s=1)) is None
-    assert time.monotonic() - started < 5
-    assert "timed out after 1 seconds" in capsys.readouterr().err
-    child = int(pid_file.read_text())
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline and _running(child):
-        time.sleep(0.05)
-    assert not _running(child), "the command's sleep was left running"
-
-
-def _running(pid):
-    try:
-        state = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()[0]
-    except OSError:
-        return False
-    return state != "Z"
-
-
-class Meter(http.server.BaseHTTPRequestHandler):
-    """A grid meter's HTTP API: /status answers self.server.body (bytes) after self.server.delay."""
-
-    def do_GET(self):
-        time.sleep(self.server.delay)
-        status, body = self.server.reply
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-        except OSError:
-            pass  # the client gave up (the timeout test)
-
-    def log_message(self, *args):
-        pass
-
-
-@pytest.fixture
-def http_meter():
-    port = free_port()
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Meter)
-    server.daemon_threads = True
-    server.delay, server.reply = 0, (200, b"{}")
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server, f"http://127.0.0.1:{port}/status"
-    server.shutdown()
-    server.server_close()
-    thread.join(5)
-
-
-SHELLY = {"emeters": [{"power": -812.25, "is_valid": True}, {"power": 120}], "total_power": 1234,
-          "a/b": {"m~n": "-42"}, "flag": True, "none": None, "text": "abc", "nested": {"power": [1]}}
-
-
-@pytest.mark.parametrize("pointer, watts", [
-    ("/emeters/0/power", -812.25), ("/emeters/1/power", 120.0), ("/total_power", 1234.0),
-    ("/a~1b/m~0n", -42.0),
-])
-def test_a_url_s_json_answer_and_its_pointer_give_the_grid_power(http_meter, capsys, pointer, watts):
-    server, url = http_meter
-    server.reply = (200, json.dumps(SHELLY).encode())
-    assert tool.read_grid_meter(GridMeter("url", url, pointer)) == watts
-    assert capsys.readouterr().err == ""
-
-
-@pytest.mark.parametrize("pointer, body, problem", [
-    ("/emeters/2/power", SHELLY, "'/emeters/2/power'"),
-    ("/emeters/00/power", SHELLY, "'/emeters/00/power'"),
-    ("/total", SHELLY, "'/total'"),
-    ("/flag", SHELLY, "not a number: True"),
-    ("/none", SHELLY, "not a number: None"),
-    ("/text", SHELLY, "could not convert string to float: 'abc'"),
-    ("/nested", SHELLY, "not a number: {'power': [1]}"),
-    ("/emeters/0/power", b"<html>meter</html>", "Expecting value"),
-    ("/emeters/0/power", b"\xff\xfe", "can't decode byte 0xff"),
-])
-def test_a_url_answer_without_a_number_at_the_pointer_reads_nothing(http_meter, capsys, pointer, body, problem):
-    server, url = http_meter
-    server.reply = (200, body if isinstance(body, bytes) else json.dumps(body).encode())
-    assert tool.read_grid_meter(GridMeter("url", url, pointer)) is None
-    assert f"grid meter (url {url}): cannot read: " in (err := capsys.readouterr().err) and problem in err
-
-
-def test_a_url_that_answers_an_http_error_or_nothing_reads_nothing(http_meter, capsys):
-    server, url = http_meter
-    server.reply = (500, b'{"total_power": 5}')
-    assert tool.read_grid_meter(GridMeter("url", url, "/total_power")) is None
-    assert "HTTP Error 500" in capsys.readouterr().err
-    port = free_port()
-    assert tool.read_grid_meter(GridMeter("url", f"http://127.0.0.1:{port}/", "/x")) is None
-    assert "Connection refused" in capsys.readouterr().err
-
-
-def test_a_url_that_does_not_answer_in_time_reads_nothing_after_its_timeout(http_meter, capsys):
-    server, url = http_meter
-    server.delay, server.reply = 4, (200, b'{"total_power": 5}')
-    started = time.monotonic()
-    assert tool.read_grid_meter(GridMeter("url", url, "/total_power", timeout_s=1)) is None
-    assert 0.9 < time.monotonic() - started < 3
-    assert "timed out" in capsys.readouterr().err
 
 
 def test_a_failing_or_absurd_meter_holds_the_last_good_reading_one_interval_then_every_connector_gets_its_minimum(
@@ -328,31 +195,6 @@ def test_a_charger_that_refuses_a_profile_is_counted_at_its_max_and_left_alone_u
 
 
 # -- 3. a charger that does not answer ----------------------------------------------------------------
-
-def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_round(
-        site, chargers, monkeypatch, capsys):
-    settings, parsed = settings_of(site, {"grid_limit_a": 32})
-    for name, pid in (("a", 11), ("b", 12), ("c", 13)):
-        chargers.connect(name, pid)
-    fake = FakeSend({"a": silent})
-    monkeypatch.setattr(command, "send", fake)
-    started = time.monotonic()
-    decided, state = one_round(settings, parsed, NOW, timeout=2.0)
-    took = time.monotonic() - started
-    # a: GetConfiguration and SetChargingProfile each wait the 2 s; b and c are answered at once
-    assert 4 <= took < 6
-    sent = {c: at for c, action, limit, at in fake.calls if action == "SetChargingProfile"}
-    assert sent["b"] < 1 and sent["c"] < 1 and sent["a"] >= 4
-    assert set(state["sent"]) == {"b@12", "c@13"}
-    err = capsys.readouterr().err
-    assert "a: GetConfiguration ChargeProfileMaxStackLevel: no answer in time; using stack level 0" in err
-    assert "a connector 1: SetChargingProfile no answer in time; tried again next round" in err
-    assert "failed" not in state["connections"]["a@11"]
-    # next round: a answers; only a is sent (b and c unchanged), at the stack level kept from before
-    fake.answers, fake.calls[:] = {}, []
-    decided, state = one_round(settings, parsed, NOW + 30, state)
-    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [("a", "SetChargingProfile", 10)]
-    assert state["connections"]["a@11"] == {"stack_level": 0}
 
 
 # -- 4. a restart sends nothing new ---------------------------------------------------------------------
