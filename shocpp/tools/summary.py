@@ -17,6 +17,7 @@ import sys
 import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
+from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
 from typing import Optional
@@ -29,7 +30,7 @@ from ..protocol import months, numbers, timestamps
 from ..protocol.tags import UNKNOWN_ACCOUNT
 
 EXITS = (OK, USAGE, FAILED)
-EXIT_DETAILS = {USAGE: "or a broken tags.json or tariffs.json for a statement",
+EXIT_DETAILS = {USAGE: "or a broken tags.json or tariffs.json for a statement or --format json",
                 FAILED: "the ledger cannot be read, or a statement cannot be written"}
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
@@ -160,6 +161,7 @@ class Summary:
     sessions: list  # all of them, by start (by stop when the start is unknown)
     skipped: list = field(default_factory=list)
     left_out: Tally = field(default_factory=Tally)
+    costs: Optional[dict] = None  # {account: (cost, currency)} as its statement reckons them; None: no tariffs
 
     @property
     def accounts_total(self):
@@ -467,6 +469,32 @@ def aggregate(sessions, first, last, account=None, skipped=()):
     return Summary(first, last, account, accounts, unknown, sessions, list(skipped), left_out)
 
 
+def add_costs(summary, tariffs):
+    """The Summary with each account's cost: the total of its statement (the price valid on the local day a
+    session started, each session's cost to the cent, the left-out sessions not in it) and its currency."""
+    if tariffs is None:
+        summary.costs = None
+        return summary
+    from . import statement
+    mine = {}
+    for session in summary.sessions:
+        mine.setdefault(session.account, []).append(session)
+    summary.costs = {}
+    for name, _ in summary.accounts:
+        made = statement.build(mine[name], name, summary.first, summary.last, "", tariffs=tariffs)
+        summary.costs[name] = (made.total_cost, made.currency)
+    return summary
+
+
+def total_cost(costs):
+    """(the accounts' costs added up, their one currency); (None, None) when they are in several."""
+    currencies = {currency for _, currency in costs.values() if currency is not None}
+    if len(currencies) > 1:
+        return None, None
+    return (sum((cost for cost, _ in costs.values() if cost is not None), Decimal("0.00")),
+            next(iter(currencies), None))
+
+
 # --- rendering ------------------------------------------------------------------------------
 
 REVIEW_TEXT = [
@@ -615,8 +643,9 @@ def render_json(summary):
         "from": months.label(summary.first),
         "to": months.label(summary.last),
         "account_filter": summary.account,
-        "accounts": [{"account": name, **_tally_dict(t)} for name, t in summary.accounts],
-        "accounts_total": _tally_dict(summary.accounts_total),
+        "accounts": [{"account": name, **_tally_dict(t), **_cost_dict(summary.costs, name)}
+                     for name, t in summary.accounts],
+        "accounts_total": {**_tally_dict(summary.accounts_total), **_cost_dict(summary.costs)},
         "unknown_tags": _tally_dict(summary.unknown),
         "grand_total": _tally_dict(summary.grand_total),
         "left_out": _tally_dict(summary.left_out),
@@ -636,6 +665,14 @@ def render_json(summary):
 def _tally_dict(tally):
     return {"sessions": tally.sessions, "wh": tally.wh, "kwh": tally.kwh,
             "sessions_unknown_energy": tally.unknown_energy}
+
+
+def _cost_dict(costs, account=None):
+    """cost (decimal text) and currency of an account, or of all (account None); null without tariffs."""
+    if costs is None:
+        return {"cost": None, "currency": None}
+    cost, currency = costs[account] if account is not None else total_cost(costs)
+    return {"cost": None if cost is None else str(cost), "currency": currency}
 
 
 def _session_dict(s):
@@ -730,9 +767,25 @@ def _run(args, env):
     if args.statement or args.statements:
         return _statements(args, settings, sessions, problems)
     summary = aggregate(sessions, args.first, args.last, args.account, problems)
+    if args.format == "json":
+        from ..protocol.tags import TagsError
+        from ..protocol.tariffs import TariffsError
+        try:
+            add_costs(summary, _load_tariffs(settings))
+        except (TagsError, TariffsError) as e:
+            print(f"shocpp-summary: {e}", file=sys.stderr)
+            return USAGE
     if args.account is not None and not summary.sessions:
         _no_sessions(args.account, sessions)
     return _write(RENDERERS[args.format](summary))
+
+
+def _load_tariffs(settings):
+    """The Tariffs of SHOCPP_TARIFFSFILE, checked against the accounts of tags.json; None without the file."""
+    from .. import tags_file, tariffs_file
+    if not settings.tariffs_file.exists():
+        return None  # tags.json is not read: a summary without prices needs none of it
+    return tariffs_file.load(settings.tariffs_file, tags_file.load(settings.tags_file).accounts)
 
 
 def _no_sessions(account, sessions):

@@ -94,16 +94,29 @@ def test_status_with_no_charger(start_dashboard):
 
 def test_summary_is_what_shocpp_summary_prints(site, start_dashboard):
     site.accounting.mkdir()
-    (site.accounting / "2026-11.jsonl").write_text(json.dumps({
-        "charger": "wall-1", "transaction_id": 10012345, "account": "home", "account_index": 1, "id_tag": "1111",
-        "connector_id": 1, "meter_start_wh": 1000, "meter_stop_wh": 8500, "energy_wh": 7500,
-        "start_time": "2026-11-01T10:00:00Z", "stop_time": "2026-11-01T12:00:00Z", "reason": "Local"}) + "\n")
+    line = {"charger": "wall-1", "transaction_id": 10012345, "account": "home", "account_index": 1, "id_tag": "1111",
+            "connector_id": 1, "meter_start_wh": 1000, "meter_stop_wh": 8500, "energy_wh": 7500,
+            "start_time": "2026-11-01T10:00:00Z", "stop_time": "2026-11-01T12:00:00Z", "reason": "Local"}
+    later = {**line, "transaction_id": 10012346, "meter_start_wh": 8500, "meter_stop_wh": 9500, "energy_wh": 1000,
+             "start_time": "2026-11-20T10:00:00Z", "stop_time": "2026-11-20T11:00:00Z"}
+    (site.accounting / "2026-11.jsonl").write_text(json.dumps(line) + "\n" + json.dumps(later) + "\n")
+    site.env["SHOCPP_TARIFFSFILE"] = str(site.root / "tariffs.json")  # not there yet: no prices
     url = start_dashboard()
-    status, _, answer = request(url, "/api/summary?year=2026&month=11")
-    printed = json.loads(subprocess.run([str(BIN / "shocpp-summary"), "2026", "11", "--format", "json"],
-                                        env=site.env, capture_output=True, timeout=30).stdout)
-    assert status == 200 and answer == printed
-    assert [(a["account"], a["wh"]) for a in answer["accounts"]] == [("home", 7500)]
+
+    def summary_and_printed():
+        status, _, answer = request(url, "/api/summary?year=2026&month=11")
+        printed = json.loads(subprocess.run([str(BIN / "shocpp-summary"), "2026", "11", "--format", "json"],
+                                            env=site.env, capture_output=True, timeout=30).stdout)
+        assert status == 200 and answer == printed
+        return [(a["account"], a["wh"], a["cost"], a["currency"]) for a in answer["accounts"]], \
+            (answer["accounts_total"]["cost"], answer["accounts_total"]["currency"])
+
+    assert summary_and_printed() == ([("home", 8500, None, None)], (None, None))
+    # with prices, read at each request: the price changes on the 15th; 7.5 x 0.34 + 1 x 0.36 = 2.55 + 0.36
+    (site.root / "tariffs.json").write_text(json.dumps([
+        {"from": "2026-01-01", "price_per_kwh": "0.3400", "currency": "EUR"},
+        {"from": "2026-11-15", "price_per_kwh": "0.3600", "currency": "EUR"}]))
+    assert summary_and_printed() == ([("home", 8500, "2.91", "EUR")], ("2.91", "EUR"))
     assert request(url, "/api/summary?year=2026")[0] == 400
     assert request(url, "/api/summary?year=2026&month=13")[0] == 400
 

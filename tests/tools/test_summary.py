@@ -6,6 +6,7 @@ import json
 import re
 import time
 from datetime import date, datetime
+from decimal import Decimal
 
 import pytest
 
@@ -308,6 +309,72 @@ def test_json_of_a_month_without_sessions(capsys, ledger_dir):
     _, out, _ = run_main(capsys, ledger_dir, "2027", "03", "--format", "json")
     doc = json.loads(out)
     assert (doc["sessions"], totals(doc)) == ([], ([], (0, 0), (0, 0), (0, 0)))
+
+
+# --- costs ----------------------------------------------------------------------------------
+
+# November 2026 in Europe/Berlin (UTC+1): the site's price changes on the 15th (local), company-x has its own.
+PRICED_TARIFFS = [
+    {"from": "2026-01-01", "price_per_kwh": "0.3400", "currency": "EUR"},
+    {"from": "2026-11-15", "price_per_kwh": "0.3600", "currency": "EUR"},
+    {"from": "2026-01-01", "account": "company-x", "price_per_kwh": "0.2950", "currency": "EUR"},
+]
+PRICED_NOVEMBER = [
+    stop("garage-left", 1, "home", 1, 1000, 2125, "2026-11-14T22:30:00Z", "2026-11-14T23:30:00Z"),
+    # 23:30 local on the 14th: 1.125 kWh x 0.34 = 0.3825 -> 0.38
+    stop("garage-left", 2, "home", 1, 2125, 2250, "2026-11-14T23:30:00Z", "2026-11-15T01:00:00Z"),
+    # 00:30 local on the 15th: 0.125 x 0.36 = 0.045 -> 0.05 (half-up)
+    stop("garage-left", 3, "home", 1, 2250, 7571, "2026-11-20T10:00:00Z", "2026-11-20T12:00:00Z"),
+    # 5.321 x 0.36 = 1.91556 -> 1.92; home: 0.38 + 0.05 + 1.92 = 2.35 (2.34306 unrounded: no cost of the sum)
+    stop("garage-left", 4, "home", 1, 7571, 6571, "2026-11-21T10:00:00Z", "2026-11-21T11:00:00Z",
+         flags=("negative",)),                                         # left out
+    stop("garage-right", 5, "company-x", 2, 0, 11000, "2026-11-03T07:00:00Z", "2026-11-03T09:00:00Z"),
+    # its own price: 11 x 0.295 = 3.245 -> 3.25 (half-up)
+    stop("garage-right", 6, "company-x", 2, 11000, 911000, "2026-11-04T07:00:00Z", "2026-11-04T07:10:00Z",
+         flags=("implausible",)),                                      # left out
+    stop("garage-left", 7, "unknown", 0, 0, 2000, "2026-11-10T12:00:00Z", "2026-11-10T13:00:00Z"),
+]
+
+
+def test_json_has_each_accounts_cost_as_its_statement_has_it(capsys, tmp_path, monkeypatch):
+    in_zone(monkeypatch, "Europe/Berlin")
+    write_ledger(tmp_path / "accounting", "2026-11", PRICED_NOVEMBER)
+    tags = json.dumps([{"index": 1, "account": "home", "ids": ["1111"]}, {"index": 2, "account": "company-x",
+                                                                         "ids": ["3333"]}])
+    (tmp_path / "tags.json").write_text(tags)
+    (tmp_path / "tariffs.json").write_text(json.dumps(PRICED_TARIFFS))
+    env = {"SHOCPP_ACCOUNTINGDIR": str(tmp_path / "accounting"), "SHOCPP_TAGSFILE": str(tmp_path / "tags.json"),
+           "SHOCPP_TARIFFSFILE": str(tmp_path / "tariffs.json")}
+
+    def costs(*argv):
+        assert summary.main(["2026", "11", "--format", "json", *argv], env=env, today=date(2026, 12, 3)) == 0
+        doc = json.loads(capsys.readouterr().out)
+        return ([(a["account"], a["wh"], a["cost"], a["currency"]) for a in doc["accounts"]],
+                (doc["accounts_total"]["wh"], doc["accounts_total"]["cost"], doc["accounts_total"]["currency"]))
+
+    assert costs() == ([("company-x", 11000, "3.25", "EUR"), ("home", 6571, "2.35", "EUR")], (17571, "5.60", "EUR"))
+    for account in ("home", "company-x"):
+        assert summary.main(["2026", "11", "--account", account, "--statement", "--format", "json"], env=env,
+                            today=date(2026, 12, 3)) == 0
+        assert json.loads(capsys.readouterr().out)["total_cost"] == {"home": "2.35", "company-x": "3.25"}[account]
+    assert costs("--account", "home") == ([("home", 6571, "2.35", "EUR")], (6571, "2.35", "EUR"))
+
+    (tmp_path / "tariffs.json").unlink()
+    (tmp_path / "tags.json").unlink()  # without prices, tags.json is not read either
+    assert costs() == ([("company-x", 11000, None, None), ("home", 6571, None, None)], (17571, None, None))
+
+    # a broken tariffs file stops the JSON, as it stops a statement
+    (tmp_path / "tags.json").write_text(tags)
+    (tmp_path / "tariffs.json").write_text('[{"from": "2026-01-01", "price_per_kwh": 0.34, "currency": "EUR"}]')
+    assert summary.main(["2026", "11", "--format", "json"], env=env, today=date(2026, 12, 3)) == exits.USAGE
+    out, err = capsys.readouterr()
+    assert out == "" and err.startswith(f"shocpp-summary: {tmp_path / 'tariffs.json'}") and "price_per_kwh" in err
+
+
+def test_accounts_in_several_currencies_have_no_total_cost():
+    assert summary.total_cost({"a": (Decimal("1.05"), "EUR"), "b": (Decimal("0.00"), None)}) == (Decimal("1.05"),
+                                                                                                   "EUR")
+    assert summary.total_cost({"a": (Decimal("1.05"), "EUR"), "b": (Decimal("2.00"), "CHF")}) == (None, None)
 
 
 # --- damaged ledgers ------------------------------------------------------------------------
