@@ -1,8 +1,7 @@
 """The file side of site.json (shocpp-balance): reading it, and keeping the last good one after a broken edit."""
 
-import os
-
 from .protocol.site import SiteError, parse
+from .watched import Watched
 
 
 def load(path):
@@ -14,29 +13,12 @@ def load(path):
     return parse(text, str(path))
 
 
-class SiteFile:
+class SiteFile(Watched):
     """site.json as it is now: reloaded when it changes; a broken edit keeps the last good one."""
 
     def __init__(self, path):
-        self.path = path
-        self._stamp = self._stat()
-        self.site = load(path)
+        super().__init__(path, lambda p: (load(p), None), SiteError, "site.json")
 
-    def current(self):
-        """The site, and an error message when a changed file could not be used."""
-        stamp = self._stat()
-        if stamp == self._stamp:
-            return self.site, None
-        self._stamp = stamp
-        try:
-            self.site = load(self.path)
-        except SiteError as e:
-            return self.site, f"{e}; still using the site.json loaded before"
-        return self.site, None
-
-    def _stat(self):
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return st.st_ino, st.st_size, st.st_mtime_ns
+    @property
+    def site(self):
+        return self.value

@@ -1,8 +1,7 @@
 """The file side of tags.json: reading it, and keeping up with edits while a charger is connected."""
 
-import os
-
 from .protocol.tags import TagsError, parse
+from .watched import Watched
 
 
 def read(path):
@@ -40,30 +39,13 @@ def load_or_last_good(path, last_good=None):
     return tags, (last_good.keep(text) if last_good is not None else None)
 
 
-class TagsFile:
+class TagsFile(Watched):
     """tags.json as it is now: reloaded when it changes; a broken edit keeps the last good one."""
 
     def __init__(self, path, last_good=None):
-        self.path = path
         self.last_good = last_good
-        self._stamp = self._stat()
-        self.tags, self.problem = load_or_last_good(path, last_good)
+        super().__init__(path, lambda p: load_or_last_good(p, last_good), TagsError, "tags")
 
-    def current(self):
-        """The tags, and an error message when a changed file could not be used."""
-        stamp = self._stat()
-        if stamp == self._stamp:
-            return self.tags, None
-        self._stamp = stamp
-        try:
-            self.tags, problem = load_or_last_good(self.path, self.last_good)
-        except TagsError as e:
-            return self.tags, f"{e}; still using the tags loaded before"
-        return self.tags, problem
-
-    def _stat(self):
-        try:
-            st = os.stat(self.path)
-        except OSError:
-            return None
-        return st.st_ino, st.st_size, st.st_mtime_ns
+    @property
+    def tags(self):
+        return self.value
