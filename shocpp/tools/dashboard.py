@@ -24,7 +24,7 @@ from .. import operators_file
 from ..config import ROOT
 from ..exits import NOT_INSTALLED, OK, USAGE, describe
 from . import dashboard_api
-from .listener import INSTALL_HINT, PASSED_ALWAYS, _tls
+from .listener import PASSED_ALWAYS, find_websocketd, tls_arguments
 
 STATIC = Path(__file__).resolve().parent / "dashboard_static"
 EXITS = (OK, USAGE, NOT_INSTALLED)
@@ -97,7 +97,7 @@ def command(env, cgi_dir, websocketd="websocketd"):
     config = config_module.from_env(env)
     return [websocketd, f"--address={address(env)}", f"--port={port(env)}", f"--staticdir={STATIC}",
             f"--cgidir={cgi_dir}", "--header-http=X-Frame-Options: DENY",
-            "--header-http=Referrer-Policy: no-referrer", *_tls(config)]
+            "--header-http=Referrer-Policy: no-referrer", *tls_arguments(config)]
 
 
 def parse_args(argv):
@@ -122,9 +122,8 @@ def main(argv=None, env=None):
     if args.print_command:
         print(shlex.join(argv_ws))
         return OK
-    websocketd = shutil.which("websocketd", path=env.get("PATH"))
+    websocketd = find_websocketd(env, "shocpp-dashboard")
     if websocketd is None:
-        print(f"shocpp-dashboard: {INSTALL_HINT}", file=sys.stderr)
         return NOT_INSTALLED
     scheme = "https" if config.tls_cert else "http"
     cgi_dir = tempfile.mkdtemp(prefix="shocpp-dashboard-")

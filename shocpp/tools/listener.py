@@ -37,13 +37,21 @@ def command(env, websocketd="websocketd"):
         f"--passenv={','.join(passed)}",
         "--header-ws=Sec-WebSocket-Protocol: ocpp1.6",
         "--closems=2000",  # room to finish a ledger write after the charger went away
-        *_tls(config),
+        *tls_arguments(config),
         *([f"--maxforks={config.max_chargers}"] if config.max_chargers else []),
         str(BACKEND),
     ]
 
 
-def _tls(config):
+def find_websocketd(env, program):
+    """The websocketd to run, or None once `program`'s user has been told how to install it."""
+    found = shutil.which("websocketd", path=env.get("PATH"))
+    if found is None:
+        print(f"{program}: {INSTALL_HINT}", file=sys.stderr)
+    return found
+
+
+def tls_arguments(config):
     if not (config.tls_cert or config.tls_key):
         return []
     if not (config.tls_cert and config.tls_key):
@@ -120,7 +128,7 @@ def check(env, out):
         print(f"ok      chargers.json: no {config.chargers_file}, chargers are NOT authenticated", file=out)
     if config.tls_cert or config.tls_key:
         def tls():
-            _tls(config)
+            tls_arguments(config)
             try:
                 ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(config.tls_cert, config.tls_key)
             except ssl.SSLError as e:
@@ -190,9 +198,8 @@ def main(argv=None, env=None):
     if args.print_command:
         print(shlex.join(argv_ws))
         return OK
-    websocketd = shutil.which("websocketd", path=env.get("PATH"))
+    websocketd = find_websocketd(env, "shocpp-listener")
     if websocketd is None:
-        print(f"shocpp-listener: {INSTALL_HINT}", file=sys.stderr)
         return NOT_INSTALLED
     for line in prepared(config.run_dir):
         print(f"shocpp-listener: {line}", file=sys.stderr)
