@@ -206,3 +206,14 @@ def start_dashboard(site):
         os.killpg(proc.pid, signal.SIGTERM)
         proc.wait(timeout=10)
         out.close()
+
+
+@pytest.fixture
+def chargers(site):
+    """Connected chargers as backend directories in the site's run directory (the balancer's tests)."""
+    from balance_site import Chargers  # the balancer's tests only
+
+    found = Chargers(site.run_dir)
+    yield found
+    found.close()
+
