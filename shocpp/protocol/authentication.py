@@ -106,6 +106,16 @@ def refusal(chargers, identity, authorization):
     return None
 
 
+def operator(operators, authorization):
+    """The operator (of the dashboard) an HTTP Authorization header names with the right password, or
+    None. One scrypt for every answer, also for an unknown name or a header that cannot be read."""
+    user, password, problem = _basic(authorization)
+    name = user.decode("utf-8", "replace") if user is not None else None
+    stored = operators.get(name) if name is not None else None
+    matches = verify(b"" if password is None else password, stored or UNKNOWN_HASH)
+    return name if stored is not None and not problem and matches else None
+
+
 def _basic(authorization):
     """(user, password, None) from an Authorization header, or (user, None, why it cannot be used)."""
     scheme, _, encoded = (authorization or "").partition(" ")

@@ -20,6 +20,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from .. import config as config_module
 from .. import operators_file
+from ..protocol import authentication
 from ..exits import AMBIGUOUS, FAILED, NO_CHARGER, NO_SUCH_CHARGER, STALE, USAGE
 from . import printable_json
 
@@ -60,7 +61,7 @@ def handle(endpoint, environ, body, env):
         operators = operators_file.load(config.operators_file) if config.operators_file.exists() else {}
     except (config_module.ConfigError, operators_file.OperatorsError) as e:
         return error(500, f"the dashboard's settings are broken: {e}")
-    if operators_file.operator(operators, environ.get("HTTP_AUTHORIZATION")) is None:
+    if authentication.operator(operators, environ.get("HTTP_AUTHORIZATION")) is None:
         message = ("an operator's name and password are needed" if operators else
                    f"no operators file {config.operators_file}: create one with shocpp-passwd --operator NAME")
         return Answer(401, {"error": message}, [f"WWW-Authenticate: {REALM}"])

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from shocpp import operators_file
+from shocpp.protocol import authentication
 from shocpp.tools import dashboard, dashboard_api, passwd
 
 
@@ -27,10 +28,10 @@ def test_an_operator_made_with_a_new_password_or_one_from_stdin(env, tmp_path):
     assert passwd.main(["--operator", "bob", "--password-stdin"], env, out, io.StringIO("correct horse battery\n")) == 0
     operators = operators_file.load(tmp_path / "operators.json")
     assert set(operators) == {"alice", "bob"} and made not in (tmp_path / "operators.json").read_text()
-    assert operators_file.operator(operators, basic("alice", made)) == "alice"
-    assert operators_file.operator(operators, basic("bob", "correct horse battery")) == "bob"
+    assert authentication.operator(operators, basic("alice", made)) == "alice"
+    assert authentication.operator(operators, basic("bob", "correct horse battery")) == "bob"
     for header in (basic("bob", "wrong"), basic("eve", made), None, "Basic !!", "Bearer x", basic("alice", "")):
-        assert operators_file.operator(operators, header) is None
+        assert authentication.operator(operators, header) is None
     assert passwd.main(["--operator", "carol", "--password-stdin"], env, out, io.StringIO("short\n")) == 2
     assert passwd.main(["--operator", "bob", "--remove"], env, out) == 0
     assert set(operators_file.load(tmp_path / "operators.json")) == {"alice"}
