@@ -133,27 +133,40 @@ def replies(completed):
     return [json.loads(line) for line in completed.stdout.decode().splitlines()]
 
 
+@contextlib.contextmanager
+def servers(site):
+    """start(program, env, port): bin/<program> serving on a free loopback port, its output in the site;
+    every one stopped (its whole process group) at the end."""
+    started = []
+
+    def start(program, env, port):
+        out = open(site.root / f"{program}-{port}.out", "wb")
+        proc = subprocess.Popen([str(BIN / program)], stdout=out, stderr=subprocess.STDOUT, env=env,
+                                start_new_session=True)
+        started.append((proc, out))
+        wait_for_port(port, proc)
+
+    try:
+        yield start
+    finally:
+        for proc, out in started:
+            os.killpg(proc.pid, signal.SIGTERM)
+            proc.wait(timeout=10)
+            out.close()
+
+
 @pytest.fixture
 def start_listener(site):
     """Start bin/shocpp-listener on a free loopback port with extra settings; its base URL."""
     assert shutil.which("websocketd"), "websocketd is missing: 'make test' installs it"
-    started = []
+    with servers(site) as serve:
+        def start(extra_env=None, scheme="ws"):
+            port = free_port()
+            serve("shocpp-listener", {**site.env, "WS_ADDRESS": "127.0.0.1", "WS_PORT": str(port),
+                                      **(extra_env or {})}, port)
+            return f"{scheme}://127.0.0.1:{port}"
 
-    def start(extra_env=None, scheme="ws"):
-        port = free_port()
-        out = open(site.root / f"listener-{port}.out", "wb")
-        env = {**site.env, "WS_ADDRESS": "127.0.0.1", "WS_PORT": str(port), **(extra_env or {})}
-        proc = subprocess.Popen([str(BIN / "shocpp-listener")], stdout=out, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
-        started.append((proc, out))
-        wait_for_port(port, proc)
-        return f"{scheme}://127.0.0.1:{port}"
-
-    yield start
-    for proc, out in started:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-        out.close()
+        yield start
 
 
 @pytest.fixture
@@ -185,27 +198,17 @@ def start_dashboard(site):
     """Start bin/shocpp-dashboard on a free loopback port with an operator (OPERATOR); its base URL.
     Stopped (with its websocketd) at the end."""
     assert shutil.which("websocketd"), "websocketd is missing: 'make test' installs it"
-    started = []
+    with servers(site) as serve:
+        def start(extra_env=None, operator=True):
+            env = {**site.env, "SHOCPP_OPERATORSFILE": str(site.root / "operators.json"), **(extra_env or {})}
+            if operator and not Path(env["SHOCPP_OPERATORSFILE"]).exists():
+                subprocess.run([str(BIN / "shocpp-passwd"), "--operator", OPERATOR[0], "--password-stdin"],
+                               input=OPERATOR[1].encode(), env=env, check=True, capture_output=True, timeout=30)
+            port = free_port()
+            serve("shocpp-dashboard", {**env, "DASHBOARD_ADDRESS": "127.0.0.1", "DASHBOARD_PORT": str(port)}, port)
+            return f"http://127.0.0.1:{port}"
 
-    def start(extra_env=None, operator=True):
-        env = {**site.env, "SHOCPP_OPERATORSFILE": str(site.root / "operators.json"), **(extra_env or {})}
-        if operator and not Path(env["SHOCPP_OPERATORSFILE"]).exists():
-            subprocess.run([str(BIN / "shocpp-passwd"), "--operator", OPERATOR[0], "--password-stdin"],
-                           input=OPERATOR[1].encode(), env=env, check=True, capture_output=True, timeout=30)
-        port = free_port()
-        out = open(site.root / f"dashboard-{port}.out", "wb")
-        env.update(DASHBOARD_ADDRESS="127.0.0.1", DASHBOARD_PORT=str(port))
-        proc = subprocess.Popen([str(BIN / "shocpp-dashboard")], stdout=out, stderr=subprocess.STDOUT,
-                                env=env, start_new_session=True)
-        started.append((proc, out))
-        wait_for_port(port, proc)
-        return f"http://127.0.0.1:{port}"
-
-    yield start
-    for proc, out in started:
-        os.killpg(proc.pid, signal.SIGTERM)
-        proc.wait(timeout=10)
-        out.close()
+        yield start
 
 
 @pytest.fixture
