@@ -1,5 +1,6 @@
 """shocpp-balance end to end: three simulated chargers behind the real listener on a 32 A site."""
 
+import contextlib
 import json
 import re
 import signal
@@ -50,6 +51,46 @@ def wait_until(condition, seconds=30):
     raise AssertionError("timed out waiting")
 
 
+@contextlib.contextmanager
+def running(site, env, simulate, grid_file=None, grid_power=None, every=0.2, balance=True):
+    """bin/shocpp-simulate with `simulate` (its arguments after the URL) and, with `balance`,
+    bin/shocpp-balance, and a thread that writes grid_power() into grid_file every `every` s, as a
+    real meter would read; yields the balancer (its returncode set once it is stopped). Everything
+    is stopped at the end: the meter, the balancer (SIGTERM), the simulator (SIGINT, as Ctrl-C)."""
+    simulator = subprocess.Popen([str(BIN / "shocpp-simulate"), *simulate], env=env, stdout=subprocess.PIPE,
+                                 stderr=subprocess.PIPE, text=True)
+    balancer, log = None, None
+    if balance:
+        log = open(site.root / "balance.err", "w")
+        balancer = subprocess.Popen([str(BIN / "shocpp-balance")], env=env, stdout=subprocess.DEVNULL, stderr=log)
+    stop = threading.Event()
+
+    def meter_writer():
+        while not stop.is_set():
+            (site.root / "grid-power.new").write_text(str(grid_power()))
+            (site.root / "grid-power.new").replace(grid_file)
+            stop.wait(every)
+    writer = threading.Thread(target=meter_writer, daemon=True) if grid_power else None
+    if writer:
+        writer.start()
+    try:
+        yield balancer
+    finally:
+        stop.set()
+        if writer:
+            writer.join(5)
+        if balancer:
+            balancer.send_signal(signal.SIGTERM)
+            balancer.wait(timeout=20)
+            log.close()
+        simulator.send_signal(signal.SIGINT)
+        try:
+            simulator.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            simulator.kill()
+            simulator.communicate()
+
+
 def latest_limits(site):
     latest = {}
     for charger, limit, _ in profiles_sent(site):
@@ -66,27 +107,14 @@ def test_three_chargers_share_32_a_and_follow_the_grid_meter(site, listener_url)
         "phase_switch_pause_s": 2}))
     building = {"w": 0}
     grid_file.write_text("0")
-    stop = threading.Event()
-
-    def grid_meter():
-        """What a real meter at the connection would read: the chargers and the rest of the building."""
-        while not stop.is_set():
-            chargers = sum((meter(site, c) or (0, {}))[0] for c in CHARGERS)
-            (site.root / "grid-power.new").write_text(str(chargers + building["w"]))
-            (site.root / "grid-power.new").replace(grid_file)
-            stop.wait(0.2)
-
     env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
-    simulator = subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "sim", "--chargers", "3",
-                                  "--sessions", "1", "--session-seconds", "120", "--meter-interval", "0.5",
-                                  "--power", "22000", "--duration", "120", "--quiet", "--timeout", "10"],
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    balancer_log = open(site.root / "balance.err", "w")
-    balancer = subprocess.Popen([str(BIN / "shocpp-balance")], env=env, stdout=subprocess.DEVNULL,
-                                stderr=balancer_log)
-    writer = threading.Thread(target=grid_meter, daemon=True)
-    writer.start()
-    try:
+    simulate = [listener_url, "--id", "sim", "--chargers", "3", "--sessions", "1", "--session-seconds", "120",
+                "--meter-interval", "0.5", "--power", "22000", "--duration", "120", "--quiet", "--timeout", "10"]
+
+    def power():  # what a real meter at the connection reads: the chargers and the rest of the building
+        return sum((meter(site, c) or (0, {}))[0] for c in CHARGERS) + building["w"]
+
+    with running(site, env, simulate, grid_file, power, 0.2) as balancer:
         # equal shares: 32 A / 3 = 10 A each (whole amperes), and the simulated chargers follow
         wait_until(lambda: latest_limits(site) == {c: 10 for c in CHARGERS})
         for c in CHARGERS:
@@ -99,18 +127,6 @@ def test_three_chargers_share_32_a_and_follow_the_grid_meter(site, listener_url)
         # and gone again
         building["w"] = 0
         wait_until(lambda: latest_limits(site) == {c: 10 for c in CHARGERS})
-    finally:
-        stop.set()
-        writer.join(5)
-        balancer.send_signal(signal.SIGTERM)
-        balancer.wait(timeout=20)
-        balancer_log.close()
-        simulator.send_signal(signal.SIGINT)
-        try:
-            simulator.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            simulator.kill()
-            simulator.communicate()
     assert balancer.returncode == 0, (site.root / "balance.err").read_text()
     # never more than 32 A on a phase, at any point of the log (lowerings go out before raises)
     latest = {}
@@ -126,11 +142,9 @@ def test_once_dry_run_prints_the_decisions_and_sends_nothing(site, listener_url)
     site_file = site.root / "site.json"
     site_file.write_text('{"grid_limit_a": 32}')
     env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
-    simulator = subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "sim", "--chargers", "2",
-                                  "--sessions", "1", "--session-seconds", "60", "--meter-interval", "0",
-                                  "--duration", "60", "--quiet"], env=env, stdout=subprocess.PIPE,
-                                 stderr=subprocess.PIPE, text=True)
-    try:
+    simulate = [listener_url, "--id", "sim", "--chargers", "2", "--sessions", "1", "--session-seconds", "60",
+                "--meter-interval", "0", "--duration", "60", "--quiet"]
+    with running(site, env, simulate, balance=False):
         def charging():
             statuses = [json.loads(p.read_text()).get("status") for p in site.run_dir.glob("sim-*@*/status-1.json")]
             return statuses == ["Charging", "Charging"]
@@ -146,13 +160,6 @@ def test_once_dry_run_prints_the_decisions_and_sends_nothing(site, listener_url)
         missing = subprocess.run([str(BIN / "shocpp-balance"), "--once"], capture_output=True, text=True,
                                  env={**env, "SHOCPP_SITEFILE": str(site.root / "nonesuch.json")}, timeout=30)
         assert missing.returncode == 2 and "nonesuch.json: cannot read" in missing.stderr
-    finally:
-        simulator.send_signal(signal.SIGINT)
-        try:
-            simulator.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            simulator.kill()
-            simulator.communicate()
 
 
 def test_solar_charging_starts_after_the_enable_delay_and_stops_after_the_disable_delay(site, listener_url):
@@ -168,25 +175,13 @@ def test_solar_charging_starts_after_the_enable_delay_and_stops_after_the_disabl
         "grid_meter": {"file": str(grid_file)}}))
     house = {"w": 500}      # without the charger: importing 500 W
     grid_file.write_text("500")
-    stop = threading.Event()
-
-    def grid_meter():
-        while not stop.is_set():
-            charger = (meter(site, "pv") or (0, {}))[0]
-            (site.root / "grid-power.new").write_text(str(house["w"] + charger))
-            (site.root / "grid-power.new").replace(grid_file)
-            stop.wait(0.1)
-
     env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
-    simulator = subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "pv", "--phases", "1",
-                                  "--sessions", "1", "--session-seconds", "120", "--meter-interval", "0.3",
-                                  "--power", "7360", "--duration", "120", "--quiet", "--timeout", "10"],
-                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    balancer_log = open(site.root / "balance.err", "w")
-    balancer = subprocess.Popen([str(BIN / "shocpp-balance")], env=env, stdout=subprocess.DEVNULL,
-                                stderr=balancer_log)
-    writer = threading.Thread(target=grid_meter, daemon=True)
-    writer.start()
+    simulate = [listener_url, "--id", "pv", "--phases", "1", "--sessions", "1", "--session-seconds", "120",
+                "--meter-interval", "0.3", "--power", "7360", "--duration", "120", "--quiet", "--timeout", "10"]
+
+    def power():
+        return house["w"] + (meter(site, "pv") or (0, {}))[0]
+
     seen = []   # (seconds since the test began, limit) as the profiles appear in the log
 
     def limit_is(amperes):
@@ -197,7 +192,7 @@ def test_solar_charging_starts_after_the_enable_delay_and_stops_after_the_disabl
             return bool(sent) and sent[-1][1] == amperes
         return check
 
-    try:
+    with running(site, env, simulate, grid_file, power, 0.1) as balancer:
         wait_until(limit_is(0))                       # a session, no surplus: 0 A from the first round
         wait_until(lambda: meter(site, "pv") == (0.0, {"L1": 0.0}))
         time.sleep(2)
@@ -214,18 +209,6 @@ def test_solar_charging_starts_after_the_enable_delay_and_stops_after_the_disabl
         wait_until(limit_is(0))
         stopped = seen[-1][0]
         wait_until(lambda: meter(site, "pv") == (0.0, {"L1": 0.0}))
-    finally:
-        stop.set()
-        writer.join(5)
-        balancer.send_signal(signal.SIGTERM)
-        balancer.wait(timeout=20)
-        balancer_log.close()
-        simulator.send_signal(signal.SIGINT)
-        try:
-            simulator.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            simulator.kill()
-            simulator.communicate()
     assert balancer.returncode == 0, (site.root / "balance.err").read_text()
     # during the deficit it keeps its minimum (6 A) until the disable delay has passed
     assert profiles_sent(site) == [("pv", 0, 1), ("pv", 8, 1), ("pv", 6, 1), ("pv", 0, 1)]
