@@ -110,14 +110,16 @@ STOP = {"transactionId": 10_012_345, "meterStop": 12_350_999, "timestamp": "2026
 
 
 def test_stop_transaction_records_the_decoded_energy():
+    # no start record, a charger the site does not know: kept and confirmed, but to review
     outcome = handle("StopTransaction", {**STOP, "idTag": "1111", "reason": "Local"})
     assert result(outcome) == {"idTagInfo": {"status": "Accepted"}}
     assert outcome.effects == (Record("2026-11", {
         "event": "stop", "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12_350_999, "consumed_kwh": 5,
-        "energy_wh": 5_000, "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "flags": ["no_start"],
-        "recorded_at": STAMP},
+        "energy_wh": 5_000, "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "verdict": "review",
+        "review": "unknown_charger", "flags": ["no_start"], "recorded_at": STAMP},
         CallError("u1", "InternalError", "the ledger could not be written", {})),)
+    assert outcome.notes == ("stop of transactionId 10012345: review (unknown_charger): not counted until decided",)
 
 
 def test_stop_transaction_without_id_tag_gets_an_empty_confirmation():

@@ -193,12 +193,12 @@ def test_text_is_readable_in_a_terminal(capsys, site_env):
                                    "0.3400", "1.02", "legacy"]
     assert sessions[7].split()[-6:] == ["1015.750", "?", "0.3600", "-", "energy", "unknown"]
     assert len(sessions) == 8
-    review = out.split("\nTo review: flagged negative or implausible, not in the totals\n\n")[1]
+    review = out.split("\nTo review: waiting for the operator's decision, not in the totals\n\n")[1]
     assert review.splitlines()[2].split()[-5:] == ["1015.750", "-1.000", "0.3600", "-0.36", "negative"]
     assert out.split("\nTotals\n\n")[1].splitlines()[:4] == [
         "Sessions  6", "Energy    17.071 kWh", "Cost      EUR 5.96", ""]
     assert "1 session had unknown energy: shown as '?', counted as 0 kWh, no cost." in out
-    assert "1 session flagged negative or implausible (-1.000 kWh) is listed under To review and not in the " \
+    assert "1 session waiting for review (-1.000 kWh) is listed under To review and not in the " \
            "totals." in out
 
 
@@ -244,8 +244,8 @@ def test_html_is_one_self_contained_page(capsys, site_env):
     assert "Site Hof 7 Account company-x Period October 2026 Tags 3333, =1+1" in text
     assert L.FORMULA_TAG in text  # escaped in the markup, shown as sent
     assert "&quot;http://x.invalid&quot;" in out
-    assert text.endswith("Totals Sessions 2 Energy 12.500 kWh Cost EUR 3.69 1 session flagged negative or "
-                         "implausible (900.000 kWh) is listed under To review and not in the totals.")
+    assert text.endswith("Totals Sessions 2 Energy 12.500 kWh Cost EUR 3.69 1 session waiting for review "
+                         "(900.000 kWh) is listed under To review and not in the totals.")
     # the totals come after the sessions and the ones to review
     assert out.index("Sessions</h2>") < out.index("To review") < out.index("Totals</h2>")
 

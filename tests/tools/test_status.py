@@ -316,7 +316,7 @@ def test_a_running_session_shows_on_its_connector_in_json_and_text(monkeypatch):
     (charger,) = json.loads(render_json([status]))["chargers"]
     assert charger["connectors"][0]["session"] == {
         "transaction_id": 10004200, "account": "home", "id_tag": "1111", "start_time": "2026-11-21T10:00:00Z",
-        "duration_s": 3600, "energy_wh": 12345, "power_w": 7360}
+        "duration_s": 3600, "energy_wh": 12345, "power_w": 7360, "stale": False}
     assert charger["connectors"][1]["connector_id"] == 2  # a session on a connector that reported nothing
     assert charger["connectors"][1]["session"]["energy_wh"] is None
     monkeypatch.setenv("TZ", "Europe/Vienna")
