@@ -27,11 +27,12 @@ from ..protocol.tags import UNKNOWN_ACCOUNT
 from . import inert, printable, printable_json_text, printable_output
 from .ledger_sessions import (LEDGER, LEGACY, BadRecord, Problem, Session, be, cell, count, duration,  # noqa: F401
                               kwh_text, layout, local_time, or_dash, order, parse_legacy, parse_line, period,
-                              read_sessions, reason_text)
+                              read_sessions, reason_text, session_of)
 
 EXITS = (OK, USAGE, FAILED)
-EXIT_DETAILS = {USAGE: "or a broken tags.json or tariffs.json for a statement or --format json",
-                FAILED: "the ledger cannot be read, or a statement cannot be written"}
+EXIT_DETAILS = {USAGE: "or a broken tags.json or tariffs.json for a statement or --format json, or an id "
+                       "--accept or --reject cannot decide",
+                FAILED: "the ledger cannot be read or written, or a statement cannot be written"}
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
 # One column a meaning: the energy once (exact kWh), the readings once, the flags once.
@@ -435,7 +436,7 @@ def parse_args(argv, today):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The energy charged per account in a month (default: the previous month), with\n"
                     "every session, from the ledger in SHOCPP_ACCOUNTINGDIR; or an account's statement.")
-    parser.add_argument("year", nargs="?", help="the year, e.g. 2026")
+    parser.add_argument("year", nargs="?", help="the year, e.g. 2026 (or the month as YYYY-MM)")
     parser.add_argument("month", nargs="?", help="the month, 1 to 12")
     parser.add_argument("--from", dest="first", metavar="YYYY-MM", help="the first month of a range")
     parser.add_argument("--to", dest="last", metavar="YYYY-MM",
@@ -449,7 +450,24 @@ def parse_args(argv, today):
     parser.add_argument("--statements", metavar="DIR",
                         help="write the statement of every account with sessions into DIR, as HTML and CSV "
                              "(<month>-<account>.html and .csv)")
+    decide = parser.add_mutually_exclusive_group()
+    decide.add_argument("--accept", metavar="ID", help="count the ledger line ID that waits for review "
+                                                       "(appends a decision record to the ledger)")
+    decide.add_argument("--reject", metavar="ID", help="leave the ledger line ID out of every total "
+                                                       "(appends a decision record to the ledger)")
     args = parser.parse_args(argv)
+    if args.accept or args.reject:
+        others = [name for name, given in (("YEAR MONTH", args.year), ("--from", args.first), ("--to", args.last),
+                                           ("--account", args.account), ("--format", args.format),
+                                           ("--statement", args.statement), ("--statements", args.statements))
+                  if given]
+        if others:
+            parser.error(f"--accept and --reject take only the line's id (not {', '.join(others)})")
+        if not re.fullmatch(f"[0-9a-f]{{{review.ID_LENGTH}}}", args.accept or args.reject, re.ASCII):
+            parser.error(f"{args.accept or args.reject!r} is not a line id ({review.ID_LENGTH} hex digits, as "
+                         "To review and the JSON show it)")
+        return args
+    args.defaulted = args.year is None and args.first is None
     try:
         args.first, args.last = month_range(args.year, args.month, args.first, args.last, today)
     except ValueError as e:
@@ -485,8 +503,10 @@ def _run(args, env):
         directory = settings.accounting_dir
         if not directory.is_dir():
             raise FileNotFoundError(f"the ledger directory {directory} does not exist (SHOCPP_ACCOUNTINGDIR)")
+        if args.accept or args.reject:
+            return _decide(directory, args.accept or args.reject, review.ACCEPT if args.accept else review.REJECT)
         sessions, problems = read_sessions(directory, months.between(args.first, args.last))
-    except (OSError, config_module.ConfigError) as e:
+    except (OSError, ledger.Unavailable, config_module.ConfigError) as e:
         print(f"shocpp-summary: {e}", file=sys.stderr)
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     for problem in problems:
@@ -507,7 +527,67 @@ def _run(args, env):
             return USAGE
     if args.account is not None and not summary.sessions:
         _no_sessions(args.account, sessions)
+    if args.format == "table":
+        return _write(render_table(summary, _hint(args, summary)))
     return _write(RENDERERS[args.format](summary))
+
+
+def _hint(args, summary):
+    """For a newcomer who ran it without arguments: the default is last month, not this one."""
+    if not args.defaulted or summary.sessions:
+        return None
+    this = months.shift(summary.last, 1)
+    return (f"(Without arguments it shows last month; this month so far: "
+            f"shocpp-summary {months.label(this)}.)")
+
+
+def _decide(directory, line_id, decision):
+    """Append the operator's decision on a stop line to its month's file; the exit status."""
+    found = _find_line(directory, line_id)
+    if found is None:
+        print(f"shocpp-summary: no stop line with id {line_id} in {directory} (the ids are in the To review "
+              "list and in --format json)", file=sys.stderr)
+        return USAGE
+    label, line, decided = found
+    refusal = review.decidable(line)
+    if refusal:
+        print(f"shocpp-summary: {line_id} cannot be decided: {refusal}", file=sys.stderr)
+        return USAGE
+    session = _session(line, label, decided)
+    if (session.status, decision) in ((review.ACCEPTED, review.ACCEPT), (review.REJECTED, review.REJECT),
+                                      (review.BILLED, review.ACCEPT)):
+        print(f"{line_id} is {'counted' if session.counted else 'rejected'} already: nothing written")
+        return OK
+    record = review.decision_record(line, decision, datetime.now(timezone.utc), _operator())
+    ledger.append(directory, label, record)
+    after = _session(line, label, {**decided, line_id: record})
+    what = (f"{after.account}'s {'?' if after.energy_wh is None else kwh_text(after.energy_wh)} kWh "
+            f"(charger {cell(after.charger or '-')}, transactionId {after.transaction_id}, stopped "
+            f"{local_time(after.stop_time)})")
+    print(f"{decision}ed {line_id}: {what} " + (f"counted in {label}" if after.counted else "in no total"))
+    return OK
+
+
+def _find_line(directory, line_id):
+    """(month label, the stop line, its month's decisions) of the line with that id, newest month first."""
+    for path in sorted(Path(directory).glob("[0-9][0-9][0-9][0-9]-[0-9][0-9].jsonl"), reverse=True):
+        records = ledger.records(directory, path.stem, None)
+        for record in records:
+            if record.get("event", "stop") == "stop" and review.line_id(record) == line_id:
+                return path.stem, record, review.decisions(records)
+    return None
+
+
+def _session(line, label, decided):
+    return session_of(line, label, decided)
+
+
+def _operator():
+    import pwd
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
 
 
 def _load_tariffs(settings):

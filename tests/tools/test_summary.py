@@ -786,3 +786,102 @@ def test_json_output_escapes_what_would_draw_on_a_terminal(capsys, tmp_path):
     assert '"charger": "CP\\u202eevil"' in out and '"id_tag": "11\\u001b[2J11\\u0085"' in out
     (session,) = json.loads(out)["sessions"]
     assert (session["charger"], session["id_tag"]) == ("CP\u202eevil", "11\x1b[2J11\x85")
+
+
+# --- review: --accept and --reject (issue 19) ------------------------------------------------
+
+REVIEWED = [
+    start("CP1", 30012345, "guest", 3, 12345678, "2026-11-10T08:00:00Z"),
+    # another account's transactionId while the guest's session runs: to review, with the guest's start
+    {**stop("CP1", 20012345, "company-x", 2, 12345000, 12355678, "2026-11-10T08:00:00Z", "2026-11-10T10:00:00Z",
+            flags=("no_start",), id_tag=None), "energy_wh": 10000, "verdict": "review", "review": "account_mismatch",
+     "candidate": {"charger": "CP1", "connector_id": 1, "transaction_id": 30012345, "id_tag": "4444",
+                   "account": "guest", "account_index": 3, "meter_start_wh": 12345678,
+                   "start_time": "2026-11-10T08:00:00Z"}},
+    {**stop("intruder", 20000000, "company-x", 2, 0, 4999999000, "2026-11-11T08:00:00Z", "2026-11-11T09:00:00Z",
+            flags=("no_start",)), "verdict": "review", "review": "unknown_charger"},
+    {**stop("CP1", 10012345, "home", 1, 12345678, 12355679, "2026-11-12T08:00:00Z", "2026-11-12T09:00:00Z"),
+     "verdict": "repeat", "repeat_of": "0123456789"},
+]
+
+
+def test_accept_and_reject_append_a_decision_and_the_totals_follow(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", REVIEWED)
+    mismatch, forged, repeat = (review.line_id(r) for r in REVIEWED[1:])
+    doc = json_of(capsys, d, "2026-11")
+    assert (doc["to_review"], [r["id"] for r in doc["review"]], totals(doc)[3]) == (2, [mismatch, forged], (0, 0))
+    status, out, err = run_main(capsys, d, "--accept", mismatch)
+    assert (status, err) == (0, "")
+    assert out == (f"accepted {mismatch}: guest's 10.000 kWh (charger CP1, transactionId 20012345, stopped "
+                   "2026-11-10 10:00 UTC) counted in 2026-11\n")
+    assert run_main(capsys, d, "--reject", forged)[0] == 0
+    doc = json_of(capsys, d, "2026-11")
+    assert (doc["to_review"], totals(doc)) == (0, ([("guest", 1, 10000)], (1, 10000), (0, 0), (1, 10000)))
+    assert doc["left_out"]["sessions"] == 1
+    accepted = [s for s in doc["sessions"] if s["id"] == mismatch][0]
+    assert (accepted["status"], accepted["id_tag"], accepted["meter_start_wh"]) == ("accepted", "4444", 12345678)
+    decisions = [json.loads(line) for line in (d / "2026-11.jsonl").read_text().splitlines()][len(REVIEWED):]
+    assert [(r["event"], r["decision"], r["line"]) for r in decisions] == [
+        ("decision", "accept", mismatch), ("decision", "reject", forged)]
+    assert decisions[0]["start_transaction_id"] == 30012345  # the guest's start is closed by it
+    # a mind changed: the newest decision counts
+    assert run_main(capsys, d, "--accept", forged)[0] == 0
+    assert json_of(capsys, d, "2026-11")["grand_total"]["kwh"] == "5000009.000"
+
+
+def test_what_cannot_be_decided_is_refused_and_nothing_written(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", REVIEWED)
+    before = (d / "2026-11.jsonl").read_bytes()
+    status, out, err = run_main(capsys, d, "--accept", review.line_id(REVIEWED[3]))
+    assert (status, out) == (exits.USAGE, "")
+    assert err == (f"shocpp-summary: {review.line_id(REVIEWED[3])} cannot be decided: it repeats a stop already "
+                   "billed (never counted)\n")
+    status, _, err = run_main(capsys, d, "--reject", "abcdefabcd")
+    assert status == exits.USAGE and err.startswith("shocpp-summary: no stop line with id abcdefabcd in ")
+    with pytest.raises(SystemExit):
+        summary.main(["--accept", "not-an-id"], env={"SHOCPP_ACCOUNTINGDIR": str(d)})
+    with pytest.raises(SystemExit):
+        summary.main(["2026", "11", "--accept", "abcdefabcd"], env={"SHOCPP_ACCOUNTINGDIR": str(d)})
+    assert (d / "2026-11.jsonl").read_bytes() == before
+
+
+def test_the_table_lists_the_lines_to_review_with_their_ids_and_the_repeats_apart(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", REVIEWED)
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    waiting = out.split("\nTo review\n")[1].split("\nRepeats of a stop already billed (in no total)\n")[0]
+    assert f"{review.line_id(REVIEWED[2])}  2026-11-11 09:00 UTC  intruder" in waiting
+    assert "no start record, and the charger is neither in chargers.json" in waiting
+    assert "1 stop repeating a stop already billed is in no total." in out
+    assert "2 lines (5000009.000 kWh) are waiting for your decision, in no total: see To review below." in out
+
+
+# --- issue 24, item 8 ------------------------------------------------------------------------
+
+def test_a_month_as_yyyy_mm_is_understood_and_a_lone_year_gets_a_right_example(capsys, ledger_dir):
+    assert run_main(capsys, ledger_dir, "2026-11")[1] == run_main(capsys, ledger_dir, "2026", "11")[1]
+    with pytest.raises(SystemExit):
+        summary.main(["2026"], env={"SHOCPP_ACCOUNTINGDIR": str(ledger_dir)})
+    assert "YEAR needs a MONTH too, e.g. 2026 10 (or 2026-10)" in capsys.readouterr().err
+
+
+def test_without_arguments_an_empty_last_month_points_to_this_month(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-12", OCTOBER[:1])
+    _, out, _ = run_main(capsys, d, today=date(2026, 12, 3))
+    assert out == ("Energy charged in November 2026\n\nNo sessions.\n(Without arguments it shows last month; this "
+                   "month so far: shocpp-summary 2026-12.)\n")
+    assert "this month so far" not in run_main(capsys, d, "2026", "11")[1]
+
+
+def test_a_stop_without_an_id_tag_shows_the_tag_of_its_start(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    begun = {**start("CP1", 30012345, "guest", 3, 12345678, "2026-11-10T08:00:00Z"), "id_tag": "4444"}
+    ended = stop("CP1", 30012345, "guest", 3, 12345678, 12355678, "2026-11-10T08:00:00Z", "2026-11-10T10:00:00Z")
+    del ended["id_tag"]
+    write_ledger(d, "2026-11", [begun, ended, {**ended, "stop_time": "2026-11-10T10:05:00Z",
+                                               "start_id_tag": "5555", "transaction_id": 30012346}])
+    doc = json_of(capsys, d, "2026-11")
+    assert [s["id_tag"] for s in doc["sessions"]] == ["4444", "5555"]
