@@ -282,6 +282,8 @@ def breakdown(env, sessions):
     for start, stop in sessions:
         now, tid = datetime.now(utc), stop["transactionId"]
         record = billing.start_record(CHARGER, start, tags.lookup(start["idTag"]), tid, now)
+        timed("StartTransaction: `ledger.retransmitted_start` (is it a retransmission? reads, no lock held)",
+              ledger.retransmitted_start, directory, billing.ledger_month(start["timestamp"], now, utc), record)
         timed("StartTransaction: `ledger.append` of the start record (reads, flock, write, fsync)", ledger.append,
               directory, billing.ledger_month(start["timestamp"], now, utc), record)
         before, month = verdicts.search_months(stop["timestamp"], now, utc)[-2:]

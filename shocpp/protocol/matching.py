@@ -6,7 +6,19 @@ repeat or one to review) or an operator's decision that accepted a stop for it. 
 than a session can last is a running session; an older one is stale.
 """
 
+import hashlib
+import json
+
 from . import timestamps, transaction_id
+
+ID_LENGTH = 10
+
+
+def line_id(record):
+    """A stop line's id, 10 hex digits, from what makes it unique in the ledger (protocol/review.py)."""
+    identity = [record.get(k) for k in ("charger", "transaction_id", "meter_stop_wh", "stop_time", "recorded_at")]
+    text = json.dumps(identity, ensure_ascii=False, default=repr)
+    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:ID_LENGTH]
 
 
 def is_start(record):

@@ -7,35 +7,25 @@ decision is a ledger line of its own, appended to the month file of the line dec
 edited or deleted, and the newest decision for a line is the one that counts.
 """
 
-import hashlib
-import json
-
-from . import matching, timestamps
+from . import matching, timestamps, verdicts
+from .matching import ID_LENGTH, line_id  # noqa: F401 (the review's names for it)
 
 ACCEPT, REJECT = "accept", "reject"
 # A stop line's status in the reports: counted ones are BILLED or ACCEPTED.
 BILLED, TO_REVIEW, ACCEPTED, REJECTED, REPEAT = "billed", "to_review", "accepted", "rejected", "repeat"
 COUNTED = frozenset((BILLED, ACCEPTED))
 # Lines written before verdicts: these flags left a line out of the totals; now they wait for a decision.
-OLD_REVIEW_FLAGS = ("negative", "implausible")
-ID_LENGTH = 10
-
-
-def line_id(record):
-    """The stop line's id: 10 hex digits."""
-    identity = [record.get(k) for k in ("charger", "transaction_id", "meter_stop_wh", "stop_time", "recorded_at")]
-    text = json.dumps(identity, ensure_ascii=False, default=repr)
-    return hashlib.sha256(text.encode("utf-8", "backslashreplace")).hexdigest()[:ID_LENGTH]
+OLD_REVIEW_FLAGS = (verdicts.NEGATIVE, verdicts.IMPLAUSIBLE)
 
 
 def verdict_of(record):
     """(verdict, reason) of a stop line: as written, or for older lines from their flags."""
     verdict = record.get("verdict")
-    if verdict in ("billed", "repeat", "review"):
-        return verdict, record.get("review") if verdict == "review" else None
+    if verdict in (verdicts.BILLED, verdicts.REPEAT, verdicts.REVIEW):
+        return verdict, record.get("review") if verdict == verdicts.REVIEW else None
     flags = record.get("flags") if isinstance(record.get("flags"), list) else []
     old = [f for f in OLD_REVIEW_FLAGS if f in flags]
-    return ("review", old[0]) if old else ("billed", None)
+    return (verdicts.REVIEW, old[0]) if old else (verdicts.BILLED, None)
 
 
 def decisions(records):
@@ -49,16 +39,16 @@ def decisions(records):
 
 def status(verdict, decision=None):
     """A stop line's status: from its verdict (verdict_of) and the newest decision on it (or None)."""
-    if verdict == "repeat":
+    if verdict == verdicts.REPEAT:
         return REPEAT
     if decision is not None:
         return ACCEPTED if decision.get("decision") == ACCEPT else REJECTED
-    return TO_REVIEW if verdict == "review" else BILLED
+    return TO_REVIEW if verdict == verdicts.REVIEW else BILLED
 
 
 def decidable(record):
     """Why the stop line cannot be decided, or None: a repeat is never counted."""
-    if verdict_of(record)[0] == "repeat":
+    if verdict_of(record)[0] == verdicts.REPEAT:
         return "it repeats a stop already billed (never counted)"
     return None
 

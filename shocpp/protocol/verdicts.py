@@ -28,7 +28,7 @@ The verdict's outcome:
 
 from datetime import timedelta
 
-from . import matching, months, review, timestamps, transaction_id
+from . import matching, months, timestamps, transaction_id
 from .plain import plain
 
 BILLED, REPEAT, REVIEW = "billed", "repeat", "review"
@@ -65,8 +65,8 @@ class Stop(plain("Stop", ["charger", "transaction_id", "meter_stop_wh", "id_tag"
 
 class Site(plain("Site", ["accounts", "tag_index", "charger_listed", "max_session_wh", "max_power_kw", "tz"],
                  defaults=(False, 200_000, 50, None))):
-    """accounts: {index: name} of tags.json; tag_index(id_tag): the index of a tag's account, None for a
-    tag nobody has; charger_listed: the charger is in chargers.json; the limits; tz: the site's zone."""
+    """accounts: {index: name} of tags.json; tag_index(id_tag): the index of a tag's account (0 for a tag
+    nobody has); charger_listed: the charger is in chargers.json; the limits; tz: the site's zone."""
     __slots__ = ()
 
 
@@ -79,37 +79,47 @@ class Verdict(plain("Verdict", ["outcome", "start", "reason", "flags", "month", 
 
 def classify(stop, records, site):
     """The Verdict for a stop, among the ledger's records (oldest first)."""
-    tid = stop.transaction_id
     mine = [r for r in records if matching.is_start(r) and r.get("charger") == stop.charger]
-    same = [r for r in mine if matching.agrees(r, tid)]
+    same = [r for r in mine if matching.agrees(r, stop.transaction_id)]
     closed = matching.closed_keys(records)
-    open_same = [r for r in same if matching.start_key(r) not in closed]
-    fitting = [r for r in open_same if _reading_fits(r, stop)]
-    if fitting or (open_same and len(open_same) == len(same)):
-        return _tied(stop, (fitting or open_same)[-1], (), site)
     if same:
-        repeated = [r for r in same if matching.start_key(r) in closed][-1]
-        closer = matching.closer(records, repeated)
-        repeat_of = closer.get("line") if matching.is_decision(closer) else review.line_id(closer)
-        return _verdict(stop, REPEAT, repeated, site, repeat_of=repeat_of, energy=_energy_from(repeated, stop),
-                        account_of=repeated)
+        return _of_its_start(stop, same, records, closed, site)
     running = matching.running(records, stop.received, MAX_SESSION_TIME, stop.charger)
-    if matching.may_reconcile(tid, site.accounts):
+    if matching.may_reconcile(stop.transaction_id, site.accounts):
         if len(running) == 1:
             return _tied(stop, running[0], (RECONCILED,), site)
         return _verdict(stop, REVIEW, None, site, UNKNOWN_ACCOUNT, (NO_START,), energy=_stateless_wh(stop))
+    return _without_its_start(stop, records, closed, running, site, bool(mine))
+
+
+def _of_its_start(stop, same, records, closed, site):
+    """Tied to the newest open start of its transactionId (one its reading fits, if any), or a repeat of
+    the stop that closed the newest closed one."""
+    open_same = [r for r in same if matching.start_key(r) not in closed]
+    fitting = [r for r in open_same if _reading_fits(r, stop)]
+    if fitting or len(open_same) == len(same):
+        return _tied(stop, (fitting or open_same)[-1], (), site)
+    repeated = [r for r in same if matching.start_key(r) in closed][-1]
+    closer = matching.closer(records, repeated)
+    repeat_of = closer.get("line") if matching.is_decision(closer) else matching.line_id(closer)
+    return _verdict(stop, REPEAT, repeated, site, repeat_of=repeat_of, energy=_energy_from(repeated, stop),
+                    account_of=repeated)
+
+
+def _without_its_start(stop, records, closed, running, site, has_starts):
+    """A listed account's transactionId with no start of it on this charger."""
     elsewhere = [r for r in records if matching.is_start(r) and r.get("charger") != stop.charger
-                 and matching.agrees(r, tid)]
+                 and matching.agrees(r, stop.transaction_id)]
     if elsewhere:
         candidate = elsewhere[-1] if matching.start_key(elsewhere[-1]) not in closed else None
         return _verdict(stop, REVIEW, None, site, OTHER_CHARGER, candidate=candidate, energy=_stateless_wh(stop))
-    index = transaction_id.decode(tid).index
+    index = transaction_id.decode(stop.transaction_id).index
     others = [r for r in running if r.get("account_index") != index]
     if others and len(others) == len(running):
         return _verdict(stop, REVIEW, None, site, ACCOUNT_MISMATCH,
                         candidate=others[-1] if len(others) == 1 else None, energy=_stateless_wh(stop))
-    return _stateless(stop, index, site, known=site.charger_listed or bool(mine) or any(
-        r.get("charger") == stop.charger for r in records))
+    known = site.charger_listed or has_starts or any(r.get("charger") == stop.charger for r in records)
+    return _stateless(stop, index, site, known)
 
 
 def _reading_fits(start, stop):
