@@ -22,7 +22,7 @@ from typing import Optional
 from .. import config as config_module
 from .. import ledger
 from ..exits import FAILED, OK, USAGE, describe
-from ..protocol import months, review
+from ..protocol import matching, months, review
 from ..protocol.tags import UNKNOWN_ACCOUNT
 from . import inert, printable, printable_json_text, printable_output
 from .ledger_sessions import (LEDGER, LEGACY, BadRecord, Problem, Session, be, cell, count, duration,  # noqa: F401
@@ -553,6 +553,11 @@ def _decide(directory, line_id, decision):
     if refusal:
         print(f"shocpp-summary: {line_id} cannot be decided: {refusal}", file=sys.stderr)
         return USAGE
+    if decision == review.ACCEPT:
+        twice = _billed_since(directory, label, line)
+        if twice:
+            print(f"shocpp-summary: {line_id} cannot be accepted: {twice}; --reject it", file=sys.stderr)
+            return USAGE
     session = _session(line, label, decided)
     if (session.status, decision) in ((review.ACCEPTED, review.ACCEPT), (review.REJECTED, review.REJECT),
                                       (review.BILLED, review.ACCEPT)):
@@ -576,6 +581,22 @@ def _find_line(directory, line_id):
             if record.get("event", "stop") == "stop" and review.line_id(record) == line_id:
                 return path.stem, record, review.decisions(records)
     return None
+
+
+def _billed_since(directory, label, line):
+    """Why accepting the line would bill its candidate session twice (closed since by another line), or None."""
+    candidate = line.get("candidate")
+    if not isinstance(candidate, dict):
+        return None
+    records = [r for month in (months.label(months.previous(months.parse(label))), label)
+               for r in ledger.records(directory, month, candidate.get("transaction_id"))
+               if r.get("line") != review.line_id(line)]
+    closer = matching.closer(records, candidate)
+    if closer is None:
+        return None
+    by = closer.get("line") if matching.is_decision(closer) else review.line_id(closer)
+    return (f"the session it names (transactionId {candidate.get('transaction_id')}, started "
+            f"{local_time(candidate.get('start_time'))}) was closed since by line {by}: accepting would bill it twice")
 
 
 def _session(line, label, decided):

@@ -431,3 +431,23 @@ def test_help_shows_the_statement_options_with_examples(capsys):
     assert "shocpp-summary 2026 10 --account company-x --statement --format html > company-x.html" in out
     assert "shocpp-summary --statements /opt/shocpp/statements" in out
     assert "SHOCPP_TARIFFSFILE" in out and "SHOCPP_SITE_NAME" in out
+
+
+def test_the_tag_of_a_stop_without_one_is_its_starts(capsys, site_env, tmp_path):
+    # issue 24, item 8: the stop carries no idTag, the start record has it
+    began = {"event": "start", "charger": "garage-left", "connector_id": 1, "transaction_id": 10001000,
+             "id_tag": "2222", "account": "home", "account_index": 1, "meter_start_wh": 1_000_000,
+             "start_time": "2026-12-01T08:00:00Z", "recorded_at": "2026-12-01T08:00:00.100Z"}
+    ended = {"event": "stop", "charger": "garage-left", "transaction_id": 10001000, "account": "home",
+             "account_index": 1, "meter_start_kwh": 1000, "meter_stop_wh": 1_002_000, "consumed_kwh": 2,
+             "consumed_wh": 2000, "connector_id": 1, "start_time": "2026-12-01T08:00:00Z",
+             "meter_start_wh": 1_000_000, "duration_s": 3600, "energy_wh": 2000, "stop_time": "2026-12-01T09:00:00Z",
+             "verdict": "billed", "flags": [], "recorded_at": "2026-12-01T09:00:00.100Z"}
+    path = tmp_path / "accounting" / "2026-12.jsonl"
+    path.write_text(json.dumps(began) + "\n" + json.dumps(ended) + "\n")
+    status, out, _ = run(capsys, site_env, "2026", "12", "--account", "home", "--statement", "--format", "json")
+    assert status == 0
+    assert [line["id_tag"] for line in json.loads(out)["sessions"]] == ["2222"]
+    _, text, _ = run(capsys, site_env, "2026", "12", "--account", "home", "--statement")
+    (row,) = [line for line in text.splitlines() if "garage-left" in line]
+    assert re.split(" {2,}", row)[3:5] == ["garage-left", "1"] and " 2222 " in row

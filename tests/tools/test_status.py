@@ -330,6 +330,15 @@ def test_a_running_session_shows_on_its_connector_in_json_and_text(monkeypatch):
         "since 2026-11-21 11:00:00 CET, for 1:00:00\n" in text
 
 
+def test_a_start_without_a_stop_for_over_a_week_is_shown_stale_not_charging():
+    from datetime import timedelta
+    status = charger_status(INFO, {}, {}, {1: START}, NOW + timedelta(days=7, seconds=1))
+    (charger,) = json.loads(render_json([status]))["chargers"]
+    assert charger["connectors"][0]["session"]["stale"] is True
+    assert render_text([status]).rstrip("\n").endswith(
+        ", STALE: no stop for longer than a session can last (its stop was lost; not charging)")
+
+
 def test_a_session_line_escapes_what_the_charger_sent():
     status = charger_status(INFO, {}, {}, {1: {**START, "id_tag": "\x1b[2J", "start_time": "\n"}}, NOW)
     text = render_text([status])

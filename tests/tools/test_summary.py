@@ -885,3 +885,17 @@ def test_a_stop_without_an_id_tag_shows_the_tag_of_its_start(capsys, tmp_path):
                                                "start_id_tag": "5555", "transaction_id": 30012346}])
     doc = json_of(capsys, d, "2026-11")
     assert [s["id_tag"] for s in doc["sessions"]] == ["4444", "5555"]
+
+
+def test_accepting_a_line_whose_session_was_billed_since_is_refused(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    guest_stop = {**stop("CP1", 30012345, "guest", 3, 12345678, 12356000, "2026-11-10T08:00:00Z",
+                         "2026-11-10T11:00:00Z"), "verdict": "billed"}
+    write_ledger(d, "2026-11", REVIEWED[:2] + [guest_stop])
+    mismatch = review.line_id(REVIEWED[1])
+    status, out, err = run_main(capsys, d, "--accept", mismatch)
+    assert (status, out) == (exits.USAGE, "")
+    assert err == (f"shocpp-summary: {mismatch} cannot be accepted: the session it names (transactionId 30012345, "
+                   f"started 2026-11-10 08:00 UTC) was closed since by line {review.line_id(guest_stop)}: "
+                   "accepting would bill it twice; --reject it\n")
+    assert run_main(capsys, d, "--reject", mismatch)[0] == 0
