@@ -339,7 +339,8 @@ FLAG_WORDS = {"clock_off": "clock_off: the charger's clock was off, billed by re
 def _decided_note(session):
     if session.status == review.REPEAT:
         return cell(f"repeats {session.repeat_of or 'an earlier stop'}")
-    return cell(f"{session.id}: {session.review_reason or 'counted line'}")
+    reason = f" ({session.review_reason})" if session.review_reason else ""
+    return cell(f"{session.id}: {session.status}{reason}")
 
 
 
