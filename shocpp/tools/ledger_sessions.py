@@ -129,7 +129,7 @@ def session_of(record, month=None, decided=None, start_tags=None):
         raise BadRecord("no account")
     wh = _energy(record)
     flags = _flags(get("flags"), None if "verdict" in record else wh)
-    verdict, reason = review.verdict_of({"verdict": get("verdict"), "review": get("review"), "flags": list(flags)})
+    verdict, reason = review.verdict_of(record if "verdict" in record else {"flags": list(flags)})
     line = review.line_id(record)
     status = review.status(verdict, (decided or {}).get(line))
     kwh = get("consumed_kwh")
@@ -140,7 +140,9 @@ def session_of(record, month=None, decided=None, start_tags=None):
         _int_or_none(get("meter_start_kwh")), None, kwh if type(kwh) is int else None,
         _int_or_none(get("consumed_wh")), _text(get("reason")), _int_or_none(get("transaction_id")),
         flags, LEDGER, month, line, status, reason, _text(get("repeat_of")))
-    start_tag = get("start_id_tag") or (start_tags or {}).get(matching.start_key(record))
+    start_tag = get("start_id_tag")
+    if start_tag is None and start_tags and "meter_start_wh" in record:  # lines written before start_id_tag
+        start_tag = start_tags.get(matching.start_key(record))
     if start_tag is not None:
         session.id_tag = _text(start_tag)
     candidate = get("candidate")
