@@ -89,7 +89,9 @@ def classify(stop, records, site):
         if len(running) == 1:
             return _tied(stop, running[0], (RECONCILED,), site)
         return _verdict(stop, REVIEW, None, site, UNKNOWN_ACCOUNT, (NO_START,), energy=_stateless_wh(stop))
-    return _without_its_start(stop, records, closed, running, site, bool(mine))
+    # a session started with a tag of tags.json vouches for the charger; one of a tag nobody has does not
+    vouched = any(r.get("account_index") in site.accounts for r in mine)
+    return _without_its_start(stop, records, closed, running, site, vouched)
 
 
 def _of_its_start(stop, same, records, closed, site):
@@ -118,8 +120,16 @@ def _without_its_start(stop, records, closed, running, site, has_starts):
     if others and len(others) == len(running):
         return _verdict(stop, REVIEW, None, site, ACCOUNT_MISMATCH,
                         candidate=others[-1] if len(others) == 1 else None, energy=_stateless_wh(stop))
-    known = site.charger_listed or has_starts or any(r.get("charger") == stop.charger for r in records)
+    known = site.charger_listed or has_starts or any(
+        r.get("charger") == stop.charger and _billed(r) for r in records)
     return _stateless(stop, index, site, known)
+
+
+def _billed(record):
+    """A stop line that billed a session: not one that waits for review or repeats, so that a forged
+    stop kept for review never vouches for the next."""
+    return matching.is_stop(record) and record.get("verdict", BILLED) == BILLED and not any(
+        f in (record.get("flags") or ()) for f in (NEGATIVE, IMPLAUSIBLE))
 
 
 def _reading_fits(start, stop):

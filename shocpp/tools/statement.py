@@ -26,8 +26,9 @@ from .ledger_sessions import count as _count
 from .ledger_sessions import layout as _layout
 
 FORMATS = ("text", "csv", "json", "html")
-CSV_FIELDS = ("section", "start", "stop", "duration", "duration_s", "charger", "connector", "tag",
-              "meter_start_kwh", "meter_stop_kwh", "kwh", "energy_wh", "price_per_kwh", "currency", "cost", "note")
+# One column a meaning (issue 19): the duration as hours:minutes, the energy as exact kWh.
+CSV_FIELDS = ("section", "start", "stop", "duration", "charger", "connector", "tag", "meter_start_kwh",
+              "meter_stop_kwh", "kwh", "price_per_kwh", "currency", "cost", "note")
 SECTION_SESSION, SECTION_REVIEW, SECTION_TOTAL = "session", "to review", "total"
 HEADER = ("start", "stop", "duration", "charger", "connector", "tag", "meter start", "meter stop", "kWh",
           "price/kWh", "cost", "note")
@@ -244,13 +245,13 @@ def render_csv(st):
             s = line.session
             writer.writerow(["" if v is None else v for v in (
                 section, line.start or _inert(s.start_time), line.stop or _inert(s.stop_time), _hm(s.duration_s),
-                s.duration_s, _inert(s.charger), s.connector_id, _inert(s.id_tag), s.meter_start, s.meter_stop,
-                kwh_text(s.energy_wh), s.energy_wh, line.price_text, line.price and line.price.currency,
+                _inert(s.charger), s.connector_id, _inert(s.id_tag), s.meter_start, s.meter_stop,
+                kwh_text(s.energy_wh), line.price_text, line.price and line.price.currency,
                 line.cost, _inert(_note(line)))])
     total = st.total_cost
     writer.writerow(["" if v is None else v for v in (
-        SECTION_TOTAL, None, None, None, None, None, None, None, None, None, kwh_text(st.total_energy_wh),
-        st.total_energy_wh, None, st.currency, total, _count(len(st.lines), "session"))])
+        SECTION_TOTAL, None, None, None, None, None, None, None, None, kwh_text(st.total_energy_wh),
+        None, st.currency, total, _count(len(st.lines), "session"))])
     return out.getvalue()
 
 

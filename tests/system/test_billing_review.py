@@ -83,18 +83,21 @@ def test_a_forged_stop_from_nowhere_bills_nothing_and_waits_for_review(site, lis
         async with charger(listener_url, "intruder") as cp:
             await cp.call(call.StopTransaction(transaction_id=20_000_000, meter_stop=4_999_999_000,
                                                timestamp=ago(minutes=5)))
+            # a plausible one next: the first, kept for review, does not make the intruder a known charger
+            await cp.call(call.StopTransaction(transaction_id=20_000_000, meter_stop=20_000, timestamp=ago(minutes=4)))
     run(forged())
     accounts, grand, to_review, doc = totals(site)
-    assert (accounts, grand, to_review) == ([], "0.000", 1)
-    (line,) = doc["review"]
+    assert (accounts, grand, to_review) == ([], "0.000", 2)
+    line, small = doc["review"]
     assert (line["reason"], line["charger"], line["account"], line["energy_wh"]) == (
         "unknown_charger", "intruder", "company-x", 4_999_999_000)
+    assert (small["reason"], small["energy_wh"]) == ("unknown_charger", 20_000)
     assert "grand total, with unknown tags         0  0.000" in summary(site).stdout
     # rejected for good: in no total, no longer waiting
     done = summary(site, "--reject", line["id"])
     assert done.returncode == 0 and done.stdout.startswith(f"rejected {line['id']}: company-x's 4999999.000 kWh")
     accounts, grand, to_review, doc = totals(site)
-    assert (accounts, grand, to_review, doc["left_out"]["sessions"]) == ([], "0.000", 0, 1)
+    assert (accounts, grand, to_review, doc["left_out"]["sessions"]) == ([], "0.000", 1, 2)
     (decision,) = [r for r in site.ledger_lines() if r.get("event") == "decision"]
     assert (decision["decision"], decision["line"]) == ("reject", line["id"])
 

@@ -45,6 +45,11 @@ def recomputed(energy_wh, price):
     return (kwh * Decimal(price)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def wh(kwh):
+    """Wh of an exact kWh text, '5.321' -> 5321."""
+    return int(Decimal(kwh) * 1000)
+
+
 def figures(rows):
     return [(r["start_time"], r["stop_time"], r["energy_wh"], r["price_per_kwh"], r["cost"]) for r in rows]
 
@@ -137,19 +142,21 @@ def test_csv_adds_up_and_its_formula_cell_is_inert(capsysbinary, site_env):
     review = [r for r in rows if r["section"] == "to review"]
     (total,) = [r for r in rows if r["section"] == "total"]
     assert rows[-1] is total
-    assert [(r["start"], r["stop"], int(r["energy_wh"]), r["price_per_kwh"], r["cost"]) for r in sessions] == \
+    # one column a meaning: the energy once, as exact kWh; the duration once, as hours:minutes
+    assert list(rows[0]) == ["section", "start", "stop", "duration", "charger", "connector", "tag",
+                             "meter_start_kwh", "meter_stop_kwh", "kwh", "price_per_kwh", "currency", "cost", "note"]
+    assert [(r["start"], r["stop"], wh(r["kwh"]), r["price_per_kwh"], r["cost"]) for r in sessions] == \
         L.COMPANY
-    assert [(r["start"], int(r["energy_wh"]), r["cost"], r["note"]) for r in review] == [
+    assert [(r["start"], wh(r["kwh"]), r["cost"], r["note"]) for r in review] == [
         ("2026-10-17T09:00:00+02:00", 900000, "265.50", "implausible")]
     # The idTag a spreadsheet would run is text; figures stay figures.
     assert sessions[0]["tag"] == "'" + L.FORMULA_TAG
     assert not any(cell.startswith(tuple("=+@\t\r")) for row in rows for cell in row.values())
     for row in sessions + review:
-        assert Decimal(row["cost"]) == recomputed(int(row["energy_wh"]), row["price_per_kwh"])
-        assert row["kwh"] == summary.kwh_text(int(row["energy_wh"]))
-        assert (row["currency"], row["duration"]) == ("EUR", summary.duration(int(row["duration_s"])))
+        assert Decimal(row["cost"]) == recomputed(wh(row["kwh"]), row["price_per_kwh"])
+        assert row["currency"] == "EUR" and re.fullmatch(r"[0-9]+:[0-9]{2}", row["duration"])
     assert sum(Decimal(r["cost"]) for r in sessions) == Decimal(total["cost"]) == Decimal("3.69")
-    assert sum(int(r["energy_wh"]) for r in sessions) == int(total["energy_wh"]) == 12500
+    assert sum(wh(r["kwh"]) for r in sessions) == wh(total["kwh"]) == 12500
     assert (total["kwh"], total["currency"], total["note"]) == ("12.500", "EUR", "2 sessions")
 
 
