@@ -49,9 +49,17 @@ def _closes(record):
     return is_decision(record) and record.get("decision") == "accept" and "meter_start_wh" in record
 
 
+def _rejected(records):
+    """The ids of the stop lines whose newest decision rejects them: a stop found not to be real closes
+    nothing, so its session's real stop can still come."""
+    newest = {r.get("line"): r.get("decision") for r in records if is_decision(r)}
+    return {line for line, decision in newest.items() if decision == "reject"}
+
+
 def closed_keys(records):
     """The start keys of the starts that a line among `records` closes."""
-    return {start_key(r) for r in records if _closes(r)}
+    rejected = _rejected(records)
+    return {start_key(r) for r in records if _closes(r) and not (rejected and is_stop(r) and line_id(r) in rejected)}
 
 
 def open_starts(records):
@@ -62,8 +70,9 @@ def open_starts(records):
 
 def closer(records, start):
     """The first line that closed `start` (a stop line or a decision), or None."""
-    key = start_key(start)
-    return next((r for r in records if _closes(r) and start_key(r) == key), None)
+    key, rejected = start_key(start), _rejected(records)
+    return next((r for r in records if _closes(r) and start_key(r) == key
+                 and not (rejected and is_stop(r) and line_id(r) in rejected)), None)
 
 
 def is_stale(start, now, max_time):

@@ -585,19 +585,22 @@ def _find_line(directory, line_id):
 
 
 def _billed_since(directory, label, line):
-    """Why accepting the line would bill its candidate session twice (closed since by another line), or None."""
-    candidate = line.get("candidate")
-    if not isinstance(candidate, dict):
+    """Why accepting the line would bill a session twice (closed since by another line), or None: the
+    session is its candidate's, or its own start's when it was tied to one (and rejected since)."""
+    session = line.get("candidate") if isinstance(line.get("candidate"), dict) else line
+    if "meter_start_wh" not in session:
         return None
+    tid = session.get("start_transaction_id", session.get("transaction_id"))
+    mine = review.line_id(line)
     records = [r for month in (months.label(months.previous(months.parse(label))), label)
-               for r in ledger.records(directory, month, candidate.get("transaction_id"))
-               if r.get("line") != review.line_id(line)]
-    closer = matching.closer(records, candidate)
+               for r in ledger.records(directory, month, tid)
+               if r.get("line") != mine and not (r.get("event", "stop") == "stop" and review.line_id(r) == mine)]
+    closer = matching.closer(records, session)
     if closer is None:
         return None
     by = closer.get("line") if matching.is_decision(closer) else review.line_id(closer)
-    return (f"the session it names (transactionId {candidate.get('transaction_id')}, started "
-            f"{local_time(candidate.get('start_time'))}) was closed since by line {by}: accepting would bill it twice")
+    return (f"the session it names (transactionId {tid}, started {local_time(session.get('start_time'))}) "
+            f"was closed since by line {by}: accepting would bill it twice")
 
 
 def _session(line, label, decided):

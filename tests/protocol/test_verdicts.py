@@ -166,3 +166,16 @@ def test_a_clock_off_stop_has_its_duration_to_the_receipt():
 ])
 def test_the_months_searched(stop_time, months):
     assert verdicts.search_months(stop_time, NOW, UTC) == months
+
+
+def test_a_rejected_stop_closes_nothing_and_the_sessions_real_stop_is_billed():
+    bogus = billing.stop_line(stop(10_012_345, 12_000_000), {}, verdicts.classify(stop(10_012_345, 12_000_000), [A],
+                                                                                  SITE))
+    assert (bogus["verdict"], bogus["review"], bogus["meter_start_wh"]) == ("review", "negative", 12_345_678)
+    real = stop(10_012_345, 12_355_678, when=at(0.5))
+    assert verdicts.classify(real, [A, bogus], SITE).outcome == "repeat"
+    rejected = review.decision_record(bogus, review.REJECT, NOW)
+    verdict = verdicts.classify(real, [A, bogus, rejected], SITE)
+    assert (verdict.outcome, verdict.start, verdict.energy_wh) == ("billed", A, 10_000)
+    accepted_after = {**rejected, "decision": "accept", "recorded_at": "later"}
+    assert verdicts.classify(real, [A, bogus, rejected, accepted_after], SITE).outcome == "repeat"

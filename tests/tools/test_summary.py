@@ -899,3 +899,18 @@ def test_accepting_a_line_whose_session_was_billed_since_is_refused(capsys, tmp_
                    f"started 2026-11-10 08:00 UTC) was closed since by line {review.line_id(guest_stop)}: "
                    "accepting would bill it twice; --reject it\n")
     assert run_main(capsys, d, "--reject", mismatch)[0] == 0
+
+
+def test_a_rejected_stop_cannot_be_accepted_once_its_sessions_real_stop_was_billed(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    began = start("CP1", 10012345, "home", 1, 12345678, "2026-11-10T08:00:00Z")
+    bogus = {**stop("CP1", 10012345, "home", 1, 12345678, 12000000, "2026-11-10T08:00:00Z",
+                    "2026-11-10T09:00:00Z"), "verdict": "review", "review": "negative"}
+    write_ledger(d, "2026-11", [began, bogus])
+    assert run_main(capsys, d, "--reject", review.line_id(bogus))[0] == 0
+    real = {**stop("CP1", 10012345, "home", 1, 12345678, 12355678, "2026-11-10T08:00:00Z",
+                   "2026-11-10T10:00:00Z"), "verdict": "billed"}
+    with open(d / "2026-11.jsonl", "a") as f:
+        f.write(json.dumps(real) + "\n")
+    status, _, err = run_main(capsys, d, "--accept", review.line_id(bogus))
+    assert status == exits.USAGE and f"was closed since by line {review.line_id(real)}" in err
