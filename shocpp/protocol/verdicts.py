@@ -13,7 +13,13 @@ Protocol-neutral, for OCPP 1.6's StopTransaction and 2.0.1's TransactionEvent En
   (what shocpp knows: the accounts, the tags, whether the charger is listed, the limits).
 - billing_month(stop_time, start, received, tz) -> (month label, clock_off): the month a stop is
   billed in, and whether the charger's clock was off (then the receipt time decides).
-- search_months(stop_time, received, tz): the ledger months a stop's start is looked for in.
+- search_months(stop_time, received, tz): the ledger months a stop's start is looked for in, and
+  needs_charger_records(stop, records): whether the charger's own records are needed too (only when
+  those of the transactionId hold no start of it on that charger), so that a stop's cost stays bounded.
+
+A start older than MAX_SESSION_TIME without a stop is stale, not running. A transactionId shared by
+two sessions (under 1 kWh each, same tag and start kWh) cannot tell a rebuilt stop of the first from
+the second's own stop when the rebuilt one reads at or above the second's start: it closes the second.
 
 The verdict's outcome:
 
@@ -185,8 +191,8 @@ def _stateless_wh(stop):
 def needs_charger_records(stop, records):
     """True unless `records` (those of the transactionId) hold a start of it on the stop's charger: only
     then does classify() need the charger's own records too (its running sessions, its history)."""
-    return not any(matching.is_start(r) and r.get("charger") == stop.charger and matching.agrees(r, stop.transaction_id)
-                   for r in records)
+    return not any(matching.is_start(r) and r.get("charger") == stop.charger
+                   and matching.agrees(r, stop.transaction_id) for r in records)
 
 
 def _energy_problem(energy, duration_s, site):

@@ -61,8 +61,8 @@ statements (energy and cost per session, to hand to whoever pays):
 
 Sessions under the account 'unknown' (charged with unknown tags) are totalled on a line of
 their own, outside the accounts' total and inside the grand total. Lines to review are in no
-total until accepted; repeats of a stop already billed never are. Times are shown in the local time zone (TZ). Ledger lines that cannot be read are named on
-stderr and skipped.
+total until accepted; repeats of a stop already billed never are. Times are shown in the local
+time zone (TZ). Ledger lines that cannot be read are named on stderr and skipped.
 
 A statement's prices come from SHOCPP_TARIFFSFILE (default conf/tariffs.json; without the file,
 no price and cost): the price valid on the local day each session started. Its header names the

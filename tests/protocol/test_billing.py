@@ -120,7 +120,8 @@ def test_known_account(site_tags):
     ({"transactionId": 90_012_345}, {"transaction_id": 90_012_345, "account": "unknown", "account_index": 9,
                                      "verdict": "review", "review": "unknown_account"}),
     # index 0: the tag was unknown when the transaction started
-    ({"transactionId": 12_345}, {"transaction_id": 12_345, "account": "unknown", "account_index": 0, "verdict": "review", "review": "unknown_account"}),
+    ({"transactionId": 12_345}, {"transaction_id": 12_345, "account": "unknown", "account_index": 0,
+                                 "verdict": "review", "review": "unknown_account"}),
     ({"transactionId": 20_012_345, "idTag": "3333"}, {"transaction_id": 20_012_345, "account": "company-x",
                                                      "account_index": 2, "id_tag": "3333"}),
     # home's tag on company-x's transactionId, no start to tell whose: to review
@@ -131,7 +132,8 @@ def test_known_account(site_tags):
                                     "account_index": None, "meter_start_kwh": None, "consumed_kwh": None,
                                     "energy_wh": None, "verdict": "review", "review": "unknown_account"}),
     ({"transactionId": -1}, {"transaction_id": -1, "account": "unknown", "account_index": None,
-                             "meter_start_kwh": None, "consumed_kwh": None, "energy_wh": None, "verdict": "review", "review": "unknown_account"}),
+                             "meter_start_kwh": None, "consumed_kwh": None, "energy_wh": None,
+                             "verdict": "review", "review": "unknown_account"}),
     # numbers as strings and floats
     ({"transactionId": "10012345", "meterStop": "12350999.7"}, {}),
     ({"transactionId": 10012345.0, "meterStop": 12350999.0}, {}),

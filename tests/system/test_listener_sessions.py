@@ -80,4 +80,5 @@ def test_a_stop_that_matches_no_start_from_an_unknown_charger_goes_to_review(sit
         async with charger(listener_url, "CP1") as cp:
             await stop(cp, 20_000_000, 4_999_999_000, at="2026-11-15T10:00:00Z")
     run(forged())
-    assert billed(site.stop_lines()) == [("CP1", 20_000_000, "company-x", 4_999_999_000, 4_999_999, ["no_start"], "review: unknown_charger")]
+    assert billed(site.stop_lines()) == [
+        ("CP1", 20_000_000, "company-x", 4_999_999_000, 4_999_999, ["no_start"], "review: unknown_charger")]

@@ -158,8 +158,10 @@ def test_accounts_sorted_by_energy_then_name_and_unknown_apart():
     sessions = [Session("b", 5000), Session("c", 9000), Session("a", 2000), Session("a", 3000),
                 Session("unknown", 7000), Session("unknown", None),
                 Session("c", -1000, status="to_review", review_reason="negative"),
-                Session("b", 1, flags=("no_start",)), Session("a", 10**6, status="to_review", review_reason="implausible"),
-                Session("a", 10, status="rejected"), Session("a", 20, status="repeat"), Session("c", 30, status="accepted")]
+                Session("b", 1, flags=("no_start",)),
+                Session("a", 10**6, status="to_review", review_reason="implausible"),
+                Session("a", 10, status="rejected"), Session("a", 20, status="repeat"),
+                Session("c", 30, status="accepted")]
     s = aggregate(sessions, (2026, 10), (2026, 10))
     assert [(name, t.sessions, t.wh, t.kwh) for name, t in s.accounts] == [
         ("c", 2, 9030, "9.030"), ("b", 2, 5001, "5.001"), ("a", 2, 5000, "5.000")]
