@@ -66,17 +66,6 @@ def save_state(run_dir, state):
     balance_control.write(run_dir, balance_control.STATE, state)
 
 
-def _surplus_states(state):
-    found = {}
-    for key, fields in (state.get("surplus") or {}).items():
-        charger, _, connector = key.rpartition("/")
-        try:
-            found[(charger, int(connector))] = balance.Surplus(**fields)
-        except (TypeError, ValueError):
-            continue
-    return found
-
-
 # -- reading what is there -------------------------------------------------------------------------
 
 def running_sessions(accounting_dir):
@@ -146,29 +135,60 @@ def _number(value):
     raise ValueError(f"not a number: {value!r}")
 
 
-def connectors(run_dir, accounting_dir, state):
-    """([balance.Connector], {charger: its connection 'identity@pid'}) of the connected chargers."""
+def connectors(run_dir, accounting_dir, state, site):
+    """([balance.Connector], {charger: its connection 'identity@pid'}): the connected chargers' connectors,
+    and those of the site's chargers that are gone while a session of theirs still runs in the ledger."""
     sessions = running_sessions(accounting_dir)
-    failed = state.get("connections") or {}
+    failed = state.get("failed") or {}
     found, connection_of = [], {}
     for charger in status.load(run_dir):
+        if not charger.connected:
+            continue
         connection = f"{charger.identity}@{charger.pid}"
         connection_of[charger.identity] = connection
-        refused = bool((failed.get(connection) or {}).get("failed"))
+        refused = (failed.get(charger.identity) or {}).get("connection") == connection
         for k in charger.connectors:
             start = sessions.get((charger.identity, k.connector_id)) or {}
             tid = start.get("transaction_id")
+            currents = tuple((p, a) for p, a in k.current_a.items() if p in balance.PHASES)
             found.append(balance.Connector(charger.identity, k.connector_id, k.status, k.power_w,
                                            str(start.get("start_time") or ""),
-                                           tid if type(tid) is int else None, refused))
+                                           tid if type(tid) is int else None, refused, currents, True,
+                                           accepted(state, charger.identity, k.connector_id)))
+    for (charger, connector_id), start in sorted(sessions.items(), key=lambda item: str(item[0])):
+        if charger in site.chargers and charger not in connection_of and type(connector_id) is int:
+            found.append(balance.Connector(charger, connector_id, None, None, str(start.get("start_time") or ""),
+                                           None, connected=False, accepted=accepted(state, charger, connector_id)))
     return found, connection_of
+
+
+def accepted(state, charger, connector_id):
+    """The limit the charger last accepted on a connector (balance.Sent), or None."""
+    entry = ((state.get("accepted") or {}).get(charger) or {}).get(str(connector_id))
+    try:
+        return balance.Sent(**entry) if isinstance(entry, dict) else None
+    except TypeError:
+        return None
+
+
+def _keyed(mapping, kind):
+    found = {}
+    for key, fields in (mapping or {}).items():
+        charger, _, connector = key.rpartition("/")
+        try:
+            found[(charger, int(connector))] = kind(**fields)
+        except (TypeError, ValueError):
+            continue
+    return found
 
 
 # -- one round -------------------------------------------------------------------------------------
 
-def round_(settings, site, state, now, dry_run=False, timeout=SEND_TIMEOUT):
-    """Decide and (unless dry_run) send; the decisions and the new state."""
-    found, connection_of = connectors(settings.run_dir, settings.accounting_dir, state)
+def round_(settings, site, state, now, dry_run=False, timeout=SEND_TIMEOUT, run="", verbose=False):
+    """Decide and (unless dry_run) send; the decisions and the new state. run: this run of the
+    balancer (a limit sent by another run is a hint, sent again); verbose: log every decision, not
+    only those that changed."""
+    found, connection_of = connectors(settings.run_dir, settings.accounting_dir, state, site)
     grid_state = balance.GridState(**(state.get("grid") or {}))
     grid_w, meter_failed, note = None, False, None
     if site.grid_meter is not None:
@@ -177,126 +197,169 @@ def round_(settings, site, state, now, dry_run=False, timeout=SEND_TIMEOUT):
         meter_failed = grid_w is None
         if note:
             log(note)
-    sent = state.get("sent") or {}
     profiled = {(c.charger, c.connector_id) for c in found
-                if str(c.connector_id) in (sent.get(connection_of.get(c.charger)) or {})}
-    decisions, surplus = balance.decide(site, found, grid_w, _surplus_states(state), now, meter_failed, note,
-                                        profiled)
+                if c.accepted and c.accepted.run == run and c.accepted.connection == connection_of.get(c.charger)}
+    controls = balance_control.controls(settings.run_dir)
+    outcome = balance.decide(site, found, grid_w, _keyed(state.get("surplus"), balance.Surplus), now, meter_failed,
+                             note, profiled, controls, _keyed(state.get("loops"), balance.Loop), run, connection_of)
+    decisions = outcome.decisions
     state = {**state, "grid": asdict(grid_state),
-             "surplus": {f"{c}/{k}": asdict(s) for (c, k), s in surplus.items()}}
+             "surplus": {f"{c}/{k}": asdict(s) for (c, k), s in outcome.surplus.items()},
+             "loops": {f"{c}/{k}": asdict(s) for (c, k), s in outcome.loops.items()}}
     live = set(connection_of.values())
-    state["connections"] = {k: v for k, v in (state.get("connections") or {}).items() if k in live}
-    state["sent"] = {k: v for k, v in (state.get("sent") or {}).items() if k in live}
-    for d in decisions:
-        log(f"{d.charger} connector {d.connector_id}: "
-            f"{'no profile' if d.limit_a is None else f'{d.limit_a} A'} on {d.phases} phase(s): {d.reason}")
+    state["failed"] = {c: v for c, v in (state.get("failed") or {}).items()
+                       if isinstance(v, dict) and v.get("connection") in live}
+    _log_round(state, decisions, outcome.notes, verbose)
     if not dry_run:
-        send_profiles(settings.run_dir, site, decisions, connection_of, state, now, timeout)
+        send_profiles(settings.run_dir, site, decisions, connection_of, state, now, timeout, run)
     return decisions, state
 
 
-def round_status(site, decisions, state, now):
-    """What balance_control.status() gives other tools: this round's limits and their reasons."""
-    chargers = {}
-    controls = state.get("controls") or {}
+def _log_round(state, decisions, notes, verbose):
+    """Log the decisions that changed (limit, phases, mode, honouring) and new notes; all with verbose."""
+    before = state.get("logged") or {}
+    logged = {}
     for d in decisions:
-        s = site.settings(d.charger)
-        entry = chargers.setdefault(d.charger, {"mode": (controls.get(d.charger) or {}).get("mode") or s.mode,
-                                                "max_a": s.max_a, "connectors": {}})
-        entry["connectors"][str(d.connector_id)] = {
-            "limit_a": d.limit_a, "phases": d.phases, "draw_a": getattr(d, "draw_a", None),
-            "honouring": getattr(d, "honouring", True), "reason": d.reason}
+        key = f"{d.charger}/{d.connector_id}"
+        logged[key] = [d.limit_a, d.phases, d.mode, d.honouring]
+        if verbose or before.get(key) != logged[key] or d.resend:
+            log(f"{d.charger} connector {d.connector_id}: "
+                f"{'no profile' if d.limit_a is None else f'{d.limit_a} A'} on {d.phases} phase(s): {d.reason}")
+    for note in notes:
+        if verbose or note not in (state.get("notes") or ()):
+            log(note)
+    state["logged"], state["notes"] = logged, list(notes)
+
+
+def round_status(site, decisions, state, now, controls):
+    """What balance_control.status() gives other tools: this round's limits, draws and reasons."""
+    chargers = {}
+    for name in site.chargers:
+        s = balance.effective(site, controls, name)
+        chargers[name] = {"mode": s.mode, "max_a": s.max_a, "connectors": {}}
+    for d in decisions:
+        entry = chargers.get(d.charger)
+        if entry is not None:
+            entry["connectors"][str(d.connector_id)] = {
+                "limit_a": d.limit_a, "phases": d.phases, "draw_a": d.draw_a, "honouring": d.honouring,
+                "reason": d.reason}
     grid = state.get("grid") or {}
     return {"updated_at": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
             "pid": os.getpid(), "interval_s": site.interval_s, "grid_limit_a": site.grid_limit_a,
             "grid_power_w": grid.get("last_w") if grid.get("at") == now else None,
-            "surplus_w": None, "chargers": chargers}
+            "surplus_w": -grid["last_w"] if grid.get("at") == now and grid.get("last_w") is not None else None,
+            "chargers": chargers}
 
 
-def _sent(state, connection, connector_id):
-    entry = (state["sent"].get(connection) or {}).get(str(connector_id))
-    try:
-        return balance.Sent(**entry) if entry else None
-    except TypeError:
-        return None
-
-
-def send_profiles(run_dir, site, decisions, connection_of, state, now, timeout):
+def send_profiles(run_dir, site, decisions, connection_of, state, now, timeout, run=""):
     """The profiles that changed: every lowering first (all chargers at once), the raises only when
-    every lowering was confirmed, so the sum never exceeds the limit even for a moment."""
+    every lowering was confirmed, so the sum never exceeds the limit even for a moment. A limit
+    this run has not sent on this connection counts as a lowering."""
     lower, raise_ = {}, {}
     for d in decisions:
         connection = connection_of.get(d.charger)
-        last = _sent(state, connection, d.connector_id)
-        why = balance.should_send(last, d, now)
+        last = accepted(state, d.charger, d.connector_id)
+        why = balance.should_send(last, d, now, run, connection)
         if connection is None or why is None:
             continue
-        going_down = last is None or d.limit_a < last.limit_a or d.phases != last.phases
+        going_down = last is None or last.run != run or last.connection != connection or d.resend \
+            or d.limit_a < last.limit_a or d.phases != last.phases
         (lower if going_down else raise_).setdefault(d.charger, []).append((d, why))
-    if not _send_all(run_dir, site, lower, connection_of, state, now, timeout):
+    if not _send_all(run_dir, site, lower, connection_of, state, now, timeout, run):
         if raise_:
             log("a lower limit was not confirmed: no limit is raised this round")
         return
-    _send_all(run_dir, site, raise_, connection_of, state, now, timeout)
+    _send_all(run_dir, site, raise_, connection_of, state, now, timeout, run)
 
 
-def _send_all(run_dir, site, by_charger, connection_of, state, now, timeout):
+def _send_all(run_dir, site, by_charger, connection_of, state, now, timeout, run):
     """Send each charger's profiles in a thread of its own; True when all were accepted."""
     results = {}
     lock = threading.Lock()
 
     def work(charger, items):
-        ok = _send_charger(run_dir, site, charger, items, connection_of[charger], state, now, timeout, lock)
-        results[charger] = ok
+        results[charger] = _send_charger(run_dir, site, charger, items, connection_of[charger], state, now,
+                                         timeout, lock, run)
 
     threads = [threading.Thread(target=work, args=(c, items), daemon=True) for c, items in by_charger.items()]
     for t in threads:
         t.start()
-    deadline = time.monotonic() + 2 * (timeout + command.GRACE) + 1
+    deadline = time.monotonic() + 3 * (timeout + command.GRACE) + 1
     for t in threads:
         t.join(max(0.0, deadline - time.monotonic()))
     return all(results.get(c) for c in by_charger)
 
 
-def _send_charger(run_dir, site, charger, items, connection, state, now, timeout, lock):
+def _learn(run_dir, conn, charger, state, timeout, lock):
+    """What the charger takes (stack level, unit), asked once with GetConfiguration and remembered."""
+    with lock:
+        known = (state.get("learned") or {}).get(charger)
+    if isinstance(known, dict) and "stack_level" in known:
+        return known
+    answer = command.send(run_dir, conn, "GetConfiguration", {"key": balance.CONFIGURATION_KEYS}, timeout)
+    if answer.get("status") == "result":
+        known = {"stack_level": balance.stack_level(answer.get("payload")),
+                 "unit": balance.rate_unit(answer.get("payload"))}
+        log(f"{charger}: stack level {known['stack_level']}"
+            + (f", takes {known['unit']} only" if known["unit"] else ""))
+    else:
+        log(f"{charger}: GetConfiguration: {_describe(answer)}; using stack level 0 and site.json's unit")
+        known = {"stack_level": 0, "unit": None}
+        if answer.get("status") != "error":
+            return known  # no answer: asked again next time
+    with lock:
+        state.setdefault("learned", {})[charger] = {**((state.get("learned") or {}).get(charger) or {}), **known}
+    return known
+
+
+def _send_charger(run_dir, site, charger, items, connection, state, now, timeout, lock, run):
     settings = site.settings(charger)
     try:
         conn = command.choose(run_dir, charger)
     except command.Failure as e:
         log(f"{charger}: {e}")
         return False
-    with lock:
-        known = (state["connections"].get(connection) or {}).get("stack_level")
-    if known is None:
-        answer = command.send(run_dir, conn, "GetConfiguration", {"key": ["ChargeProfileMaxStackLevel"]}, timeout)
-        if answer.get("status") != "result":
-            log(f"{charger}: GetConfiguration ChargeProfileMaxStackLevel: {_describe(answer)}; using stack level 0")
-            known = 0
-        else:
-            known = balance.stack_level(answer.get("payload"))
-        with lock:
-            state["connections"].setdefault(connection, {})["stack_level"] = known
+    learned = _learn(run_dir, conn, charger, state, timeout, lock)
     start = (datetime.fromtimestamp(now, timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     ok = True
     for d, why in items:
-        payload = balance.charging_profile(d, settings, known, start)
-        answer = command.send(run_dir, conn, "SetChargingProfile", payload, timeout)
-        accepted = answer.get("status") == "result" and (answer.get("payload") or {}).get("status") == "Accepted"
-        if accepted:
+        purpose = learned.get("purpose") or settings.purpose
+        answer = _set_profile(run_dir, conn, d, settings, learned, purpose, start, timeout)
+        if _refused(answer) and purpose == "TxDefaultProfile" and d.transaction_id is not None:
+            log(f"{charger} connector {d.connector_id}: TxDefaultProfile {_describe(answer)}: a TxProfile for "
+                f"transaction {d.transaction_id} instead (remembered for this charger)")
+            purpose = "TxProfile"
+            answer = _set_profile(run_dir, conn, d, settings, learned, purpose, start, timeout)
+            if not _refused(answer):
+                with lock:
+                    state.setdefault("learned", {}).setdefault(charger, {})["purpose"] = purpose
+        if answer.get("status") == "result" and (answer.get("payload") or {}).get("status") == "Accepted":
             log(f"{charger} connector {d.connector_id}: sent {d.limit_a} A on {d.phases} phase(s) ({why})")
             with lock:
-                state["sent"].setdefault(connection, {})[str(d.connector_id)] = asdict(
-                    balance.Sent(d.limit_a, d.phases, now))
+                state.setdefault("accepted", {}).setdefault(charger, {})[str(d.connector_id)] = asdict(
+                    balance.Sent(d.limit_a, d.phases, now, run, connection,
+                                 purpose if d.transaction_id is not None else "TxDefaultProfile", d.transaction_id))
             continue
         ok = False
-        if answer.get("status") in ("result", "error"):
+        if _refused(answer):
             log(f"{charger} connector {d.connector_id}: SetChargingProfile {_describe(answer)}: counted at its "
                 f"max and left alone until it reconnects")
             with lock:
-                state["connections"].setdefault(connection, {})["failed"] = _describe(answer)
+                state.setdefault("failed", {})[charger] = {"connection": connection, "why": _describe(answer)}
             return False
         log(f"{charger} connector {d.connector_id}: SetChargingProfile {_describe(answer)}; tried again next round")
     return ok
+
+
+def _set_profile(run_dir, conn, d, settings, learned, purpose, start, timeout):
+    payload = balance.charging_profile(d, settings, learned.get("stack_level", 0), start, purpose,
+                                       learned.get("unit"))
+    return command.send(run_dir, conn, "SetChargingProfile", payload, timeout)
+
+
+def _refused(answer):
+    return answer.get("status") == "error" or (
+        answer.get("status") == "result" and (answer.get("payload") or {}).get("status") != "Accepted")
 
 
 def _describe(answer):
@@ -394,6 +457,7 @@ def main(argv=None, env=None, out=None, clock=time.time):
         except (OSError, ValueError) as e:
             print(f"shocpp-balance: {e}", file=sys.stderr)
             return FAILED
+    run = f"{os.getpid()}-{os.urandom(4).hex()}"  # limits sent by an earlier run are hints, sent again
     stopping = threading.Event()
     if not args.once:
         for number in (signal.SIGTERM, signal.SIGINT):
@@ -405,11 +469,11 @@ def main(argv=None, env=None, out=None, clock=time.time):
         started = clock()
         try:
             state = load_state(settings.run_dir)
-            decisions, state = round_(settings, site, state, started, args.dry_run, args.timeout)
+            decisions, state = round_(settings, site, state, started, args.dry_run, args.timeout, run, args.once)
             if not args.dry_run:
                 save_state(settings.run_dir, state)
-                balance_control.write(settings.run_dir, balance_control.STATUS,
-                                      round_status(site, decisions, state, started))
+                balance_control.write(settings.run_dir, balance_control.STATUS, round_status(
+                    site, decisions, state, started, balance_control.controls(settings.run_dir)))
         except OSError as e:
             print(f"shocpp-balance: {e}", file=sys.stderr)
             if args.once:

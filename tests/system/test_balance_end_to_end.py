@@ -103,6 +103,7 @@ def test_three_chargers_share_32_a_and_follow_the_grid_meter(site, listener_url)
     site_file = site.root / "site.json"
     site_file.write_text(json.dumps({
         "grid_limit_a": 32, "interval_s": 1, "default": {"min_a": 6, "max_a": 16, "phases": 3, "mode": "fast"},
+        "chargers": {c: {} for c in CHARGERS},
         "grid_meter": {"file": str(grid_file)}, "enable_delay_s": 1, "disable_delay_s": 2,
         "phase_switch_pause_s": 2}))
     building = {"w": 0}
@@ -140,7 +141,7 @@ def test_three_chargers_share_32_a_and_follow_the_grid_meter(site, listener_url)
 
 def test_once_dry_run_prints_the_decisions_and_sends_nothing(site, listener_url):
     site_file = site.root / "site.json"
-    site_file.write_text('{"grid_limit_a": 32}')
+    site_file.write_text('{"grid_limit_a": 32, "chargers": {"sim-1": {}, "sim-2": {}}}')
     env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
     simulate = [listener_url, "--id", "sim", "--chargers", "2", "--sessions", "1", "--session-seconds", "60",
                 "--meter-interval", "0", "--duration", "60", "--quiet"]

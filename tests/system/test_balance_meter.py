@@ -150,7 +150,7 @@ def test_a_url_that_does_not_answer_in_time_reads_nothing_after_its_timeout(http
 
 def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_round(
         site, chargers, monkeypatch, capsys):
-    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}, "c": {}}})
     for name, pid in (("a", 11), ("b", 12), ("c", 13)):
         chargers.connect(name, pid)
     fake = FakeSend({"a": silent})
@@ -162,15 +162,17 @@ def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_
     assert 4 <= took < 6
     sent = {c: at for c, action, limit, at in fake.calls if action == "SetChargingProfile"}
     assert sent["b"] < 1 and sent["c"] < 1 and sent["a"] >= 4
-    assert set(state["sent"]) == {"b@12", "c@13"}
+    assert set(state["accepted"]) == {"b", "c"}
     err = capsys.readouterr().err
-    assert "a: GetConfiguration ChargeProfileMaxStackLevel: no answer in time; using stack level 0" in err
+    assert "a: GetConfiguration: no answer in time; using stack level 0 and site.json's unit" in err
     assert "a connector 1: SetChargingProfile no answer in time; tried again next round" in err
-    assert "failed" not in state["connections"]["a@11"]
-    # next round: a answers; only a is sent (b and c unchanged), at the stack level kept from before
+    assert state["failed"] == {} and "a" not in state["learned"]
+    # next round: a answers; only a is sent (b and c unchanged), its configuration asked again (no
+    # answer is not an answer) and then remembered
     fake.answers, fake.calls[:] = {}, []
     decided, state = one_round(settings, parsed, NOW + 30, state)
-    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [("a", "SetChargingProfile", 10)]
-    assert state["connections"]["a@11"] == {"stack_level": 0}
+    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [("a", "GetConfiguration", None),
+                                                                          ("a", "SetChargingProfile", 10)]
+    assert state["learned"]["a"] == {"stack_level": 3, "unit": None}
 
 
