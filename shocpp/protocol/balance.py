@@ -318,19 +318,19 @@ def _ours(c, run, connection_of):
 
 def loop_check(c, draw, accepted, loop, now, site):
     """(counted: {phase: A} or None, loop, honouring, resend, note) for a connector with a limit of
-    ours: above it by more than tolerance_a after ramp_s, its limit is sent again (once); above it
-    ramp_s after that, it does not honour its limit and is counted at what it draws."""
+    ours: above it by more than tolerance_a after ramp_s, its limit is sent again (once); still above
+    it ramp_s after that, it does not honour its limit and is counted at what it draws."""
     if draw is None or accepted is None or now - accepted.at < site.ramp_s:
         return None, loop if draw is None else None, True, None, None
     most = max(draw.values())
     if most <= accepted.limit_a + site.tolerance_a:
         return None, None, True, None, None
-    counted = {p: math.ceil(a) for p, a in draw.items()}
     said = f"draws {most:g} A with a limit of {accepted.limit_a} A"
     if loop is None:
-        return counted, Loop(now), True, f"{said}: its limit sent again", f"{said}: sent again, counted at its draw"
+        return None, Loop(now), True, f"{said}: its limit sent again", None
     if now - loop.resent_at < site.ramp_s:
-        return counted, loop, True, None, f"{said}: sent again, counted at its draw"
+        return None, loop, True, None, None
+    counted = {p: math.ceil(a) for p, a in draw.items()}
     return counted, loop, False, None, f"not honouring its limit: {said}; counted at its draw"
 
 
@@ -464,7 +464,7 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
         amps, shared = shares[key]
         reason = f"{why[key]}; {shared}" + (f"; {note}" if note else "")
         decisions.append(Decision(c.charger, c.connector_id, amps, phases_of[key], reason, c.transaction_id, most,
-                                  True, None, s.mode))
+                                  honouring, resend, s.mode))
     return Outcome(decisions + idle_decisions, new_states, new_loops, tuple(notes))
 
 

@@ -417,6 +417,20 @@ def report(action, answer, charger, timeout, out=None, err=None):
     return TIMEOUT
 
 
+AROUND_THE_BALANCER = ("SetChargingProfile", "ClearChargingProfile")
+
+
+def warn_balanced(run_dir, charger, err=None):
+    """A charging profile sent around a running shocpp-balance: say that it owns the charger's limits."""
+    import time
+    from .. import balance_control  # only for these two actions
+    last = balance_control.status(run_dir)
+    if balance_control.running(run_dir, time.time(), last) and charger in last.get("chargers", {}):
+        say(f"WARNING: shocpp-balance is running and owns the limits of {charger}: it corrects this profile at "
+            f"its next round. Set the charger's maximum or mode instead: shocpp-balance --max {charger}=AMPS, "
+            f"--mode {charger}=off|fast|minpv|pv", err)
+
+
 def say(message, err=None):
     """A message on stderr, on one line and with nothing in it that draws on the terminal."""
     print(f"shocpp-command: {printable(message)}", file=err or sys.stderr)
@@ -450,6 +464,8 @@ def main(argv=None, env=None):
             parse_payload(args.action, "{}" if args.payload is None else args.payload)  # before looking for chargers
         conn = choose(run_dir, args.charger)
         payload = payload_for(args, config_module.from_env(env), conn)
+        if args.action in AROUND_THE_BALANCER:
+            warn_balanced(run_dir, conn.identity)
         answer = send(run_dir, conn, args.action, payload, args.timeout)
         return report(args.action, answer, conn.identity, args.timeout)
     except Failure as e:

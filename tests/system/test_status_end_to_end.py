@@ -85,11 +85,11 @@ def test_two_chargers_then_one_backend_killed(site, listener_url):
     assert left["connectors"] == [{
         "connector_id": 1, "status": "Charging", "error_code": "NoError", "info": None, "vendor_error_code": None,
         "status_time": T1, "meter_time": T2, "power_w": 7360, "energy_wh": 12345678,
-        "current_a": {"L1": 16, "L2": 15.9, "L3": 16.1}, "session": None}]
+        "current_a": {"L1": 16, "L2": 15.9, "L3": 16.1}, "session": None, "balance": None}]
     assert right["connectors"] == [{
         "connector_id": 2, "status": "SuspendedEV", "error_code": "NoError", "info": None, "vendor_error_code": None,
         "status_time": T1, "meter_time": T2, "power_w": 3680, "energy_wh": 4200000, "current_a": {"L1": 16},
-        "session": None}]
+        "session": None, "balance": None}]
     assert right["pid"] == pid
 
     assert pid_gone(pid)

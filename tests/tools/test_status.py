@@ -215,7 +215,8 @@ def test_json_has_every_field():
                        "vendor": "Acme", "model": "Box", "serial": "SN-1", "firmware": "1.2.3",
                        "connectors": [{"connector_id": 3, "status": None, "error_code": None, "info": None,
                                        "vendor_error_code": None, "status_time": None, "meter_time": T1,
-                                       "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None}],
+                                       "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None,
+                                       "balance": None}],
                        "connected": True, "last_seen": None}
 
 
