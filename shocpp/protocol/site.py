@@ -148,6 +148,19 @@ def parse(text, source="site.json"):
                 chargers={n: Settings(**s) for n, s in chargers.items()}, grid_meter=grid_meter, **scalars)
 
 
+def warnings(site):
+    """What a good site.json may still mean otherwise: mode "off" pauses a charger (a 0 A limit) since
+    the balancer became the site's one controller; the old "off" (no profile, counted at max_a) is
+    "unmanaged"."""
+    off = sorted(n for n, s in site.chargers.items() if s.mode == "off")
+    if site.default.mode == "off":
+        off.insert(0, "default")
+    if not off:
+        return []
+    return [f'mode "off" ({", ".join(off)}) pauses the charger with a 0 A limit; for the old meaning of "off" '
+            f'(no profile sent, counted at its max_a) write "unmanaged"']
+
+
 @lru_cache(maxsize=None)
 def conforms():
     """The schema as a predicate (the compiler takes additionalProperties false only: each charger's

@@ -9,13 +9,16 @@ in <run>/balance/state.json, so a restart changes nothing at the chargers.
 """
 
 import argparse
+import http.client
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
 import time
+import urllib.parse
 from dataclasses import asdict
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -97,14 +100,60 @@ def read_grid_meter(meter):
             returncode, stdout, stderr = _run_meter_command(meter.source, meter.timeout_s)
             if returncode != 0:
                 raise ValueError(f"the command exited with {returncode}: {stderr.strip()[:200]}")
-            return _number(stdout)
-        import urllib.request
-        with urllib.request.urlopen(meter.source, timeout=meter.timeout_s) as answer:
-            document = json.loads(answer.read(1_000_000).decode("utf-8"))
+            try:
+                return _number(stdout)
+            except ValueError:
+                said = f"; on stderr: {stderr.strip()[:200]}" if stderr.strip() else ""
+                output = stdout.strip()
+                raise ValueError((f"its output {output[:200]!r} is not a number" if output else
+                                  "it printed nothing") + said) from None
+        document = json.loads(fetch(meter.source, meter.timeout_s).decode("utf-8"))
         return _number(resolve_pointer(document, meter.pointer))
-    except (OSError, ValueError, KeyError, subprocess.SubprocessError) as e:
+    except (OSError, ValueError, KeyError, OverflowError, RecursionError, subprocess.SubprocessError,
+            http.client.HTTPException) as e:
         log(f"grid meter ({meter.kind} {meter.source}): cannot read: {e}")
         return None
+
+
+METER_ANSWER_MAX = 1_000_000
+
+
+def fetch(url, timeout_s):
+    """The body of a 200 answer to GET url, the whole request (connecting, the headers, the body) within
+    timeout_s: a meter that sends a byte now and then is cut off at the deadline, not per read."""
+    parts = urllib.parse.urlsplit(url)
+    kind = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+    conn = kind(parts.hostname, parts.port, timeout=timeout_s)
+    expired = threading.Event()
+
+    def cut():
+        expired.set()
+        if conn.sock is not None:
+            try:
+                conn.sock.shutdown(socket.SHUT_RDWR)  # a blocked read returns at once
+            except OSError:
+                pass
+    timer = threading.Timer(timeout_s, cut)
+    timer.start()
+    try:
+        conn.request("GET", urllib.parse.urlunsplit(("", "", parts.path or "/", parts.query, "")),
+                     headers={"Accept": "application/json"})
+        answer = conn.getresponse()
+        if answer.status != 200:
+            raise ValueError(f"HTTP Error {answer.status}: {answer.reason}")
+        body = answer.read(METER_ANSWER_MAX + 1)
+        if len(body) > METER_ANSWER_MAX:
+            raise ValueError(f"its answer is larger than {METER_ANSWER_MAX} bytes")
+    except (OSError, http.client.HTTPException) as e:
+        if expired.is_set():
+            raise TimeoutError(f"timed out: no whole answer within {timeout_s} s") from None
+        raise e
+    finally:
+        timer.cancel()
+        conn.close()
+    if expired.is_set():
+        raise TimeoutError(f"timed out: no whole answer within {timeout_s} s")
+    return body
 
 
 def _run_meter_command(line, timeout_s):
@@ -128,6 +177,8 @@ def _run_meter_command(line, timeout_s):
 def _number(value):
     if isinstance(value, bool):
         raise ValueError(f"not a number: {value!r}")
+    if isinstance(value, int) and abs(value) > 10 ** 15:
+        raise ValueError(f"a number of {len(str(abs(value)))} digits is not a power reading")
     if isinstance(value, (int, float)):
         return float(value)
     if isinstance(value, str):
@@ -457,6 +508,8 @@ def main(argv=None, env=None, out=None, clock=time.time):
         except (OSError, ValueError) as e:
             print(f"shocpp-balance: {e}", file=sys.stderr)
             return FAILED
+    for warning in site_file.warnings(settings.site_file):
+        log(f"site.json: {warning}")
     run = f"{os.getpid()}-{os.urandom(4).hex()}"  # limits sent by an earlier run are hints, sent again
     stopping = threading.Event()
     if not args.once:

@@ -27,9 +27,12 @@ def test_a_command_s_output_is_the_grid_power(capsys):
 
 
 @pytest.mark.parametrize("line, problem", [
-    ("echo abc", "could not convert string to float: 'abc'"),
-    ("echo", "could not convert string to float: ''"),
-    ("echo 1 2", "could not convert string to float: '1 2'"),
+    ("echo abc", "its output 'abc' is not a number"),
+    ("echo", "it printed nothing"),
+    ("echo 1 2", "its output '1 2' is not a number"),
+    # mbpoll prints its error on stderr and exits 0 (issue 24 item 7): the error is in the log
+    ("echo 'Connection failed: Connection timed out.' >&2", "it printed nothing; on stderr: Connection failed: "
+                                                           "Connection timed out."),
     ("echo 5; exit 3", "the command exited with 3"),
     ("echo broken >&2; exit 1", "the command exited with 1: broken"),
     ("nonesuch-meter-command", "the command exited with 127"),
@@ -135,6 +138,61 @@ def test_a_url_that_answers_an_http_error_or_nothing_reads_nothing(http_meter, c
     port = free_port()
     assert tool.read_grid_meter(GridMeter("url", f"http://127.0.0.1:{port}/", "/x")) is None
     assert "Connection refused" in capsys.readouterr().err
+
+
+def test_a_url_answering_a_number_of_400_digits_reads_nothing_and_the_round_goes_on(
+        http_meter, site, chargers, monkeypatch, capsys):
+    """Issue 24 item 3: it raised an uncaught OverflowError (the balancer exited and restarted in a
+    loop); now it is a failed reading: the last good one for an interval, then every connector's minimum."""
+    server, url = http_meter
+    server.reply = (200, b'{"power": ' + b"9" * 400 + b"}")
+    assert tool.read_grid_meter(GridMeter("url", url, "/power")) is None
+    assert "cannot read: a number of 400 digits is not a power reading" in capsys.readouterr().err
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}},
+                                          "grid_meter": {"url": url, "pointer": "/power"}})
+    chargers.connect("a", 11)
+    monkeypatch.setattr(command, "send", FakeSend())
+    decided, state = one_round(settings, parsed, NOW)
+    assert decided[("a", 1)].limit_a == 6
+    assert "grid meter: no reading; no good reading yet" in capsys.readouterr().err
+
+
+class Dripping(http.server.BaseHTTPRequestHandler):
+    """A meter that sends its answer one byte every `self.server.every` seconds."""
+
+    def do_GET(self):
+        answer = b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"power": 100}'
+        try:
+            for i in range(len(answer)):
+                self.wfile.write(answer[i:i + 1])
+                self.wfile.flush()
+                if self.server.stop.wait(self.server.every):
+                    return
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_url_that_drips_its_answer_is_cut_off_at_the_timeout_for_the_whole_request(capsys):
+    """Issue 24 item 3: one byte every 0.5 s with timeout_s 1 kept a round going (a read timeout, not
+    the request's); now the whole request ends after timeout_s."""
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Dripping)
+    server.daemon_threads, server.every, server.stop = True, 0.5, threading.Event()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        assert tool.read_grid_meter(GridMeter("url", f"http://127.0.0.1:{port}/", "/power", timeout_s=1)) is None
+        assert 0.9 < time.monotonic() - started < 2
+        assert "cannot read: timed out: no whole answer within 1 s" in capsys.readouterr().err
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
 
 
 def test_a_url_that_does_not_answer_in_time_reads_nothing_after_its_timeout(http_meter, capsys):

@@ -174,3 +174,26 @@ def test_a_connector_whose_session_ended_is_lowered_before_its_share_goes_to_the
     decided, state = one_round(settings, parsed, NOW + 90, state)
     sent = [(c, limit) for c, action, limit, _ in fake.calls if action == "SetChargingProfile"]
     assert sorted(sent[:2]) == [("a", 10), ("b", 10)] and sent[2] == ("c", 10)
+
+
+# -- 7. site.json still using "off" in its old sense --------------------------------------------------
+
+def test_check_and_the_balancer_point_out_a_site_json_using_off(site, chargers, monkeypatch, capsys):
+    from shocpp import exits
+    from shocpp.tools import listener
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {"mode": "off"}, "b": {}}})
+    env = {**site.env, "SHOCPP_SITEFILE": str(site.root / "site.json")}
+    said = ('site.json: mode "off" (a) pauses the charger with a 0 A limit; for the old meaning of "off" '
+            '(no profile sent, counted at its max_a) write "unmanaged"')
+    assert listener.main(["--check"], env) == exits.OK
+    assert f"warning {said}" in capsys.readouterr().out
+    monkeypatch.setattr(command, "send", FakeSend())
+    assert tool.main(["--once", "--dry-run"], env=env) == 0
+    assert f"shocpp-balance: {said}" in capsys.readouterr().err
+    settings_of(site, {"grid_limit_a": 32, "default": {"mode": "off"}, "chargers": {"a": {"mode": "unmanaged"},
+                                                                                     "b": {}}})
+    assert listener.main(["--check"], env) == exits.OK
+    assert 'warning site.json: mode "off" (default, b) pauses' in capsys.readouterr().out
+    settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {"mode": "unmanaged"}}})
+    assert listener.main(["--check"], env) == exits.OK
+    assert "warning site.json" not in capsys.readouterr().out
