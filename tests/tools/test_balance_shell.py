@@ -197,3 +197,31 @@ def test_check_and_the_balancer_point_out_a_site_json_using_off(site, chargers, 
     settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {"mode": "unmanaged"}}})
     assert listener.main(["--check"], env) == exits.OK
     assert "warning site.json" not in capsys.readouterr().out
+
+
+# -- 8. the log: what changed, not every connector every round -----------------------------------------
+
+def test_a_round_logs_only_the_decisions_that_changed_and_once_logs_them_all(site, chargers, monkeypatch, capsys):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}}})
+    chargers.connect("a", 11)
+    chargers.connect("b", 12)
+    monkeypatch.setattr(command, "send", FakeSend())
+    decided, state = one_round(settings, parsed, NOW)
+    first = capsys.readouterr().err
+    assert "a connector 1: 16 A on 3 phase(s): fast; capped at 16 A" in first
+    assert "b connector 1: 16 A on 3 phase(s): fast; capped at 16 A" in first
+    for at in (30, 60, 90):
+        decided, state = one_round(settings, parsed, NOW + at, state)
+        assert capsys.readouterr().err == ""
+    chargers.connect("c", 13)  # not in site.json: said once
+    settings, parsed = settings_of(site, {"grid_limit_a": 20, "chargers": {"a": {}, "b": {}}})
+    decided, state = one_round(settings, parsed, NOW + 120, state)
+    err = capsys.readouterr().err
+    assert "a connector 1: 10 A on 3 phase(s)" in err and "b connector 1: 10 A on 3 phase(s)" in err
+    assert "not in site.json, ignored: c" in err
+    decided, state = one_round(settings, parsed, NOW + 150, state)
+    assert capsys.readouterr().err == ""
+    env = {**site.env, "SHOCPP_SITEFILE": str(site.root / "site.json")}
+    assert tool.main(["--once", "--dry-run"], env=env) == 0
+    err = capsys.readouterr().err
+    assert "a connector 1: 10 A on 3 phase(s)" in err and "b connector 1: 10 A on 3 phase(s)" in err
