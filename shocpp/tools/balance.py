@@ -1,11 +1,13 @@
 """shocpp-balance: share the site's grid connection among the charging connectors, and charge from solar surplus.
 
-Stateless like the backends: each round reads what the run directory knows (the connected chargers, their
-connectors' status and meter values), the running sessions in the ledger and the grid meter; decides with
-shocpp.protocol.balance; and sends SetChargingProfile through the same FIFO path as shocpp-command
-(shocpp.tools.command.choose and send, in-process). What it must remember between rounds (the profiles
-sent, each connection's stack level or refusal, the surplus timers, the last good grid reading) is kept
-in <run>/balance/state.json, so a restart changes nothing at the chargers.
+The site's one closed-loop controller of charging current. Each round reads what the run directory knows
+(the connected chargers, their connectors' status and meter values), the running sessions in the ledger,
+the grid meter and the operator's settings (shocpp.balance_control); decides with shocpp.protocol.balance
+(what each connector draws held against its limit); and sends SetChargingProfile through the same FIFO
+path as shocpp-command (shocpp.tools.command.choose and send, in-process). What it remembers between
+rounds (the limits accepted, what each charger takes, refusals, the surplus timers and the closed loop,
+the last good grid reading) is kept in <run>/balance/state.json: a hint between runs, never proof, so the
+first round of a run sends every limit again. Each round's outcome goes to <run>/balance/status.json.
 """
 
 import argparse
@@ -39,6 +41,8 @@ examples:
   shocpp-balance --once --dry-run      what it would send now, as JSON, sending nothing
   shocpp-balance --once                one round: decide, send, print the decisions
   shocpp-balance                       a round every interval_s (as the service shocpp-balance does)
+  shocpp-balance --mode carport=pv     the operator's mode for a charger, applied at the next round
+  shocpp-balance --max garage=10       its maximum in A (garage=site: site.json's max_a again)
   SHOCPP_SITEFILE=/etc/shocpp/site.json shocpp-balance --once
 
 conf/site.json (SHOCPP_SITEFILE):
@@ -46,7 +50,8 @@ conf/site.json (SHOCPP_SITEFILE):
    "default": {"min_a": 6, "max_a": 16, "phases": 3, "mode": "fast"},
    "chargers": {"carport": {"mode": "pv", "phases": 1}},
    "grid_meter": {"file": "/run/grid-power"}}
-Modes: off, fast, pv (surplus only), minpv (the minimum, more with surplus). The grid meter is a
+Only the chargers named in "chargers" are balanced. Modes: off (paused, 0 A), fast, pv (surplus only),
+minpv (the minimum, more with surplus), unmanaged (no profile, counted at max_a). The grid meter is a
 command, a url with a JSON pointer, or a file; its value is the grid power in W, negative when exporting.
 
 """
@@ -431,9 +436,9 @@ def parse_args(argv):
         prog="shocpp-balance", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="Share the site's grid connection (site.json) among the charging connectors and charge "
-                    "from solar surplus: every interval_s, decide each connector's limit and send the "
-                    "changed ones as charging profiles (as shocpp-command would). Every decision is logged "
-                    "with its reason on stderr.")
+                    "from solar surplus: every interval_s, compare what each connector draws with its limit, "
+                    "decide each connector's limit and send the changed ones as charging profiles (as "
+                    "shocpp-command would). Decisions that change are logged with their reason on stderr.")
     parser.add_argument("--once", action="store_true", help="one round; print its decisions as JSON")
     parser.add_argument("--dry-run", action="store_true", help="decide, log and print, but send nothing")
     parser.add_argument("--mode", action="append", default=[], metavar="CHARGER=MODE",

@@ -234,3 +234,26 @@ def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_
     assert state["learned"]["a"] == {"stack_level": 3, "unit": None}
 
 
+
+
+def test_the_readme_site_json_and_its_mbpoll_meter_run_as_written(tmp_path, monkeypatch, capsys):
+    """Issue 24 item 7: the README's example parses, and its mbpoll command gives the number mbpoll
+    prints (a stand-in mbpoll on PATH prints what mbpoll 1.4 does), and mbpoll's own error when it fails."""
+    from conftest import ROOT
+    from shocpp.protocol import site as site_module
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Site sharing and solar charging"):]
+    example = section[section.index("```json\n") + len("```json\n"):]
+    parsed = site_module.parse(example[:example.index("```")])
+    assert parsed.grid_meter.kind == "command" and "mbpoll" in parsed.grid_meter.source
+    fake = tmp_path / "bin" / "mbpoll"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nif [ -e "$MBPOLL_FAILS" ]; then echo "Connection failed: No such file or directory" >&2;'
+                    ' exit 1; fi\nprintf "mbpoll 1.4-12 - FieldTalk(tm) Modbus(R) Master Simulator\\n'
+                    '-- Polling slave 1...\\n[53]: \\t-812.500000\\n"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{__import__('os').environ['PATH']}")
+    assert tool.read_grid_meter(parsed.grid_meter) == -812.5
+    monkeypatch.setenv("MBPOLL_FAILS", str(fake))
+    assert tool.read_grid_meter(parsed.grid_meter) is None
+    assert "the command exited with 1: Connection failed: No such file or directory" in capsys.readouterr().err
