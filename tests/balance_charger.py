@@ -8,6 +8,7 @@ of ChargingScheduleAllowedChargingRateUnit), draw more than it is allowed (`abov
 import asyncio
 from datetime import datetime, timezone
 
+import websockets
 from ocpp.routing import on
 from ocpp.v16 import ChargePoint, call, call_result
 from ocpp.v16.enums import Action
@@ -135,7 +136,10 @@ class Car(ChargePoint):
 
     async def _meter(self):
         while True:
-            await self.send_meter()
+            try:
+                await self.send_meter()
+            except websockets.ConnectionClosed:
+                return  # the test is over with this connection
             self.changed.clear()
             try:
                 await asyncio.wait_for(self.changed.wait(), self.meter_every)

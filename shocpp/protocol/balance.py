@@ -470,11 +470,15 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
 
 # -- profiles --------------------------------------------------------------------------------------
 
-def should_send(last, decision, now, run="", connection=""):
+AROUND = "a profile was sent to it around the balancer"
+
+
+def should_send(last, decision, now, run="", connection="", around_at=None):
     """Why a profile goes out now, or None: none sent by this run on this connection yet (what a
-    charger holds after our restart or its reconnect is never taken on trust), a change of 1 A or
-    more, of the phases or of the transaction (a TxProfile), a connector drawing above it, or a
-    refresh after REFRESH_S (chargers write profiles to flash: nothing is sent without a reason)."""
+    charger holds after our restart or its reconnect is never taken on trust), a profile sent to it
+    around the balancer since (around_at), a change of 1 A or more, of the phases or of the
+    transaction (a TxProfile), a connector drawing above it, or a refresh after REFRESH_S (chargers
+    write profiles to flash: nothing is sent without a reason)."""
     if decision.limit_a is None:
         return None
     if last is None:
@@ -483,6 +487,8 @@ def should_send(last, decision, now, run="", connection=""):
         return "first round of this run: making sure it holds its limit"
     if last.connection != connection:
         return "reconnected"
+    if around_at is not None and around_at >= last.at:
+        return AROUND
     if decision.resend:
         return decision.resend
     if decision.phases != last.phases:

@@ -312,14 +312,15 @@ def send_profiles(run_dir, site, decisions, connection_of, state, now, timeout, 
     every lowering was confirmed, so the sum never exceeds the limit even for a moment. A limit
     this run has not sent on this connection counts as a lowering."""
     lower, raise_ = {}, {}
+    around = balance_control.around(run_dir)
     for d in decisions:
         connection = connection_of.get(d.charger)
         last = accepted(state, d.charger, d.connector_id)
-        why = balance.should_send(last, d, now, run, connection)
+        why = balance.should_send(last, d, now, run, connection, around.get(d.charger))
         if connection is None or why is None:
             continue
         going_down = last is None or last.run != run or last.connection != connection or d.resend \
-            or d.limit_a < last.limit_a or d.phases != last.phases
+            or d.limit_a < last.limit_a or d.phases != last.phases or why == balance.AROUND
         (lower if going_down else raise_).setdefault(d.charger, []).append((d, why))
     if not _send_all(run_dir, site, lower, connection_of, state, now, timeout, run):
         if raise_:

@@ -421,14 +421,26 @@ AROUND_THE_BALANCER = ("SetChargingProfile", "ClearChargingProfile")
 
 
 def warn_balanced(run_dir, charger, err=None):
-    """A charging profile sent around a running shocpp-balance: say that it owns the charger's limits."""
+    """True, after a warning, when a running shocpp-balance balances the charger: it owns its limits."""
     import time
     from .. import balance_control  # only for these two actions
     last = balance_control.status(run_dir)
-    if balance_control.running(run_dir, time.time(), last) and charger in last.get("chargers", {}):
-        say(f"WARNING: shocpp-balance is running and owns the limits of {charger}: it corrects this profile at "
-            f"its next round. Set the charger's maximum or mode instead: shocpp-balance --max {charger}=AMPS, "
-            f"--mode {charger}=off|fast|minpv|pv", err)
+    if not (balance_control.running(run_dir, time.time(), last) and charger in last.get("chargers", {})):
+        return False
+    say(f"WARNING: shocpp-balance is running and owns the limits of {charger}: it corrects this profile at "
+        f"its next round. Set the charger's maximum or mode instead: shocpp-balance --max {charger}=AMPS, "
+        f"--mode {charger}=off|fast|minpv|pv", err)
+    return True
+
+
+def sent_around(run_dir, charger):
+    """Tell the balancer that a profile went to the charger around it: it sends its limit again next round."""
+    import time
+    from .. import balance_control
+    try:
+        balance_control.sent_around(run_dir, charger, time.time())
+    except OSError:
+        pass  # a member of the group may not write there: the closed loop still sees what it draws
 
 
 def say(message, err=None):
@@ -464,9 +476,10 @@ def main(argv=None, env=None):
             parse_payload(args.action, "{}" if args.payload is None else args.payload)  # before looking for chargers
         conn = choose(run_dir, args.charger)
         payload = payload_for(args, config_module.from_env(env), conn)
-        if args.action in AROUND_THE_BALANCER:
-            warn_balanced(run_dir, conn.identity)
+        balanced = args.action in AROUND_THE_BALANCER and warn_balanced(run_dir, conn.identity)
         answer = send(run_dir, conn, args.action, payload, args.timeout)
+        if balanced:
+            sent_around(run_dir, conn.identity)
         return report(args.action, answer, conn.identity, args.timeout)
     except Failure as e:
         say(str(e))

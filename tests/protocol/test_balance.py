@@ -476,6 +476,16 @@ SEND_CASES = [
      "a new transaction"),
     (None, balance.Decision("a", 1, None, 3, "unmanaged"), 0, None),
 ]
+AROUND_CASES = [
+    # (when a profile was sent around the balancer, why)
+    (None, None), (9.5, None), (10, balance.AROUND), (15, balance.AROUND),
+]
+
+
+@pytest.mark.parametrize("around_at, why", AROUND_CASES)
+def test_a_profile_sent_around_the_balancer_since_its_own_is_answered_with_its_own_again(around_at, why):
+    last = balance.Sent(10, 3, 10, RUN, "a@1")
+    assert balance.should_send(last, balance.Decision("a", 1, 10, 3, "x"), 20, RUN, "a@1", around_at) == why
 
 
 @pytest.mark.parametrize("last, decision, now, why", SEND_CASES)

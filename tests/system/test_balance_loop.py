@@ -88,8 +88,21 @@ def test_a_profile_cleared_around_the_balancer_is_corrected_within_one_round(sit
             await until(lambda: a.limit()[0] == 10, 5)
             assert time.monotonic() - cleared < 2.5  # a round is a second; its meter values 0.3 s
             assert a.drawing()["L1"] + b.drawing()["L1"] == 20
-        assert "a connector 1: sent 10 A on 3 phase(s) (draws 16 A with a limit of 10 A: its limit sent again)" \
+            # a raw profile that lowers it (drawing less is never held against a charger): shocpp-command
+            # tells the balancer, which sends its own again at its next round
+            raw = {"connectorId": 1, "csChargingProfiles": {
+                "chargingProfileId": 1, "stackLevel": 8, "chargingProfilePurpose": "TxDefaultProfile",
+                "chargingProfileKind": "Relative", "chargingSchedule": {
+                    "chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 6}]}}}
+            code, out, err = await tool(env, str(BIN / "shocpp-command"), "--charger", "a", "SetChargingProfile",
+                                        json.dumps(raw))
+            assert code == 0 and "owns the limits of a" in err and a.limit()[0] in (6, 10)
+            sent = time.monotonic()
+            await until(lambda: a.limit()[0] == 10 and a.received[-1]["charging_profile_id"] == 1401, 5)
+            assert time.monotonic() - sent < 2.5
+        assert "a connector 1: sent 10 A on 3 phase(s) (a profile was sent to it around the balancer)" \
             in logged(site)
+        assert logged(site).count("a connector 1: sent 10 A on 3 phase(s) (") >= 3
 
     run(scenario())
 
