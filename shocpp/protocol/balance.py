@@ -233,6 +233,7 @@ class Connector:
     current_a: tuple = ()             # ((phase, amperes), ...): Current.Import per phase
     connected: bool = True            # False: gone, with a session still running in the ledger
     accepted: Optional[Sent] = None   # the limit it last accepted
+    reading_at: Optional[float] = None  # when its meter values arrived (the server's clock; None: unknown)
 
 
 @dataclass(frozen=True)
@@ -322,6 +323,8 @@ def loop_check(c, draw, accepted, loop, now, site):
     it ramp_s after that, it does not honour its limit and is counted at what it draws."""
     if draw is None or accepted is None or now - accepted.at < site.ramp_s:
         return None, loop if draw is None else None, True, None, None
+    if c.reading_at is not None and c.reading_at < accepted.at + site.ramp_s:
+        return None, loop, True, None, None  # a reading from before the charger had time to follow: wait
     most = max(draw.values())
     if most <= accepted.limit_a + site.tolerance_a:
         return None, None, True, None, None

@@ -28,7 +28,7 @@ from pathlib import Path
 from .. import config as config_module
 from .. import balance_control, site_file
 from ..exits import FAILED, OK, USAGE, describe
-from ..protocol import balance, matching
+from ..protocol import balance, matching, timestamps
 from ..protocol.site import SiteError, resolve_pointer
 from . import command, printable_output, status
 
@@ -207,10 +207,12 @@ def connectors(run_dir, accounting_dir, state, site):
             start = sessions.get((charger.identity, k.connector_id)) or {}
             tid = start.get("transaction_id")
             currents = tuple((p, a) for p, a in k.current_a.items() if p in balance.PHASES)
+            received = timestamps.parse(k.meter_received_at)
             found.append(balance.Connector(charger.identity, k.connector_id, k.status, k.power_w,
                                            str(start.get("start_time") or ""),
                                            tid if type(tid) is int else None, refused, currents, True,
-                                           accepted(state, charger.identity, k.connector_id)))
+                                           accepted(state, charger.identity, k.connector_id),
+                                           received.timestamp() if received else None))
     for (charger, connector_id), start in sorted(sessions.items(), key=lambda item: str(item[0])):
         if charger in site.chargers and charger not in connection_of and type(connector_id) is int:
             found.append(balance.Connector(charger, connector_id, None, None, str(start.get("start_time") or ""),

@@ -69,6 +69,7 @@ class Connector:
     vendor_error_code: Optional[str] = None
     status_time: Optional[str] = None          # the StatusNotification's timestamp, else when it arrived
     meter_time: Optional[str] = None           # the newest meterValue timestamp used, else when it arrived
+    meter_received_at: Optional[str] = None    # when the backend received those MeterValues (its clock)
     power_w: Optional[Number] = None
     energy_wh: Optional[Number] = None
     current_a: Dict[str, Number] = field(default_factory=dict)   # L1, L2, L3 (and 'unphased')
@@ -130,6 +131,7 @@ def connector_status(connector_id, status, meter, start=None, now=None):
         vendor_error_code=_text(status.get("vendorErrorCode")),
         status_time=_text(status.get("timestamp") or status.get("received_at")),
         meter_time=readings.time,
+        meter_received_at=_text(meter.get("received_at")) if isinstance(meter, dict) else None,
         power_w=readings.power_w,
         energy_wh=readings.energy_wh,
         current_a=readings.current_a,

@@ -1,5 +1,7 @@
 """shocpp-balance's pure core: sharing, the grid meter, the surplus and phase state machine (fake clock)."""
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
@@ -513,3 +515,13 @@ def test_the_learned_purpose_and_unit_shape_the_profile():
 def test_the_first_round_without_a_good_reading_says_so():
     _, watts, note = balance.grid_step(GridState(), 0, None, 30, 32)
     assert (watts, note) == (None, "grid meter: no reading; no good reading yet")
+
+
+def test_a_reading_from_before_the_charger_had_time_to_follow_is_not_held_against_it():
+    """A charger that sends MeterValues every few minutes: its last reading (at 50) predates the end of the
+    ramp after its limit was lowered (at 60, ramp_s 10): no judgement until a newer one arrives."""
+    big = drawing("big", 16, at("big", 10, sent=60), reading_at=50)
+    others = [drawing("b", 10, at("b", 10)), drawing("a", 10, at("a", 10))]
+    assert shown(loop_round([big] + others, 100))[0] == ("big", 10, True, False)
+    fresh = replace(big, reading_at=71)
+    assert shown(loop_round([fresh] + others, 100))[0] == ("big", 10, True, True)
