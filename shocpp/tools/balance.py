@@ -255,8 +255,7 @@ def round_(settings, site, state, now, dry_run=False, timeout=SEND_TIMEOUT, run=
         meter_failed = grid_w is None
         if note:
             log(note)
-    profiled = {(c.charger, c.connector_id) for c in found
-                if c.accepted and c.accepted.run == run and c.accepted.connection == connection_of.get(c.charger)}
+    profiled = {(c.charger, c.connector_id) for c in found if c.connected and c.accepted is not None}
     controls = balance_control.controls(settings.run_dir)
     outcome = balance.decide(site, found, grid_w, _keyed(state.get("surplus"), balance.Surplus), now, meter_failed,
                              note, profiled, controls, _keyed(state.get("loops"), balance.Loop), run, connection_of)
@@ -405,6 +404,7 @@ def _send_charger(run_dir, site, charger, items, connection, state, now, timeout
                 f"max and left alone until it reconnects")
             with lock:
                 state.setdefault("failed", {})[charger] = {"connection": connection, "why": _describe(answer)}
+                (state.get("learned") or {}).pop(charger, None)  # asked again when it reconnects
             return False
         log(f"{charger} connector {d.connector_id}: SetChargingProfile {_describe(answer)}; tried again next round")
     return ok

@@ -84,10 +84,10 @@ def test_a_charger_that_refuses_a_profile_is_counted_at_its_max_and_left_alone_u
     fake.answers = {}
     decided, state = one_round(settings, parsed, NOW + 90, state)
     assert [d.limit_a for d in decided.values()] == [10, 10, 10]
-    # (what it takes was learned once: no GetConfiguration again)
+    # (what it takes is asked again after a refusal: it may be another charger now)
     calls = [(c, action, limit) for c, action, limit, _ in fake.calls]
-    assert calls[0] == ("a", "SetChargingProfile", 10)
-    assert sorted(calls[1:]) == [("b", "SetChargingProfile", 10), ("c", "SetChargingProfile", 10)]
+    assert calls[:2] == [("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10)]
+    assert sorted(calls[2:]) == [("b", "SetChargingProfile", 10), ("c", "SetChargingProfile", 10)]
     assert state["failed"] == {}
 
 
@@ -225,3 +225,21 @@ def test_a_round_logs_only_the_decisions_that_changed_and_once_logs_them_all(sit
     assert tool.main(["--once", "--dry-run"], env=env) == 0
     err = capsys.readouterr().err
     assert "a connector 1: 10 A on 3 phase(s)" in err and "b connector 1: 10 A on 3 phase(s)" in err
+
+
+def test_after_a_restart_a_connector_whose_session_ended_meanwhile_loses_its_old_limit(site, chargers, monkeypatch):
+    """The balancer was down when b's session ended: b may still hold its 16 A from the last run, which
+    the next car would draw on top of a's share. The new run gives it what an idle connector gets."""
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}}})
+    chargers.connect("a", 11)
+    chargers.connect("b", 12)
+    fake = FakeSend()
+    monkeypatch.setattr(command, "send", fake)
+    decisions, state = tool.round_(settings, parsed, {}, NOW, run="first", timeout=1.0)
+    assert fake.profiles() == [("a", 16), ("b", 16)]
+    chargers.status("b", 12, "Available")
+    fake.calls.clear()
+    decisions, state = tool.round_(settings, parsed, state, NOW + 600, run="second", timeout=1.0)
+    assert [(d.charger, d.limit_a, d.reason) for d in decisions] == [
+        ("a", 16, "fast; capped at 16 A"), ("b", 6, "not charging: its minimum 6 A is free for the next car")]
+    assert fake.profiles() == [("a", 16), ("b", 6)]
