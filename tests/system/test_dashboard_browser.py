@@ -128,6 +128,17 @@ async def open_dashboard(browser, url, credentials):
     return page
 
 
+def run_and_stop(scenario, seconds, browser, *processes):
+    """The scenario's result within `seconds`; then the browser is closed and each (process, signal) stopped."""
+    try:
+        return asyncio.run(asyncio.wait_for(scenario, seconds))
+    finally:
+        browser.close()
+        for process, number in processes:
+            process.send_signal(number)
+            process.wait(timeout=30)
+
+
 def simulated(site, listener_url):
     return subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "garage", "--timeout", "10",
                              "--duration", "120", "--meter-interval", "1", "--time-scale", "2", "--quiet"],
@@ -181,12 +192,7 @@ def test_an_operator_starts_watches_and_stops_a_session(site, tmp_path, listener
         finally:
             await page.close()
 
-    try:
-        transaction, png = asyncio.run(asyncio.wait_for(scenario(), 150))
-    finally:
-        browser.close()
-        sim.send_signal(signal.SIGINT)
-        sim.wait(timeout=30)
+    transaction, png = run_and_stop(scenario(), 150, browser, (sim, signal.SIGINT))
     stops = [r for r in site.stop_lines() if r["transaction_id"] == int(transaction)]
     assert [(r["account"], r["reason"]) for r in stops] == [("company-x", "Remote")] and stops[0]["energy_wh"] > 0
     (tmp_path / "dashboard.png").write_bytes(png)
@@ -212,12 +218,7 @@ def test_with_a_wrong_password_nothing_shows(site, tmp_path, listener_url, start
         finally:
             await page.close()
 
-    try:
-        shown = asyncio.run(asyncio.wait_for(scenario(), 90))
-    finally:
-        browser.close()
-        sim.send_signal(signal.SIGINT)
-        sim.wait(timeout=30)
+    shown = run_and_stop(scenario(), 90, browser, (sim, signal.SIGINT))
     assert shown == {"chargers": "", "bars": "", "rows": 0, "state": "not signed in"}
 
 
@@ -255,14 +256,7 @@ def test_a_balanced_charger_shows_its_limit_and_mode_and_its_limit_button_sets_t
         finally:
             await page.close()
 
-    try:
-        answer = asyncio.run(asyncio.wait_for(scenario(), 120))
-    finally:
-        browser.close()
-        balancer.send_signal(signal.SIGTERM)
-        balancer.wait(timeout=30)
-        sim.send_signal(signal.SIGINT)
-        sim.wait(timeout=30)
+    answer = run_and_stop(scenario(), 120, browser, (balancer, signal.SIGTERM), (sim, signal.SIGINT))
     assert "shocpp-balance balances garage: a maximum of 8 A set, applied at its next round" in answer
     from shocpp import balance_control
     assert balance_control.controls(site.run_dir) == {"garage": {"mode": None, "max_a": 8}}
