@@ -149,6 +149,7 @@ def test_charger_status_from_the_files():
         connectors=(
             Connector(0, "Available", "NoError", status_time="2026-11-21T10:00:01.000Z"),
             Connector(1, "Faulted", "GroundFailure", "RCD", "E12", status_time=T1, meter_time=T2,
+                      meter_received_at="2026-11-21T10:00:03.000Z",
                       power_w=7400, energy_wh=12345678, current_a={"L1": 16}),
         ))
 
@@ -208,14 +209,15 @@ def test_json_and_text_when_nothing_is_connected():
 
 
 def test_json_has_every_field():
-    (charger,) = json.loads(render_json([charger_status(INFO, {}, {3: {"meterValue": [
+    (charger,) = json.loads(render_json([charger_status(INFO, {}, {3: {"received_at": T2, "meterValue": [
         {"timestamp": T1, "sampledValue": [sv("2.2", "Power.Active.Import", "kW")]}]}})]))["chargers"]
     assert charger == {"identity": "garage-left", "pid": 4242, "remote_addr": "192.0.2.7",
                        "connected_at": "2026-11-21T09:59:58.000Z", "booted_at": "2026-11-21T09:59:59.000Z",
                        "vendor": "Acme", "model": "Box", "serial": "SN-1", "firmware": "1.2.3",
                        "connectors": [{"connector_id": 3, "status": None, "error_code": None, "info": None,
                                        "vendor_error_code": None, "status_time": None, "meter_time": T1,
-                                       "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None}],
+                                       "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None,
+                                       "balance": None, "meter_received_at": T2}],
                        "connected": True, "last_seen": None}
 
 
