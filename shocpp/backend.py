@@ -42,6 +42,7 @@ class Backend:
                                config.strict, config.max_power_kw, config.max_session_kwh * 1000,
                                config.chargers_file.exists())
         self.unsaved = {}  # run file name -> its latest content
+        self.samples = {}  # connector -> the running session's power samples kept (shocpp.samples)
 
     def on_lines(self, lines, end=False):
         """Answer a batch of frames (what one read brought): the ledger at once, frame by frame; the
@@ -52,6 +53,7 @@ class Backend:
             self.log.incoming(line)
             step = self.session.receive(line, self.clock(), time.monotonic(), self.tags, self.records, self.starts)
             replies += self.apply(step)
+            self.note_unknown(line)
         if end:
             replies += self.apply(self.session.finish())
         self.write_run_files()
@@ -135,6 +137,39 @@ class Backend:
             self.unsaved[f"status-{effect.connector_id}.json"] = {**received, **effect.payload}
         elif isinstance(effect, SaveMeterValues):
             self.unsaved[f"meter-{effect.connector_id}.json"] = {**received, **effect.payload}
+            self.keep_sample(effect, received["received_at"])
+
+    def note_unknown(self, line):
+        """An unknown card in an Authorize or a StartTransaction, kept for the dashboard (unknown_tags)."""
+        from . import unknown_tags
+        text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
+        if '"Authorize"' not in text and '"StartTransaction"' not in text:
+            return
+        try:
+            tags = self.tags_file.value  # as the frame was just answered: no second look at the file
+            found = unknown_tags.met(text, tags) if tags is not None else None
+            if found is not None:
+                unknown_tags.note(self.config.run_dir, found[0], self.connection.identity, self.clock(), found[1])
+        except (OSError, TagsError) as e:
+            self.log.error(f"cannot keep the unknown card: {e}")
+
+    def keep_sample(self, effect, received_at):
+        """The transaction's power, kept for the dashboard's chart (shocpp.samples)."""
+        tx = effect.payload.get("transactionId")
+        if tx is None or effect.connector_id == 0:
+            return
+        from .tools.status import meter_readings  # at the first MeterValues, not at start-up
+        from . import samples
+        power = meter_readings(effect.payload).power_w
+        if power is None:
+            return
+        sample = {"t": received_at, "w": float(power), "transaction_id": tx}
+        try:
+            self.samples[effect.connector_id] = samples.add(self.config.run_dir, self.connection.identity,
+                                                            effect.connector_id, sample,
+                                                            self.samples.get(effect.connector_id))
+        except OSError as e:
+            self.log.error(f"cannot keep the power sample: {e}")
 
     def write_run_files(self):
         for name, data in self.unsaved.items():

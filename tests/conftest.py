@@ -191,6 +191,8 @@ def run(coro):
 
 
 OPERATOR = ("operator", "a long enough password")
+VIEWER = ("ha", "a viewer's long password")
+DRIVER = ("bob", "a driver's long password")  # of the account home
 
 
 @pytest.fixture
@@ -199,11 +201,15 @@ def start_dashboard(site):
     Stopped (with its websocketd) at the end."""
     assert shutil.which("websocketd"), "websocketd is missing: 'make test' installs it"
     with servers(site) as serve:
-        def start(extra_env=None, operator=True):
+        def start(extra_env=None, operator=True, roles=False):
+            """roles: a viewer (VIEWER) and a driver of the account home (DRIVER) too."""
             env = {**site.env, "SHOCPP_OPERATORSFILE": str(site.root / "operators.json"), **(extra_env or {})}
             if operator and not Path(env["SHOCPP_OPERATORSFILE"]).exists():
-                subprocess.run([str(BIN / "shocpp-passwd"), "--operator", OPERATOR[0], "--password-stdin"],
-                               input=OPERATOR[1].encode(), env=env, check=True, capture_output=True, timeout=30)
+                people = [(OPERATOR, [])] + ([(VIEWER, ["--role", "viewer"]),
+                                              (DRIVER, ["--role", "driver", "--account", "home"])] if roles else [])
+                for (name, password), extra in people:
+                    subprocess.run([str(BIN / "shocpp-passwd"), "--operator", name, "--password-stdin", *extra],
+                                   input=password.encode(), env=env, check=True, capture_output=True, timeout=30)
             port = free_port()
             serve("shocpp-dashboard", {**env, "DASHBOARD_ADDRESS": "127.0.0.1", "DASHBOARD_PORT": str(port)}, port)
             return f"http://127.0.0.1:{port}"

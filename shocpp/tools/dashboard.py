@@ -1,10 +1,11 @@
-"""shocpp-dashboard: a second websocketd serving the dashboard's page and its API.
+"""shocpp-dashboard: a second websocketd serving the dashboard's page, its live feed and its API.
 
 The page (dashboard_static/index.html, served by --staticdir without authentication, so it holds no
-data) polls the API; the API is CGI (--cgidir). websocketd hands a CGI program none of its own
-environment, so the CGI directory is written at start, in a private temporary directory: one small
-sh wrapper an endpoint, holding the settings and exec'ing `python -m shocpp.tools.dashboard_api`.
-It is removed when the dashboard stops.
+data) signs in once and then gets its data pushed over a WebSocket: websocketd runs one
+dashboard_feed process an open page. The API is CGI (--cgidir), one small bash wrapper an endpoint
+that hands the request to the API's long-lived process, this one (dashboard_server): no Python starts
+for a request. websocketd hands its programs none of its own environment, so the wrappers are
+written at start, in a private temporary directory removed when the dashboard stops.
 """
 
 import argparse
@@ -23,7 +24,7 @@ from .. import config as config_module
 from .. import operators_file
 from ..config import ROOT
 from ..exits import NOT_INSTALLED, OK, USAGE, describe
-from . import dashboard_api
+from . import dashboard_api, dashboard_auth, dashboard_server
 from .listener import PASSED_ALWAYS, find_websocketd, tls_arguments
 
 STATIC = Path(__file__).resolve().parent / "dashboard_static"
@@ -32,7 +33,8 @@ EXIT_DETAILS = {USAGE: "a setting is broken, the operators file is broken, or th
                        "there is no operators file"}
 DESCRIPTION = ("Serve the dashboard (chargers, running sessions, the month's energy per account, commands) and its "
                "JSON API on http://DASHBOARD_ADDRESS:DASHBOARD_PORT/ (https:// with SHOCPP_TLS_CERT and "
-               "SHOCPP_TLS_KEY). Every API request needs an operator's password (shocpp-passwd --operator NAME). "
+               "SHOCPP_TLS_KEY). A browser signs in once; scripts give HTTP Basic credentials with every API request "
+               "(people and their roles: shocpp-passwd --operator NAME --role operator|viewer|driver). "
                "Runs in the foreground; stop it with Ctrl-C.")
 SETTINGS = ("Settings (environment): DASHBOARD_ADDRESS (127.0.0.1), DASHBOARD_PORT (8081), SHOCPP_OPERATORSFILE "
             "(conf/operators.json), and the listener's SHOCPP_* settings (the run directory, tags.json, the "
@@ -77,8 +79,9 @@ def checked(env):
     return config
 
 
-def write_cgi(directory, env, scheme, python=sys.executable):
-    """The CGI wrappers, one an endpoint, under directory/api/."""
+def write_cgi(directory, env, scheme, api_port, secret, python=sys.executable):
+    """The CGI wrappers, one an endpoint, under directory/api/, handing each request to the API
+    process on `api_port`; and directory/feed, the feed's program."""
     passed = {n: env[n] for n in PASSED_ALWAYS if n in env}
     passed.update({n: v for n, v in env.items() if n.startswith("SHOCPP_")})
     passed[dashboard_api.SCHEME] = scheme
@@ -88,16 +91,20 @@ def write_cgi(directory, env, scheme, python=sys.executable):
     api.mkdir(mode=0o700)
     for endpoint in dashboard_api.ENDPOINTS:
         path = api / endpoint
-        path.write_text(f"#!/bin/sh\n# written by shocpp-dashboard at start\n{exports}"
-                        f"exec {shlex.quote(python)} -m shocpp.tools.dashboard_api {endpoint}\n")
+        path.write_text(dashboard_server.wrapper(api_port, secret, endpoint))
         path.chmod(0o700)
+    feed = Path(directory) / "feed"
+    feed.write_text(f"#!/bin/sh\n# written by shocpp-dashboard at start\n{exports}"
+                    f"exec {shlex.quote(python)} -m shocpp.tools.dashboard_feed\n")
+    feed.chmod(0o700)
 
 
 def command(env, cgi_dir, websocketd="websocketd"):
     config = config_module.from_env(env)
     return [websocketd, f"--address={address(env)}", f"--port={port(env)}", f"--staticdir={STATIC}",
-            f"--cgidir={cgi_dir}", "--header-http=X-Frame-Options: DENY",
-            "--header-http=Referrer-Policy: no-referrer", *tls_arguments(config)]
+            f"--cgidir={cgi_dir}", "--sameorigin=true", "--passenv=PATH,HTTP_COOKIE,HTTP_AUTHORIZATION",
+            "--header-http=X-Frame-Options: DENY", "--header-http=Referrer-Policy: no-referrer",
+            *tls_arguments(config), f"{cgi_dir}/feed"]
 
 
 def parse_args(argv):
@@ -127,8 +134,12 @@ def main(argv=None, env=None):
         return NOT_INSTALLED
     scheme = "https" if config.tls_cert else "http"
     cgi_dir = tempfile.mkdtemp(prefix="shocpp-dashboard-")
+    env_api = {**env, dashboard_api.SCHEME: scheme}
+    secret = dashboard_server.new_secret()
     try:
-        write_cgi(cgi_dir, env, scheme)
+        dashboard_auth.ensure_secret(config.run_dir)
+        server = dashboard_server.start(env_api, secret.encode())
+        write_cgi(cgi_dir, env, scheme, server.server_address[1], secret)
         shown = address(env) if ":" not in address(env) else f"[{address(env)}]"
         print(f"shocpp-dashboard: {scheme}://{shown}:{port(env)}/ (operators {config.operators_file})",
               file=sys.stderr, flush=True)

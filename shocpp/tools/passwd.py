@@ -19,6 +19,8 @@ EXIT_DETAILS = {USAGE: "also a broken chargers file", NO_SUCH_CHARGER: "--remove
 EXAMPLES = ("examples:\n  shocpp-passwd garage-left\n  shocpp-passwd --remove garage-left\n  shocpp-passwd --list\n"
             "  shocpp-passwd --operator alice                 a dashboard operator, with a new random password\n"
             "  printf '%s' \"$PW\" | shocpp-passwd --operator alice --password-stdin\n"
+            "  shocpp-passwd --operator ha --role viewer         read only (a Home Assistant sensor)\n"
+            "  shocpp-passwd --operator bob --role driver --account bob-car\n"
             "  shocpp-passwd --operator alice --remove\n\n")
 
 
@@ -39,7 +41,15 @@ def parse_args(argv):
     parser.add_argument("--password-stdin", action="store_true",
                         help=f"--operator: read the password from standard input (at least "
                              f"{operators_file.MIN_PASSWORD} characters) instead of making one")
+    parser.add_argument("--role", choices=operators_file.ROLES,
+                        help="--operator: operator (everything, the default), viewer (read only: no command, no "
+                             "RFID tag) or driver (one --account's sessions, starting and stopping its own)")
+    parser.add_argument("--account", metavar="ACCOUNT", help="--role driver: the account of tags.json it sees")
     args = parser.parse_args(argv)
+    if (args.role or args.account) and (args.operator is None or args.remove):
+        parser.error("--role and --account go with --operator NAME (not with --remove)")
+    if (args.role == "driver") != (args.account is not None):
+        parser.error("--role driver needs --account ACCOUNT, and only a driver has one")
     if args.operator is not None:
         if args.charger or args.list:
             parser.error("--operator NAME takes no charger identity and no --list")
@@ -126,12 +136,12 @@ def _operator(args, env, out, stdin):
     """Add, replace or remove a dashboard operator; the password is printed once when made here."""
     try:
         path = config_module.from_env(env).operators_file
-        known = operators_file.load(path) if path.exists() else {}
+        known = operators_file.read_people(path) if path.exists() else {}
         if args.remove:
             if known.pop(args.operator, None) is None:
                 print(f"shocpp-passwd: operator {args.operator!r} is not in {path}", file=sys.stderr)
                 return NO_SUCH_CHARGER
-            operators_file.save(path, known)
+            operators_file.save_people(path, known)
             print(f"removed the operator {args.operator} from {path}", file=out)
             return OK
         if args.password_stdin:
@@ -142,15 +152,16 @@ def _operator(args, env, out, stdin):
                 return USAGE
         else:
             password = chargers_file.new_key()
-        known[args.operator] = chargers_file.new_hash(password)
-        operators_file.save(path, known)
+        known[args.operator] = operators_file.Person(args.operator, chargers_file.new_hash(password),
+                                                     args.role or "operator", args.account)
+        operators_file.save_people(path, known)
     except (ChargersError, config_module.ConfigError, OSError) as e:
         print(f"shocpp-passwd: {e}", file=sys.stderr)
         return FAILED if isinstance(e, OSError) else USAGE
     if args.password_stdin:
-        print(f"operator {args.operator} saved in {path} (only the password's hash is stored)", file=out)
+        print(f"{args.role or 'operator'} {args.operator} saved in {path} (only the password's hash is stored)", file=out)
     else:
-        print(f"password of the dashboard operator {args.operator} (shown once, only its hash is stored in "
+        print(f"password of the dashboard {args.role or 'operator'} {args.operator} (shown once, only its hash is stored in "
               f"{path}):\n\n  {password}\n", file=out)
     return OK
 

@@ -253,6 +253,26 @@ def render_json(chargers):
     return printable_json({"chargers": [asdict(c) for c in chargers]}, indent=2) + "\n"
 
 
+def unknown_cards(config):
+    """The unknown RFID cards the backends met in the last 30 days (shocpp.unknown_tags), newest first."""
+    from .. import tags_file, unknown_tags
+    from ..protocol.tags import TagsError
+    try:
+        tags = tags_file.load(config.tags_file)
+    except TagsError:
+        tags = None
+    return unknown_tags.recent(config.run_dir, datetime.now(timezone.utc), tags)
+
+
+def render_cards(cards):
+    if not cards:
+        return ""
+    lines = [f"  {printable(c['id_tag'])} at {printable(str(c['charger']))}, "
+             f"{_local(c['seen_at'])}: {c['outcome']}" for c in cards]
+    return "\nunknown cards (last 30 days; add one to an account in tags.json or on the dashboard):\n" \
+        + "\n".join(lines) + "\n"
+
+
 def render_text(chargers):
     if not chargers:
         return "no charger is connected\n"
@@ -294,12 +314,17 @@ def _block(c):
     return "\n".join(lines) + "\n"
 
 
+def _local(text):
+    """A time the charger or a backend wrote, in local time (TZ); as written when it cannot be read."""
+    moment = timestamps.parse(text)
+    return (moment.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if moment is not None
+            else printable(text) if text is not None else "?")
+
+
 def session_line(s):
     """A running session on one line: transactionId, account, tag, start in local time, duration,
     energy so far in kWh (three decimals) and power; what the charger sent escaped."""
-    began = timestamps.parse(s["start_time"])
-    start = (began.astimezone().strftime("%Y-%m-%d %H:%M:%S %Z") if began is not None
-             else printable(s["start_time"]) if s["start_time"] is not None else "?")
+    start = _local(s["start_time"])
     parts = [f"session {s['transaction_id']}", f"account {printable(s['account'])}",
              f"tag {printable(s['id_tag'])}", f"since {start}"]
     if s["duration_s"] is not None:
@@ -489,7 +514,12 @@ def main(argv=None, env=None, out=None):
     except (OSError, config_module.ConfigError) as e:
         print(f"shocpp-status: {e}", file=sys.stderr)
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
-    out.write(render_json(chargers) if args.json else render_text(chargers))
+    cards = unknown_cards(config)
+    if args.json:
+        out.write(render_json(chargers) if not cards else
+                  printable_json({"chargers": [asdict(c) for c in chargers], "unknown_cards": cards}, indent=2) + "\n")
+    else:
+        out.write(render_text(chargers) + render_cards(cards))
     from ..last_good import problems  # a broken tags.json or chargers.json, served from its last good copy
     for problem in problems(config_module.from_env(env).run_dir):
         print(f"shocpp-status: WARNING: {problem}", file=sys.stderr)

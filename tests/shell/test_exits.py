@@ -45,8 +45,10 @@ def test_each_status_has_one_number_and_a_meaning():
 
 def test_every_command_is_checked():
     assert TOOLS == ["balance", "command", "dashboard", "listener", "passwd", "status", "summary"]
-    # the dashboard's CGI program; summary's model (the ledger read into sessions) and statements
-    assert HELPERS == ["dashboard_api", "ledger_sessions", "statement"]
+    # the dashboard's parts (API, sign-in, commands, feed, history, its process, tags, views);
+    # summary's model (the ledger read into sessions) and statements
+    assert HELPERS == ["dashboard_api", "dashboard_auth", "dashboard_command", "dashboard_feed", "dashboard_history",
+                       "dashboard_server", "dashboard_tags", "dashboard_views", "ledger_sessions", "statement"]
 
 
 @pytest.mark.parametrize("name", TOOLS)
