@@ -20,7 +20,7 @@ def without_tags(data):
     """`data` (JSON-like) with every RFID tag left out."""
     if isinstance(data, dict):
         return {k: without_tags(v) for k, v in data.items() if k not in TAG_KEYS}
-    if isinstance(data, list):
+    if isinstance(data, (list, tuple)):  # asdict() keeps a dataclass's tuples
         return [without_tags(v) for v in data]
     return data
 

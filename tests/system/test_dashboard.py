@@ -63,7 +63,7 @@ def test_the_page_holds_no_data_and_is_served_to_anyone(start_dashboard):
     url = start_dashboard()
     with urllib.request.urlopen(url + "/", timeout=30) as response:
         page = response.read().decode()
-    assert "<title>shocpp dashboard</title>" in page and "/api/status" in page and "innerHTML" not in page
+    assert "<title>shocpp dashboard</title>" in page and "/api/login" in page and "/feed" in page and "innerHTML" not in page
 
 
 def test_status_is_what_shocpp_status_prints(site, start_dashboard, listener_url):

@@ -190,9 +190,9 @@ def test_a_wrong_method_or_endpoint(api):
 
 
 def test_a_viewer_never_gets_a_tag_and_a_driver_nothing_of_another_account():
-    shown = {"chargers": [{"identity": "g", "connectors": [
+    shown = {"chargers": [{"identity": "g", "connectors": (  # a tuple, as asdict() leaves it
         {"connector_id": 1, "session": {"account": "home", "id_tag": "1111", "energy_wh": 5}},
-        {"connector_id": 2, "session": {"account": "company-x", "id_tag": "3333", "energy_wh": 7}}]}],
+        {"connector_id": 2, "session": {"account": "company-x", "id_tag": "3333", "energy_wh": 7}})}],
         "balancer": None, "problems": [], "time_zone": "UTC"}
     viewer = operators_file.Person("ha", "", "viewer", None)
     driver = operators_file.Person("bob", "", "driver", "home")
