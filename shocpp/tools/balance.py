@@ -198,9 +198,7 @@ def connectors(run_dir, accounting_dir, state, site):
     sessions = running_sessions(accounting_dir)
     failed = state.get("failed") or {}
     found, connection_of = [], {}
-    for charger in status.load(run_dir):
-        if not charger.connected:
-            continue
+    for charger in status.load(run_dir, live_only=True):
         connection = f"{charger.identity}@{charger.pid}"
         connection_of[charger.identity] = connection
         refused = (failed.get(charger.identity) or {}).get("connection") == connection
