@@ -166,6 +166,12 @@ def test_a_strangers_absurd_readings_and_fake_sessions_change_nothing(site, list
                     decided, err = await once(env)
                     assert summary(decided) == summary(alone) == [("a", 1, 12, 3, "fast", True)]
                     assert "not in site.json, ignored: stranger" in err
+                    await stranger.call(call.StartTransaction(connector_id=1, id_tag="1111", meter_start=0,
+                                                              timestamp="2026-12-07T00:00:00Z"))
+            # gone, its session left running in the ledger: still nothing
+            assert any(r.get("charger") == "stranger" for r in site.ledger_lines())
+            decided, err = await once(env)
+            assert summary(decided) == summary(alone)
             assert a.limit()[0] == 12
 
     run(scenario())
