@@ -148,11 +148,15 @@ def write(run_dir, name, data):
 def open_dir(run_dir, create=True):
     """<run>/balance, open: the service user's directory, no link. One that is a link or another
     user's is moved aside (and a new one made when `create`); FileNotFoundError when there is none."""
-    if create:
+    if create and not os.path.isdir(run_dir):
+        if os.geteuid() == 0:  # root would make it root's, and the service could not use it
+            raise FileNotFoundError(errno.ENOENT, f"{run_dir}: no run directory yet (the service makes it)")
         runfiles.ensure_dir(run_dir)
     run_fd = runfiles.open_dir(os.fspath(run_dir))
     try:
         owner = os.fstat(run_fd).st_uid
+        if create and os.geteuid() not in (0, owner):
+            raise PermissionError(errno.EPERM, f"{run_dir}/{DIR}: only the service's user or root may change it")
         for _ in range(3):
             try:
                 found = os.stat(DIR, dir_fd=run_fd, follow_symlinks=False)
