@@ -400,8 +400,9 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
         if loop is not None:
             new_loops[key] = loop
         checked[key] = (honouring, resend)
-        if counted is not None:
-            fixed[key] = (counted, ours.limit_a, ours.phases, loop_note)
+        if counted is not None:  # its limit stays (lower, if the operator lowered its mode or maximum)
+            limit = 0 if s.mode == "off" else min(ours.limit_a, s.max_a)
+            fixed[key] = (counted, limit, ours.phases, loop_note)
             continue
         cap = s.max_a
         if s.mode == "off":
