@@ -24,8 +24,10 @@ Modes: off pauses the charger (a 0 A limit, counted at 0 A); fast gives it as mu
 minpv its minimum plus the solar surplus; pv the surplus only.
 
 Files: <run>/balance/ (the service user's, mode 0750: readable by the service's group) holds
-controls.json (these settings), status.json (the last round) and state.json (the balancer's own
-hints between runs). Each file is replaced atomically; nothing there is opened through a symbolic
+controls.json (these settings), around.json (profiles sent around it), status.json (the last round;
+"max_a" there is the maximum in force: site.json's, or the operator's when lower; "surplus_w" the export)
+and state.json (the balancer's own hints between runs). Only the service's user and root change them
+(root makes no run directory: it would be root's). Each file is replaced atomically; nothing there is opened through a symbolic
 link, and a `balance` that is a link or another user's is moved aside, never used. A file counts only
 when it belongs to the service's user (the run directory's owner) or root; what root writes is handed
 to the service's user and group.
