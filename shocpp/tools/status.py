@@ -309,6 +309,8 @@ def session_line(s):
         parts.append(f"{s['energy_wh'] / 1000:.3f} kWh so far")
     if s["power_w"] is not None:
         parts.append(f"{s['power_w']} W")
+    if s.get("stale"):
+        parts.append("STALE: no stop for longer than a session can last (its stop was lost; not charging)")
     return ", ".join(parts)
 
 

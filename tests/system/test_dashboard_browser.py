@@ -18,11 +18,12 @@ import signal
 import subprocess
 import time
 import urllib.request
+from datetime import datetime, timezone
 
 import pytest
 import websockets
 
-from conftest import BIN, OPERATOR, ROOT
+from conftest import BIN, OPERATOR, ROOT, run_backend
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 pytestmark = pytest.mark.skipif(not CHROMIUM, reason="chromium missing: 'make test' installs it")
@@ -151,12 +152,20 @@ SESSION = CONNECTOR + "?.querySelector('.session')"
 
 def test_an_operator_starts_watches_and_stops_a_session(site, tmp_path, listener_url, start_dashboard):
     url = start_dashboard()
+    # a forged stop from an identity nobody knows: kept, in no total, waiting for review (issue 19)
+    now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    forged = run_backend(site, [f'[2,"f","StopTransaction",{{"transactionId":20000000,"meterStop":4999999000,'
+                                f'"timestamp":"{now}"}}]'], {"PATH_INFO": "/intruder"})
+    assert forged.returncode == 0
     sim = simulated(site, listener_url)
     browser = Browser(tmp_path)
 
     async def scenario():
         page = await open_dashboard(browser, url, OPERATOR)
         try:
+            await page.until("document.getElementById('to-review')?.hidden === false")
+            assert (await page.js("document.getElementById('to-review').textContent")).startswith(
+                "1 line waits for review, in no total: shocpp-summary ")
             await page.until(CONNECTOR + " && " + CONNECTOR + ".querySelector('button.start')")
             assert await page.js("document.querySelector('[data-charger=garage] .badge').textContent") == "online"
             # start a session for company-x (tag 3333) with the button; the charger's answer is shown

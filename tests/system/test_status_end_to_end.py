@@ -161,7 +161,7 @@ def test_a_running_session_shows_and_a_gone_charger_is_listed_with_last_seen(sit
     session = connector["session"]
     assert 3600 <= session.pop("duration_s") < 3700
     assert session == {"transaction_id": 20_004_200, "account": "company-x", "id_tag": "3333", "start_time": began,
-                       "energy_wh": 12345, "power_w": 7360}
+                       "energy_wh": 12345, "power_w": 7360, "stale": False}
     assert ", 12.345 kWh so far, 7360 W\n" in text and "session 20004200, account company-x, tag 3333, since " in text
 
     assert code_after == 5  # none connected, the gone one listed all the same

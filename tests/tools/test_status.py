@@ -318,7 +318,7 @@ def test_a_running_session_shows_on_its_connector_in_json_and_text(monkeypatch):
     (charger,) = json.loads(render_json([status]))["chargers"]
     assert charger["connectors"][0]["session"] == {
         "transaction_id": 10004200, "account": "home", "id_tag": "1111", "start_time": "2026-11-21T10:00:00Z",
-        "duration_s": 3600, "energy_wh": 12345, "power_w": 7360}
+        "duration_s": 3600, "energy_wh": 12345, "power_w": 7360, "stale": False}
     assert charger["connectors"][1]["connector_id"] == 2  # a session on a connector that reported nothing
     assert charger["connectors"][1]["session"]["energy_wh"] is None
     monkeypatch.setenv("TZ", "Europe/Vienna")
@@ -330,6 +330,15 @@ def test_a_running_session_shows_on_its_connector_in_json_and_text(monkeypatch):
             "12.345 kWh so far, 7360 W\n") in text
     assert "  connector 2 no StatusNotification yet\n              session 10004200, account home, tag 1111, " \
         "since 2026-11-21 11:00:00 CET, for 1:00:00\n" in text
+
+
+def test_a_start_without_a_stop_for_over_a_week_is_shown_stale_not_charging():
+    from datetime import timedelta
+    status = charger_status(INFO, {}, {}, {1: START}, NOW + timedelta(days=7, seconds=1))
+    (charger,) = json.loads(render_json([status]))["chargers"]
+    assert charger["connectors"][0]["session"]["stale"] is True
+    assert render_text([status]).rstrip("\n").endswith(
+        ", STALE: no stop for longer than a session can last (its stop was lost; not charging)")
 
 
 def test_a_session_line_escapes_what_the_charger_sent():
