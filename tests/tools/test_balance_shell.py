@@ -197,6 +197,10 @@ def test_check_and_the_balancer_point_out_a_site_json_using_off(site, chargers, 
     settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {"mode": "unmanaged"}}})
     assert listener.main(["--check"], env) == exits.OK
     assert "warning site.json" not in capsys.readouterr().out
+    settings_of(site, {"grid_limit_a": 32})  # as site.json was written before: every charger balanced
+    assert listener.main(["--check"], env) == exits.OK
+    assert ('warning site.json: names no chargers: only those named in "chargers" are balanced (any other '
+            'identity is ignored), so nothing is') in capsys.readouterr().out
 
 
 # -- 8. the log: what changed, not every connector every round -----------------------------------------
