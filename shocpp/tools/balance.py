@@ -381,6 +381,8 @@ def _send_charger(run_dir, site, charger, items, connection, state, now, timeout
     ok = True
     for d, why in items:
         purpose = learned.get("purpose") or settings.purpose
+        if learned.get("purpose") == "TxProfile" and d.transaction_id is None:
+            continue  # it takes no TxDefaultProfile: the next session gets its TxProfile once it has started
         answer = _set_profile(run_dir, conn, d, settings, learned, purpose, start, timeout)
         if _refused(answer) and purpose == "TxDefaultProfile" and d.transaction_id is not None:
             log(f"{charger} connector {d.connector_id}: TxDefaultProfile {_describe(answer)}: a TxProfile for "
