@@ -15,7 +15,7 @@ from . import config as config_module
 from . import ledger, runfiles
 from .log import Log
 from .protocol import identity, ocppj, timestamps
-from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveStatus
+from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveRefusal, SaveStatus
 from .protocol.linebuffer import LineBuffer
 from .protocol.session import Session
 from .protocol.tags import TagsError
@@ -130,6 +130,8 @@ class Backend:
             self.unsaved[f"status-{effect.connector_id}.json"] = {**received, **effect.payload}
         elif isinstance(effect, SaveMeterValues):
             self.unsaved[f"meter-{effect.connector_id}.json"] = {**received, **effect.payload}
+        elif isinstance(effect, SaveRefusal):
+            self.unsaved[runfiles.REFUSED] = {**received, **effect.payload}
 
     def write_run_files(self):
         for name, data in self.unsaved.items():

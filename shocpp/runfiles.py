@@ -1,7 +1,7 @@
 """The run directory: what connected chargers and waiting commands share.
 
 `<run>/<identity>@<pid>/` belongs to one backend: `info.json`, `status-<c>.json`,
-`meter-<c>.json` and the FIFO `commands` it reads (`<identity>@<pid>.<hex>` when that
+`meter-<c>.json`, `refused.json` and the FIFO `commands` it reads (`<identity>@<pid>.<hex>` when that
 name is taken). Each backend removes only its own, so a reconnecting charger's new
 backend and its half-dead predecessor never touch each other's files.
 `<run>/commands/<id>/` belongs to one shocpp-command call: its `request.json`, the
@@ -25,6 +25,7 @@ from pathlib import Path
 from . import atomic
 
 INFO = "info.json"
+REFUSED = "refused.json"  # the latest tag refused to an Authorize, with received_at (the MQTT bridge's events)
 SEEN = "seen"  # <run>/seen/<identity>.json: what a backend left at disconnect, for shocpp-status
 COMMANDS_FIFO = "commands"
 COMMANDS = "commands"  # <run>/commands: the requests of shocpp-command

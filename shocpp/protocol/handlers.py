@@ -5,7 +5,7 @@ outside (a ledger line, a status file) goes out as effects for the I/O shell.
 """
 
 from . import billing, matching, months, numbers, schemas, timestamps, transaction_id
-from .effects import Record, SaveBoot, SaveMeterValues, SaveStatus
+from .effects import Record, SaveBoot, SaveMeterValues, SaveRefusal, SaveStatus
 from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION,
                     TYPE_CONSTRAINT_VIOLATION, CallError, CallResult)
 from .plain import plain
@@ -177,7 +177,9 @@ def status_notification(call, ctx):
 
 
 def authorize(call, ctx):
-    return _result(call, {"idTagInfo": _id_tag_info(ctx, call.payload["idTag"])})
+    info = _id_tag_info(ctx, call.payload["idTag"])
+    refused = () if info["status"] == "Accepted" else (SaveRefusal({"idTag": call.payload["idTag"], **info}),)
+    return _result(call, {"idTagInfo": info}, *refused)
 
 
 def start_transaction(call, ctx):

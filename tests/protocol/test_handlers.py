@@ -6,7 +6,7 @@ import pytest
 from dateutil import tz
 
 from shocpp.protocol import handlers, tags
-from shocpp.protocol.effects import Record, SaveBoot, SaveMeterValues, SaveStatus
+from shocpp.protocol.effects import Record, SaveBoot, SaveMeterValues, SaveRefusal, SaveStatus
 from shocpp.protocol.ocppj import Call, CallError, CallResult
 
 from conftest import TAGS
@@ -67,7 +67,10 @@ def test_status_notification_is_saved_including_connector_0():
 @pytest.mark.parametrize("tag, status", [("1111", "Accepted"), ("04a2b9c1d23e80", "Accepted"),
                                          ("5555", "Invalid")])
 def test_authorize(tag, status):
-    assert result(handle("Authorize", {"idTag": tag})) == {"idTagInfo": {"status": status}}
+    outcome = handle("Authorize", {"idTag": tag})
+    assert result(outcome) == {"idTagInfo": {"status": status}}
+    # a refused tag is kept for the MQTT bridge's events; an accepted one is not
+    assert outcome.effects == (() if status == "Accepted" else (SaveRefusal({"idTag": tag, "status": status}),))
 
 
 @pytest.mark.parametrize("tag, meter_start, status, tid", [

@@ -58,6 +58,20 @@ def test_a_batch_writes_each_run_file_once_with_the_latest_state_then_all_replie
     conn.remove()
 
 
+def test_a_refused_tag_is_kept_in_the_run_directory_an_accepted_one_is_not(site):
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), lambda data: None, conn, TagsFile(cfg.tags_file))
+    shell.on_lines([b'[2,"a","Authorize",{"idTag":"1111"}]'])
+    assert not (conn.path / runfiles.REFUSED).exists()
+    shell.on_lines([b'[2,"b","Authorize",{"idTag":"5555"}]'])
+    kept = runfiles.read_json(conn.path / runfiles.REFUSED)
+    assert {k: v for k, v in kept.items() if k != "received_at"} == {"idTag": "5555", "status": "Invalid"}
+    assert kept["received_at"].endswith("Z")
+    conn.remove()
+
+
 def test_tags_json_is_consulted_only_by_the_actions_that_look_tags_up(site, monkeypatch):
     cfg = config.from_env(site.env)
     conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
