@@ -238,18 +238,22 @@ class Connection:
 
     def keep_seen(self, last_seen):
         """Leave `<run>/seen/<identity>.json` (info, the connectors' latest status and meter payloads,
-        `last_seen`) before the directory goes: what shocpp-status shows of a charger that is gone.
+        the latest refused tag, `last_seen`) before the directory goes: what shocpp-status shows of a charger that is gone.
         Read from the backend's own open directory; written only into a directory of this user that
         is no link."""
         found = {"status": {}, "meter": {}}
+        refused = None
         for name in os.listdir(self.dir_fd):
             prefix, dash, rest = name.partition("-")
-            if prefix in found and dash and rest.endswith(".json") and rest[:-5].isdigit():
+            if (prefix in found and dash and rest.endswith(".json") and rest[:-5].isdigit()) or name == REFUSED:
                 fd = open_owned(name, os.O_RDONLY, self.dir_fd, os.geteuid(), stat.S_ISREG, name)
                 with os.fdopen(fd, encoding="utf-8") as f:
-                    found[prefix][rest[:-5]] = json.load(f)
+                    if name == REFUSED:
+                        refused = json.load(f)
+                    else:
+                        found[prefix][rest[:-5]] = json.load(f)
         data = {"charger": self.identity, "last_seen": last_seen, "info": self.info,
-                "statuses": found["status"], "meters": found["meter"]}
+                "statuses": found["status"], "meters": found["meter"], "refused": refused}
         run_fd = open_dir(os.fspath(self.run_dir))
         try:
             try:

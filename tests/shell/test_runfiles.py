@@ -270,13 +270,15 @@ def test_a_gone_charger_leaves_its_last_statuses_and_meters_in_seen(tmp_path):
     conn.save("status-1.json", {"status": "Charging"})
     conn.save("meter-1.json", {"meterValue": []})
     conn.save("status-x.json", {"status": "odd name, left out"})
+    conn.save(runfiles.REFUSED, {"idTag": "5555", "status": "Invalid"})
     conn.keep_seen("2026-11-21T10:00:00.000Z")
     conn.remove()
     seen = runfiles.seen_chargers(tmp_path / "run")
     assert list(seen) == ["CP1"]
     assert {k: v for k, v in seen["CP1"].items() if k != "info"} == {
         "charger": "CP1", "last_seen": "2026-11-21T10:00:00.000Z",
-        "statuses": {"1": {"status": "Charging"}}, "meters": {"1": {"meterValue": []}}}
+        "statuses": {"1": {"status": "Charging"}}, "meters": {"1": {"meterValue": []}},
+        "refused": {"idTag": "5555", "status": "Invalid"}}
     assert seen["CP1"]["info"]["pid"] == 42
     assert mode(tmp_path / "run" / "seen") == 0o750 and mode(tmp_path / "run" / "seen" / "CP1.json") == 0o640
 
