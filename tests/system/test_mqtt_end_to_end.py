@@ -2,6 +2,7 @@
 bridge as a process, and a paho client watching every topic as Home Assistant would."""
 
 import contextlib
+import getpass
 import json
 import os
 import re
@@ -29,7 +30,8 @@ class Broker:
 
     def __init__(self, root, users=None):
         self.root, self.port, self.proc = root, free_port(), None
-        lines = [f"listener {self.port} 127.0.0.1"]
+        # run as root, mosquitto would become the user mosquitto, who cannot read the test's directory
+        lines = [f"listener {self.port} 127.0.0.1", f"user {getpass.getuser()}"]
         if users:
             passwords = root / "mosquitto.passwd"
             passwords.write_text("")
@@ -208,3 +210,192 @@ def test_nothing_is_published_again_while_nothing_changes(site, listener_url):
         after = list(watcher.messages[before:])
         sim.interrupt()
     assert after == []
+
+
+# -- Home Assistant discovery ----------------------------------------------------------------------------
+
+OBJECT_ID = re.compile(r"[a-zA-Z0-9_-]+")
+TEMPLATE = re.compile(r"\{\{ value_json\.([a-z_]+(?:\.[a-z_]+)*) \}\}")
+NEEDS = {"sensor": ("state_topic",), "binary_sensor": ("state_topic",), "number": ("command_topic", "state_topic"),
+         "button": ("command_topic",), "select": ("command_topic", "state_topic", "options")}
+
+
+def configs(watcher):
+    """{topic: the latest config} of every non-empty retained discovery message."""
+    found = {}
+    with watcher.lock:
+        for topic, payload, _ in watcher.messages:
+            if topic.startswith("homeassistant/device/"):
+                found[topic] = payload
+    return {t: json.loads(p) for t, p in found.items() if p}
+
+
+def passwd(site, charger):
+    printed = subprocess.run([str(BIN / "shocpp-passwd"), charger], env=site.env, capture_output=True, text=True,
+                             check=True).stdout
+    return re.search(r"^  ([0-9a-f]{40})$", printed, re.M).group(1)
+
+
+def test_discovery_configs_are_valid_unique_and_published_again_when_home_assistant_comes_online(site, listener_url):
+    key = passwd(site, "wall.box")
+    passwd(site, "carport")  # listed in chargers.json, never connected: a device all the same
+    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher, bridge(site, mosquitto.port), \
+            Running(site, listener_url, "--id", "wall.box", "--password", key) as sim:
+        found = wait_until(lambda: len(configs(watcher)) == 5 and all(
+            len(c["cmps"]) > 10 for t, c in configs(watcher).items() if "wall_box" in t) and configs(watcher))
+        states = {}
+        for config in found.values():
+            for entity in config["cmps"].values():
+                if "state_topic" in entity:
+                    states[entity["state_topic"]] = wait_until(lambda: watcher.last(entity["state_topic"]))
+        count = len(watcher.on(next(iter(found))))
+        watcher.publish("homeassistant/status", "online")
+        wait_until(lambda: all(len(watcher.on(t)) > count for t in found))
+        # carport leaves chargers.json: its device goes
+        entries = json.loads(open(site.env["SHOCPP_CHARGERSFILE"]).read())
+        with open(site.env["SHOCPP_CHARGERSFILE"], "w") as f:
+            json.dump([e for e in entries if e["id"] != "carport"], f)
+        wait_until(lambda: watcher.on("homeassistant/device/shocpp_carport/config")[-1:] == [""])
+        sim.interrupt()
+    wall = [t for t in found if "wall_box" in t]
+    assert len(wall) == 1 and re.fullmatch(r"homeassistant/device/shocpp_wall_box_[0-9a-f]{8}/config", wall[0])
+    assert sorted(found) == sorted(wall + [f"homeassistant/device/shocpp_{name}/config" for name in (
+        "carport", "account_home", "account_company-x", "account_last")])
+    unique = [e["unique_id"] for c in found.values() for e in c["cmps"].values()]
+    assert len(unique) == len(set(unique))
+    for topic, config in found.items():
+        node = topic.split("/")[2]
+        assert OBJECT_ID.fullmatch(node), topic
+        assert config["o"]["name"] == "shocpp" and config["dev"]["identifiers"] == [node]
+        for object_id, entity in config["cmps"].items():
+            assert OBJECT_ID.fullmatch(object_id) and entity["object_id"] == object_id == entity["unique_id"]
+            for needed in NEEDS[entity["p"]]:
+                assert entity[needed], (object_id, needed)
+            if "value_template" in entity:
+                path = TEMPLATE.fullmatch(entity["value_template"]).group(1)
+                assert path in states[entity["state_topic"]], (object_id, path)
+    (device,) = [found[t]["dev"] for t in wall]
+    assert device == {"identifiers": [wall[0].split("/")[2]], "name": "wall.box", "manufacturer": "shocpp",
+                      "model": "shocpp-simulate", "sw_version": "sim-1", "serial_number": "SIM-wall.box"}
+    energy = found[wall[0]]["cmps"][f"{device['identifiers'][0]}_1_energy"]
+    assert (energy["device_class"], energy["state_class"], energy["unit_of_measurement"]) == \
+        ("energy", "total_increasing", "kWh")
+    limit = found[wall[0]]["cmps"][f"{device['identifiers'][0]}_limit"]
+    assert (limit["p"], limit["min"], limit["max"], limit["step"]) == ("number", 6, 32, 1)
+
+
+# -- commands -------------------------------------------------------------------------------------------
+
+def profiles(site, charger):
+    return [f[3] for f in frames(site, charger, ">") if f[0] == 2 and f[2] == "SetChargingProfile"]
+
+
+def test_a_limit_reaches_the_charger_as_a_profile_a_bad_one_is_refused_and_start_and_stop_work(site, listener_url):
+    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher, \
+            bridge(site, mosquitto.port, {"SHOCPP_MQTT_START_ACCOUNT": "company-x"}), \
+            Running(site, listener_url, "--id", "garage-left", "--meter-interval", "1") as sim:
+        wait_until(lambda: connector(watcher).get("status") == "Available")
+        watcher.publish("shocpp/garage-left/set/limit", "10")
+        answer = wait_until(lambda: watcher.last("shocpp/garage-left/result"))
+        wait_until(lambda: (watcher.last("shocpp/garage-left/state") or {}).get("limit_a") == 10)
+        for bad in ("45", "ten", "10.5"):
+            watcher.publish("shocpp/garage-left/set/limit", bad)
+        watcher.publish("shocpp/nobody/set/limit", "10")
+        watcher.publish("shocpp/garage-left/set/mode", "pv")
+        refusals = wait_until(lambda: len(watcher.on("shocpp/garage-left/result")) == 5
+                              and [json.loads(p) for p in watcher.on("shocpp/garage-left/result")[1:]])
+        nobody = wait_until(lambda: watcher.last("shocpp/nobody/result"))
+        watcher.publish("shocpp/garage-left/set/start", "PRESS")
+        running = wait_until(lambda: connector(watcher).get("session_transaction_id") and connector(watcher))
+        watcher.publish("shocpp/garage-left/set/stop", "PRESS")
+        (record,) = wait_until(site.stop_lines)
+        results = [json.loads(p) for p in watcher.on("shocpp/garage-left/result")]
+        sim.interrupt()
+    assert answer == {"command": "limit", "charger": "garage-left", "value": 10, "via": "ocpp",
+                      "action": "SetChargingProfile", "status": "result", "accepted": True,
+                      "answer": {"status": "Accepted"}}
+    (profile,) = profiles(site, "garage-left")
+    assert profile["connectorId"] == 0
+    assert profile["csChargingProfiles"]["chargingSchedule"]["chargingSchedulePeriod"] == [{"startPeriod": 0,
+                                                                                            "limit": 10}]
+    assert [(r["command"], r["accepted"], r["reason"]) for r in refusals] == [
+        ("limit", False, "the limit 45 A is outside 6..32 A"),
+        ("limit", False, "the limit 'ten' is not a number of amperes (or 'none' to lift it)"),
+        ("limit", False, "the limit '10.5' is not a whole number of amperes"),
+        ("mode", False, "the balancer is not running: there is no mode to set")]
+    assert nobody == {"command": "limit", "charger": "nobody", "accepted": False,
+                      "reason": "no charger 'nobody' (chargers: garage-left)"}
+    assert running["session_account"] == "company-x" and running["session_transaction_id"] == 20012345
+    assert (record["account"], record["id_tag"], record["reason"]) == ("company-x", "3333", "Remote")
+    assert [(r["command"], r.get("action"), r["accepted"]) for r in results[5:]] == [
+        ("start", "RemoteStartTransaction", True), ("stop", "RemoteStopTransaction", True)]
+
+
+# -- the broker and the bridge going away ---------------------------------------------------------------
+
+def test_the_broker_killed_and_restarted_mid_session_loses_no_state_and_no_billing(site, listener_url):
+    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher, bridge(site, mosquitto.port) as b, \
+            Running(site, listener_url, "--id", "garage-left", "--sessions", "1", "--session-seconds", "600",
+                    "--meter-interval", "1") as sim:
+        wait_until(lambda: connector(watcher).get("session_transaction_id"))
+        mosquitto.kill()
+        time.sleep(2)  # the session goes on: two more meter readings without a broker
+        mosquitto.start()
+        wait_until(lambda: "connected to" in b.log().split("lost the broker")[-1], 30)
+        with watching(mosquitto.port) as late:  # a client that comes after: the retained messages are back
+            state = wait_until(lambda: connector(late).get("session_transaction_id") and connector(late))
+            assert late.last("shocpp/garage-left/state")["connected"] is True
+            assert late.on("shocpp/bridge") == ["online"]
+            late.publish("shocpp/garage-left/set/stop", "PRESS")
+            stopped = wait_until(lambda: event(late, "session_stopped"))
+            account = wait_until(lambda: (late.last("shocpp/account/home/state") or {}).get("sessions") and
+                                 late.last("shocpp/account/home/state"))
+        sim.interrupt()
+    (record,) = site.stop_lines()
+    assert state["session_account"] == "home" and state["status"] == "Charging"
+    assert (stopped["transaction_id"], stopped["energy_wh"]) == (record["transaction_id"], record["energy_wh"])
+    assert record["energy_wh"] == record["meter_stop_wh"] - START_WH > 0 and record["reason"] == "Remote"
+    assert (account["energy_wh"], account["sessions"]) == (record["energy_wh"], 1)
+    assert "lost the broker" in b.log() and "Traceback" not in b.log()
+
+
+def test_the_bridge_killed_the_site_charges_and_bills_on_and_its_last_will_says_offline(site, listener_url):
+    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher:
+        with Running(site, listener_url, "--id", "garage-left", "--sessions", "1", "--session-seconds", "4",
+                     "--meter-interval", "1", "--pause", "30") as sim:
+            with bridge(site, mosquitto.port) as b:
+                wait_until(lambda: connector(watcher).get("session_transaction_id"))
+                b.proc.kill()
+                b.proc.wait(timeout=10)
+                wait_until(lambda: watcher.on("shocpp/bridge")[-1:] == ["offline"])
+            (record,) = wait_until(site.stop_lines)
+            sim.interrupt()
+    assert record["energy_wh"] == meter.register_wh(START_WH, 4, 11000) - START_WH
+    assert (record["account"], record["reason"]) == ("home", "Local")
+
+
+def test_credentials_refused_give_one_clear_line_and_the_password_is_never_shown(site, listener_url):
+    password_file = site.root / "mqtt-password"
+    password_file.write_text(SECRET + "\n")
+    with broker(site.root, {"shocpp": SECRET}) as mosquitto:
+        with bridge(site, mosquitto.port, url=f"mqtt://shocpp:wrong-{SECRET[:5]}@127.0.0.1:{mosquitto.port}") as wrong:
+            wait_until(lambda: "refused" in wrong.log())
+            time.sleep(4)  # several attempts with the backoff
+            refused = wrong.log()
+        attempts = (site.root / "mosquitto.out").read_text().count("disconnected, not authorised")
+        with bridge(site, mosquitto.port, {"SHOCPP_MQTT_PASSWORD_FILE": str(password_file)},
+                    url=f"mqtt://shocpp@127.0.0.1:{mosquitto.port}") as right, \
+                watching(mosquitto.port, ("shocpp", SECRET)) as watcher:
+            wait_until(lambda: watcher.on("shocpp/bridge") == ["online"])
+            command_line = open(f"/proc/{right.proc.pid}/cmdline", "rb").read()
+        with bridge(site, mosquitto.port, url=f"mqtt://shocpp:{SECRET.replace(' ', '%20')}@127.0.0.1:"
+                                               f"{mosquitto.port}") as in_url:
+            wait_until(lambda: "connected to" in in_url.log())
+    lines = [line for line in refused.splitlines() if "refused" in line]
+    assert len(lines) == 1 and "Traceback" not in refused and attempts >= 2
+    assert lines[0].endswith(f"shocpp-mqtt: the broker mqtt://shocpp@127.0.0.1:{mosquitto.port} refused the "
+                             "connection: Not authorized (check the user and the password: SHOCPP_MQTT_URL, "
+                             "SHOCPP_MQTT_PASSWORD_FILE); trying again")
+    for text in (refused, right.log(), in_url.log()):
+        assert SECRET not in text and SECRET[:5] not in text
+    assert SECRET.encode() not in command_line
