@@ -60,6 +60,7 @@ def installed(prefix, command, *args, input=None, env=None):
 def test_the_tree_is_installed_with_its_directories(prefix):
     for path in ("bin/shocpp-listener", "bin/shocpp-backend", "bin/shocpp-command", "bin/shocpp-status",
                  "bin/shocpp-balance", "misc/shocpp-balance.service", "bin/shocpp-dashboard",
+                 "bin/shocpp-mqtt", "misc/shocpp-mqtt.service",
                  "misc/shocpp-dashboard.service", "shocpp/tools/dashboard_static/index.html",
                  "shocpp/backend.py", "shocpp/protocol/schemas/BootNotification.req.json", "conf/tags.json",
                  "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
@@ -78,8 +79,8 @@ def test_no_private_key_password_file_or_simulator_is_installed(prefix):
     assert not (prefix / "bin/shocpp-simulate").exists()  # it needs websockets, which the venv has not
     assert not (prefix / "shocpp_sim").exists()
     assert sorted(p.name for p in (prefix / "bin").iterdir()) == \
-        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-dashboard", "shocpp-listener", "shocpp-passwd",
-         "shocpp-status", "shocpp-summary"]
+        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-dashboard", "shocpp-listener", "shocpp-mqtt",
+         "shocpp-passwd", "shocpp-status", "shocpp-summary"]
 
 
 def test_the_venv_has_the_runtime_dependencies_only(prefix):
@@ -88,6 +89,8 @@ def test_the_venv_has_the_runtime_dependencies_only(prefix):
     for test_only in ("ocpp", "pytest", "websockets", "hypothesis", "shocpp"):
         done = subprocess.run([py, "-c", f"import {test_only}"], cwd=prefix.parent, capture_output=True)
         assert done.returncode == 1, test_only
+    # the MQTT bridge's client (the optional group mqtt, INSTALL_EXTRAS), for misc/shocpp-mqtt.service
+    assert subprocess.run([py, "-c", "import paho.mqtt.client"], cwd=prefix.parent).returncode == 0
 
 
 def test_the_installed_backend_answers_a_heartbeat_over_a_pipe(prefix):
@@ -113,17 +116,18 @@ def test_misc_files_name_the_prefix(prefix):
     assert f"ReadWritePaths={prefix}/accounting {prefix}/run {prefix}/log\n" in service
     assert f"{prefix}/log/shocpp.log {{" in (prefix / "misc/shocpp.logrotate").read_text()
     assert f"ExecStart={prefix}/bin/shocpp-balance\n" in (prefix / "misc/shocpp-balance.service").read_text()
+    assert f"ExecStart={prefix}/bin/shocpp-mqtt\n" in (prefix / "misc/shocpp-mqtt.service").read_text()
     statements = (prefix / "misc/shocpp-statements.service").read_text()
     assert f"ExecStart={prefix}/bin/shocpp-summary --statements {prefix}/statements\n" in statements
     assert f"ReadWritePaths={prefix}/statements\n" in statements
     for name in ("shocpp.service", "shocpp-balance.service", "shocpp.logrotate", "shocpp.default",
-                 "shocpp-statements.service"):
+                 "shocpp-statements.service", "shocpp-mqtt.service"):
         assert "/opt/shocpp" in (ROOT / "misc" / name).read_text()
         assert "/opt/shocpp" not in (prefix / "misc" / name).read_text()
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
-@pytest.mark.parametrize("units", [["shocpp.service"], ["shocpp-balance.service"],
+@pytest.mark.parametrize("units", [["shocpp.service"], ["shocpp-balance.service"], ["shocpp-mqtt.service"],
                                    ["shocpp-statements.timer", "shocpp-statements.service"]])
 def test_the_unit_files_are_valid(prefix, units):
     done = subprocess.run(["systemd-analyze", "verify", *(str(prefix / "misc" / unit) for unit in units)],
