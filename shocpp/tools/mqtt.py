@@ -383,7 +383,8 @@ class Bridge:
         self.take(topic, message.payload)
 
     def take(self, topic, payload):
-        snapshot = self.previous or self.reader.snapshot()
+        with self.lock:  # now, not as of the last look: a charger may have connected since
+            snapshot = self.reader.snapshot()
         found = model.command(self.names, topic, payload, snapshot)
         if found is None:
             return

@@ -253,3 +253,8 @@ def test_results_say_whether_the_charger_accepted():
     assert mqtt.result(via, {"status": "error", "description": "bad"}) == {
         "command": "mode", "charger": "garage-left", "value": "pv", "accepted": False, "via": "balancer",
         "reason": "bad"}
+
+
+def test_the_modes_are_the_balancers():
+    from shocpp import balance_control
+    assert mqtt.MODES == balance_control.MODES

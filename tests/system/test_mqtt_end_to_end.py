@@ -399,3 +399,41 @@ def test_credentials_refused_give_one_clear_line_and_the_password_is_never_shown
     for text in (refused, right.log(), in_url.log()):
         assert SECRET not in text and SECRET[:5] not in text
     assert SECRET.encode() not in command_line
+
+
+def test_while_the_balancer_runs_limit_and_mode_go_through_its_control_interface(site, listener_url):
+    from shocpp import balance_control
+    from test_balance_end_to_end import profiles_sent, running
+
+    site_file = site.root / "site.json"
+    site_file.write_text(json.dumps({"grid_limit_a": 32, "interval_s": 1,
+                                     "default": {"min_a": 6, "max_a": 16, "phases": 3, "mode": "fast"}}))
+    env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
+    site.env.update(env)
+    simulate = [listener_url, "--id", "garage-left", "--sessions", "1", "--session-seconds", "120",
+                "--meter-interval", "1", "--duration", "120", "--quiet", "--timeout", "10"]
+    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher, bridge(site, mosquitto.port), \
+            running(site, env, simulate):
+        wait_until(lambda: (watcher.last("shocpp/site/state") or {}).get("balancer"), 30)
+        wait_until(lambda: [c for c in profiles_sent(site) if c[1] == 16], 30)
+        watcher.publish("shocpp/garage-left/set/limit", "8")
+        watcher.publish("shocpp/garage-left/set/limit", "20")  # outside site.json's 6..16
+        watcher.publish("shocpp/garage-left/set/mode", "minpv")
+        results = wait_until(lambda: len(watcher.on("shocpp/garage-left/result")) == 3
+                             and [json.loads(p) for p in watcher.on("shocpp/garage-left/result")])
+        time.sleep(2)  # two rounds of the balancer
+        config = configs(watcher)["homeassistant/device/shocpp_garage-left/config"]
+        state = watcher.last("shocpp/garage-left/state")
+        controls = balance_control.controls(site.run_dir)
+    # the settings are the balancer's to apply, at its next round (they are in its control files)
+    assert controls == {"garage-left": {"mode": "minpv", "max_a": 8}}
+    assert state["mode"] is not None and state["limit_a"] is not None  # as the balancer's status has them
+    assert sorted((r["command"], r["accepted"], r.get("via"), r.get("reason") or "") for r in results) == [
+        ("limit", False, None, "the limit 20 A is outside 6..16 A"), ("limit", True, "balancer", ""),
+        ("mode", True, "balancer", "")]
+    # every profile came from the balancer (its ids), none from the bridge around it
+    sent = [f[3]["csChargingProfiles"]["chargingProfileId"] for f in frames(site, "garage-left", ">")
+            if f[0] == 2 and f[2] == "SetChargingProfile"]
+    assert sent and 1 not in sent
+    assert config["cmps"]["shocpp_garage-left_mode"]["options"] == ["off", "fast", "minpv", "pv"]
+    assert config["cmps"]["shocpp_garage-left_limit"]["max"] == 16
