@@ -124,7 +124,9 @@ class Reader:
     def __init__(self, config, settings, limits=None):
         self.config, self.settings = config, settings
         self.limits = dict(limits or {})
-        self._month = None  # (file's (mtime, size), tariffs key, (month, accounts, stops))
+        self._month = None  # (the month file's (label, mtime, size), tariffs, accounts), (its totals)
+        self._tariffs_key, self._tariffs_value = None, None
+        self.said = {}
 
     def snapshot(self, now=None):
         now = now or datetime.now(timezone.utc)
@@ -152,7 +154,7 @@ class Reader:
         try:
             return tags_file.load(self.config.tags_file)
         except TagsError as e:
-            self._once("tags", f"tags.json cannot be read: {e}")
+            self.say_once("tags", f"tags.json cannot be read: {e}")
             return None
 
     def _month_totals(self, now, tags):
@@ -200,11 +202,11 @@ class Reader:
         except OSError:
             return None
         key = (st.st_mtime_ns, st.st_size, tuple(tags.accounts))
-        if getattr(self, "_tariffs_key", None) != key:
+        if self._tariffs_key != key:
             try:
                 self._tariffs_value = tariffs_file.load(path, tags.accounts)
             except TariffsError as e:
-                self._once("tariffs", f"no costs: {e}")
+                self.say_once("tariffs", f"no costs: {e}")
                 self._tariffs_value = None
             self._tariffs_key = key
         return self._tariffs_value
@@ -217,7 +219,7 @@ class Reader:
                 return None
             return balance_control.status(self.config.run_dir)
         except (OSError, ValueError) as e:
-            self._once("balancer", f"the balancer's status cannot be read: {e}")
+            self.say_once("balancer", f"the balancer's status cannot be read: {e}")
             return None
 
     def _live_files(self):
@@ -246,14 +248,13 @@ class Reader:
         try:
             site = site_file.load(self.config.site_file)
         except SiteError as e:
-            self._once("site", f"site.json: {e}")
+            self.say_once("site", f"site.json: {e}")
             return {}
         return {i: (site.settings(i).min_a, site.settings(i).max_a) for i in identities}
 
-    def _once(self, what, message):
-        said = self.__dict__.setdefault("_said", {})
-        if said.get(what) != message:
-            said[what] = message
+    def say_once(self, what, message):
+        if self.said.get(what) != message:
+            self.said[what] = message
             log(message)
 
 
@@ -319,6 +320,9 @@ class Bridge:
     def on_connect(self, client, userdata, flags, reason_code, properties=None):
         self.inbox.put(("connect", reason_code))
 
+    def on_connect_fail(self, client, userdata):
+        self.inbox.put(("unreachable", None))
+
     def on_disconnect(self, client, userdata, flags, reason_code, properties=None):
         self.inbox.put(("disconnect", reason_code))
 
@@ -337,6 +341,9 @@ class Bridge:
                 self.connect_answered(item)
             elif kind == "disconnect":
                 self.lost(item)
+            elif kind == "unreachable" and self.refusal_said != "unreachable":
+                self.refusal_said = "unreachable"
+                log(f"cannot reach the broker {self.settings.where}; trying again")
             elif kind == "message":
                 self.heard(item)
             if time.monotonic() >= next_look:
@@ -383,8 +390,11 @@ class Bridge:
         self.take(topic, message.payload)
 
     def take(self, topic, payload):
-        with self.lock:  # now, not as of the last look: a charger may have connected since
-            snapshot = self.reader.snapshot()
+        try:
+            with self.lock:  # now, not as of the last look: a charger may have connected since
+                snapshot = self.reader.snapshot()
+        except (OSError, ValueError):
+            snapshot = self.previous or model.Snapshot(now="", chargers=[])
         found = model.command(self.names, topic, payload, snapshot)
         if found is None:
             return
@@ -410,8 +420,13 @@ class Bridge:
         self.publish(self.names.result(model.slug(cmd.charger)), model.encode(message))
 
     def look(self):
-        with self.lock:
-            snapshot = self.reader.snapshot()
+        try:
+            with self.lock:
+                snapshot = self.reader.snapshot()
+        except (OSError, ValueError) as e:  # the run directory or the ledger unreadable: said once, tried again
+            self.reader.say_once("snapshot", f"cannot read the site: {e}")
+            return
+        self.reader.said.pop("snapshot", None)
         for event in model.events(self.previous, snapshot):
             self.pending = (self.pending + [model.encode(event)])[-MAX_PENDING_EVENTS:]
         self.previous = snapshot
@@ -483,6 +498,7 @@ def main(argv=None, env=None, out=None):
     bridge = Bridge(config, settings, client)
     client.on_connect, client.on_disconnect, client.on_message = bridge.on_connect, bridge.on_disconnect, \
         bridge.on_message
+    client.on_connect_fail = bridge.on_connect_fail
     stopping = threading.Event()
     for number in (signal.SIGTERM, signal.SIGINT):
         signal.signal(number, lambda *_: stopping.set())
