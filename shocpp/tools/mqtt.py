@@ -343,7 +343,9 @@ class Bridge:
                 self.lost(item)
             elif kind == "unreachable" and self.refusal_said != "unreachable":
                 self.refusal_said = "unreachable"
-                log(f"cannot reach the broker {self.settings.where}; trying again")
+                log(f"cannot reach the broker {self.settings.where}"
+                    + (" (or its certificate is not trusted: SHOCPP_MQTT_CAFILE)" if self.settings.tls else "")
+                    + "; trying again")
             elif kind == "message":
                 self.heard(item)
             if time.monotonic() >= next_look:

@@ -17,6 +17,7 @@ import pytest
 
 from conftest import BIN, free_port, wait_for_port
 from shocpp_sim import meter
+from test_security import certificate  # noqa: F401 (a fixture)
 from test_simulate_end_to_end import Running, frames, simulate, wait_until
 
 START_WH = 12_345_678
@@ -28,7 +29,7 @@ TARIFFS = [{"from": "2026-01-01", "price_per_kwh": "1.2500", "currency": "EUR"}]
 class Broker:
     """mosquitto on a free loopback port, with a config of its own; killed and started again on the same port."""
 
-    def __init__(self, root, users=None):
+    def __init__(self, root, users=None, tls=None):
         self.root, self.port, self.proc = root, free_port(), None
         # run as root, mosquitto would become the user mosquitto, who cannot read the test's directory
         lines = [f"listener {self.port} 127.0.0.1", f"user {getpass.getuser()}"]
@@ -41,6 +42,8 @@ class Broker:
             lines += ["allow_anonymous false", f"password_file {passwords}"]
         else:
             lines.append("allow_anonymous true")
+        if tls:
+            lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
         self.config = root / "mosquitto.conf"
         self.config.write_text("\n".join(lines) + "\n")
 
@@ -56,9 +59,9 @@ class Broker:
 
 
 @contextlib.contextmanager
-def broker(root, users=None):
+def broker(root, users=None, tls=None):
     assert os.path.exists(MOSQUITTO), "mosquitto is missing: 'make test' installs it"
-    found = Broker(root, users)
+    found = Broker(root, users, tls)
     found.start()
     try:
         yield found
@@ -70,16 +73,23 @@ def broker(root, users=None):
 class Watcher:
     """A paho client subscribed to everything: every message in order, and what the broker retains."""
 
-    def __init__(self, port, auth=None):
+    def __init__(self, port, auth=None, cafile=None):
         self.messages, self.lock = [], threading.Lock()
         self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watcher-{os.getpid()}-{port}")
         if auth:
             self.client.username_pw_set(*auth)
-        self.client.on_connect = lambda c, u, f, rc, p=None: c.subscribe("#", qos=1)
+        if cafile:
+            self.client.tls_set(ca_certs=str(cafile))
+        self.ready = threading.Event()
+        self.client.on_connect = self.connected
         self.client.on_message = self.heard
         self.client.reconnect_delay_set(1, 1)
         self.client.connect_async("127.0.0.1", port, 30)
         self.client.loop_start()
+
+    def connected(self, client, userdata, flags, reason_code, properties=None):
+        client.subscribe("#", qos=1)
+        self.ready.set()
 
     def heard(self, client, userdata, message):
         with self.lock:
@@ -97,6 +107,7 @@ class Watcher:
         return [json.loads(p) for p in self.on("shocpp/event")]
 
     def publish(self, topic, payload, retain=False):
+        assert self.ready.wait(10), "the watcher did not connect"
         self.client.publish(topic, payload, qos=1, retain=retain).wait_for_publish(5)
 
     def close(self):
@@ -105,8 +116,8 @@ class Watcher:
 
 
 @contextlib.contextmanager
-def watching(port, auth=None):
-    watcher = Watcher(port, auth)
+def watching(port, auth=None, cafile=None):
+    watcher = Watcher(port, auth, cafile)
     try:
         yield watcher
     finally:
@@ -239,24 +250,40 @@ def passwd(site, charger):
 def test_discovery_configs_are_valid_unique_and_published_again_when_home_assistant_comes_online(site, listener_url):
     key = passwd(site, "wall.box")
     passwd(site, "carport")  # listed in chargers.json, never connected: a device all the same
-    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher, bridge(site, mosquitto.port), \
-            Running(site, listener_url, "--id", "wall.box", "--password", key) as sim:
-        found = wait_until(lambda: len(configs(watcher)) == 5 and all(
-            len(c["cmps"]) > 10 for t, c in configs(watcher).items() if "wall_box" in t) and configs(watcher))
-        states = {}
-        for config in found.values():
-            for entity in config["cmps"].values():
-                if "state_topic" in entity:
-                    states[entity["state_topic"]] = wait_until(lambda: watcher.last(entity["state_topic"]))
-        count = len(watcher.on(next(iter(found))))
-        watcher.publish("homeassistant/status", "online")
-        wait_until(lambda: all(len(watcher.on(t)) > count for t in found))
-        # carport leaves chargers.json: its device goes
-        entries = json.loads(open(site.env["SHOCPP_CHARGERSFILE"]).read())
-        with open(site.env["SHOCPP_CHARGERSFILE"], "w") as f:
-            json.dump([e for e in entries if e["id"] != "carport"], f)
-        wait_until(lambda: watcher.on("homeassistant/device/shocpp_carport/config")[-1:] == [""])
-        sim.interrupt()
+    stale = "homeassistant/device/shocpp_old-charger/config"  # left by an earlier run for a charger now gone
+    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher:
+        watcher.publish(stale, json.dumps({"dev": {"identifiers": ["shocpp_old-charger"]}, "o": {"name": "shocpp"},
+                                           "cmps": {}}), retain=True)
+        with bridge(site, mosquitto.port), Running(site, listener_url, "--id", "wall.box", "--password", key) as sim:
+            found, states = discovered(site, watcher, stale)
+            sim.interrupt()
+    check_discovery(found, states)
+
+
+def discovered(site, watcher, stale):
+    """The configs the bridge published and their state topics' payloads; after them: published again on
+    Home Assistant's `online`, carport's cleared once it leaves chargers.json, the stale one cleared."""
+    def ours():
+        return {t: c for t, c in configs(watcher).items() if t != stale}
+    found = wait_until(lambda: len(ours()) == 5 and all(len(c["cmps"]) > 10 for t, c in ours().items()
+                                                         if "wall_box" in t) and ours())
+    states = {}
+    for config in found.values():
+        for entity in config["cmps"].values():
+            if "state_topic" in entity:
+                states[entity["state_topic"]] = wait_until(lambda: watcher.last(entity["state_topic"]))
+    count = {t: len(watcher.on(t)) for t in found}
+    watcher.publish("homeassistant/status", "online")
+    wait_until(lambda: all(len(watcher.on(t)) > count[t] for t in found))
+    entries = json.loads(open(site.env["SHOCPP_CHARGERSFILE"]).read())
+    with open(site.env["SHOCPP_CHARGERSFILE"], "w") as f:
+        json.dump([e for e in entries if e["id"] != "carport"], f)
+    wait_until(lambda: watcher.on("homeassistant/device/shocpp_carport/config")[-1:] == [""])
+    wait_until(lambda: watcher.on(stale)[-1:] == [""])
+    return found, states
+
+
+def check_discovery(found, states):
     wall = [t for t in found if "wall_box" in t]
     assert len(wall) == 1 and re.fullmatch(r"homeassistant/device/shocpp_wall_box_[0-9a-f]{8}/config", wall[0])
     assert sorted(found) == sorted(wall + [f"homeassistant/device/shocpp_{name}/config" for name in (
@@ -437,3 +464,19 @@ def test_while_the_balancer_runs_limit_and_mode_go_through_its_control_interface
     assert sent and 1 not in sent
     assert config["cmps"]["shocpp_garage-left_mode"]["options"] == ["off", "fast", "minpv", "pv"]
     assert config["cmps"]["shocpp_garage-left_limit"]["max"] == 16
+
+
+def test_mqtts_with_the_brokers_ca_and_a_clear_line_without_it(site, certificate):
+    cert, key = certificate
+    with broker(site.root, tls=(cert, key)) as mosquitto, watching(mosquitto.port, cafile=cert) as watcher:
+        url = f"mqtts://127.0.0.1:{mosquitto.port}"
+        with bridge(site, mosquitto.port, {"SHOCPP_MQTT_CAFILE": str(cert)}, url=url) as trusted:
+            wait_until(lambda: watcher.on("shocpp/bridge") == ["online"])
+        with bridge(site, mosquitto.port, url=url) as untrusted:
+            wait_until(lambda: "cannot reach" in untrusted.log())
+            time.sleep(2)
+    assert f"connected to mqtts://127.0.0.1:{mosquitto.port}" in trusted.log()
+    assert [line.split(" ", 1)[1] for line in untrusted.log().splitlines() if "cannot" in line] == [
+        f"shocpp-mqtt: cannot reach the broker mqtts://127.0.0.1:{mosquitto.port} (or its certificate is not "
+        "trusted: SHOCPP_MQTT_CAFILE); trying again"]
+    assert "Traceback" not in untrusted.log() + trusted.log()
