@@ -26,6 +26,7 @@ from ..exits import FAILED, OK, USAGE, describe
 from ..protocol import months, timestamps
 from ..protocol import mqtt as model
 from ..protocol.tags import UNKNOWN_ACCOUNT
+from ..watched import stamp
 from . import command, printable, printable_output, status
 
 try:  # the balancer's control interface (its own change; the bridge works without it)
@@ -125,7 +126,7 @@ class Reader:
         self.config, self.settings = config, settings
         self.limits = dict(limits or {})
         self._month = None  # (the month file's (label, mtime, size), tariffs, accounts), (its totals)
-        self._tariffs_key, self._tariffs_value = None, None
+        self._files = {}  # {what: ((the file's stamp, key), what was loaded)}
         self.said = {}
 
     def snapshot(self, now=None):
@@ -135,7 +136,7 @@ class Reader:
         try:
             chargers = status.load(config.run_dir, config.accounting_dir, known, now)
         except ledger.Unavailable as e:
-            log(f"the ledger cannot be read, no running sessions shown: {e}")
+            self.say_once("ledger", f"the ledger cannot be read, no running sessions shown: {e}")
             chargers = status.load(config.run_dir, None, known, now)
         tags = self._tags()
         month, accounts, stops = self._month_totals(now, tags)
@@ -148,14 +149,22 @@ class Reader:
             default_account=self.settings.start_account, limits=dict(self.limits),
             ranges=self._ranges([c.identity for c in chargers]), balancer=balancer, version=__version__)
 
+    def _cached(self, what, path, load, *key):
+        """load(path), again only when the file (or `key`) changed; None, said once, when it cannot be used."""
+        found = (stamp(path), key)
+        if self._files.get(what, (None,))[0] != found:
+            try:
+                value = None if found[0] is None else load(path)
+                self.said.pop(what, None)
+            except Exception as e:  # noqa: BLE001 — each file's own error (TagsError, TariffsError, SiteError)
+                self.say_once(what, f"{path}: cannot be used: {e}")
+                value = None
+            self._files[what] = (found, value)
+        return self._files[what][1]
+
     def _tags(self):
         from .. import tags_file
-        from ..protocol.tags import TagsError
-        try:
-            return tags_file.load(self.config.tags_file)
-        except TagsError as e:
-            self.say_once("tags", f"tags.json cannot be read: {e}")
-            return None
+        return self._cached("tags", self.config.tags_file, tags_file.load)
 
     def _month_totals(self, now, tags):
         """(month label, {account: totals}, [stop dicts]) of this month's ledger, as shocpp-summary adds
@@ -163,15 +172,11 @@ class Reader:
         from . import statement, summary
         month = months.of(now.astimezone())
         label = months.label(month)
-        path = ledger.month_file(self.config.accounting_dir, label)
-        try:
-            st = path.stat()
-            key = (label, st.st_mtime_ns, st.st_size)
-        except OSError:
-            key = (label, None, None)
         tariffs = self._tariffs(tags)
         names = tuple(tags.accounts) if tags else ()
-        if self._month is not None and self._month[0] == (key, id(tariffs), names):
+        key = (label, stamp(ledger.month_file(self.config.accounting_dir, label)),
+               self._files.get("tariffs", (None,))[0], names)
+        if self._month is not None and self._month[0] == key:
             return self._month[1]
         sessions, _ = summary.read_sessions(self.config.accounting_dir, [month])
         totals = summary.add_costs(summary.aggregate(sessions, month, month), tariffs)
@@ -188,28 +193,15 @@ class Reader:
                           "cost": priced.total_cost if priced and priced.lines else None,
                           "currency": priced.currency if priced else None})
         found = (label, accounts, stops)
-        self._month = ((key, id(tariffs), names), found)
+        self._month = (key, found)
         return found
 
     def _tariffs(self, tags):
         from .. import tariffs_file
-        from ..protocol.tariffs import TariffsError
         if tags is None:
             return None
-        path = self.config.tariffs_file
-        try:
-            st = path.stat()
-        except OSError:
-            return None
-        key = (st.st_mtime_ns, st.st_size, tuple(tags.accounts))
-        if self._tariffs_key != key:
-            try:
-                self._tariffs_value = tariffs_file.load(path, tags.accounts)
-            except TariffsError as e:
-                self.say_once("tariffs", f"no costs: {e}")
-                self._tariffs_value = None
-            self._tariffs_key = key
-        return self._tariffs_value
+        return self._cached("tariffs", self.config.tariffs_file, lambda p: tariffs_file.load(p, tags.accounts),
+                            tuple(tags.accounts))
 
     def _balancer(self, now):
         if balance_control is None:
@@ -242,15 +234,8 @@ class Reader:
     def _ranges(self, identities):
         """The limit's range of each charger from site.json, when there is one."""
         from .. import site_file
-        from ..protocol.site import SiteError
-        if not self.config.site_file.exists():
-            return {}
-        try:
-            site = site_file.load(self.config.site_file)
-        except SiteError as e:
-            self.say_once("site", f"site.json: {e}")
-            return {}
-        return {i: (site.settings(i).min_a, site.settings(i).max_a) for i in identities}
+        site = self._cached("site", self.config.site_file, site_file.load)
+        return {} if site is None else {i: (site.settings(i).min_a, site.settings(i).max_a) for i in identities}
 
     def say_once(self, what, message):
         if self.said.get(what) != message:
