@@ -23,7 +23,7 @@ from decimal import Decimal, InvalidOperation
 from .plain import plain
 from .meter_values import samples
 from .numbers import decimal as decimal_or_none
-from .timestamps import parse as parse_time
+from .timestamps import format_utc, parse as parse_time
 
 SAFE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 STATUSES = ("Available", "Preparing", "Charging", "SuspendedEVSE", "SuspendedEV", "Finishing", "Reserved",
@@ -187,14 +187,16 @@ def outlets(charger):
 
 
 def last_seen(charger):
-    """When the charger last reported something: for a connected one the newest time in its files (not
-    now, which would change every second), else when it was last seen."""
-    if not charger.get("connected"):
-        return charger.get("last_seen")
-    times = [charger.get("connected_at"), charger.get("booted_at")]
-    for c in charger.get("connectors") or ():
-        times += [c.get("status_time"), c.get("meter_time")]
-    return max((t for t in times if isinstance(t, str)), default=None)
+    """When the charger last reported something, in UTC (what Home Assistant's timestamps need, whatever
+    zone the charger wrote): for a connected one the newest time in its files (not now, which would change
+    every second), else when it was last seen."""
+    times = [charger.get("last_seen")]
+    if charger.get("connected"):
+        times = [charger.get("connected_at"), charger.get("booted_at")]
+        for c in charger.get("connectors") or ():
+            times += [c.get("status_time"), c.get("meter_time")]
+    moments = [m for m in map(parse_time, times) if m is not None]
+    return format_utc(max(moments)) if moments else None
 
 
 def connector_state(snapshot, charger, connector):
@@ -383,7 +385,7 @@ def events(before, after):
         if charger.get("connected") and not old.get("connected"):
             found.append({"event": "charger_connected", "charger": identity, "time": charger.get("connected_at")})
         elif old.get("connected") and not charger.get("connected"):
-            found.append({"event": "charger_gone", "charger": identity, "time": charger.get("last_seen")})
+            found.append({"event": "charger_gone", "charger": identity, "time": last_seen(charger)})
     running = _running(before)
     for key, (identity, connector, session) in _running(after).items():
         if key not in running:

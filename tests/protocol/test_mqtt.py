@@ -60,7 +60,7 @@ def test_the_retained_messages_of_a_charging_charger():
         "homeassistant/device/shocpp_account_home/config"])
     assert wanted["shocpp/bridge"] == "online" and wanted["shocpp/garage-left/availability"] == "online"
     assert json.loads(wanted["shocpp/garage-left/state"]) == {
-        "charger": "garage-left", "connected": True, "last_seen": "2026-11-01T11:00:00Z",
+        "charger": "garage-left", "connected": True, "last_seen": "2026-11-01T11:00:00.000Z",
         "connected_at": "2026-11-01T08:00:00Z", "vendor": "Acme", "model": "Box", "serial": "S1", "firmware": "1.2",
         "status": "Available", "connectors": [1], "limit_a": None, "mode": None}
     assert json.loads(wanted["shocpp/garage-left/1/state"]) == {
@@ -72,6 +72,14 @@ def test_the_retained_messages_of_a_charging_charger():
         "account": "home", "month": "2026-11", "energy_wh": 72, "energy_kwh": 0.072, "sessions": 1, "cost": "0.09",
         "currency": "EUR"}
     assert json.loads(wanted["shocpp/site/state"]) == {"balancer": False}
+
+
+def test_last_seen_is_the_newest_report_in_utc_whatever_zone_the_charger_wrote():
+    late = charger(session=SESSION)
+    late["connectors"][1]["status_time"] = "2026-11-01T13:30:00+02:00"  # 11:30 UTC, after the meter's 11:00
+    late["connectors"][1]["meter_time"] = "2026-11-01T11:10:00"         # no zone: UTC
+    state = json.loads(mqtt.retained(snapshot(late), NAMES)["shocpp/garage-left/state"])
+    assert state["last_seen"] == "2026-11-01T11:30:00.000Z"
 
 
 def test_an_idle_connector_draws_nothing_and_a_gone_charger_is_offline():
