@@ -401,7 +401,10 @@ class Bridge:
         if cmd.what == "limit" and cmd.via == "ocpp" and message["accepted"]:
             with self.lock:
                 self.reader.limits[cmd.charger] = cmd.value
-                save_limits(self.config.run_dir, self.reader.limits)
+                try:
+                    save_limits(self.config.run_dir, self.reader.limits)
+                except OSError as e:
+                    log(f"cannot keep the limits for the next start: {e}")
         log(f"{cmd.charger}: {cmd.what}: " + ("accepted" if message["accepted"] else
                                               f"not accepted: {message.get('reason') or message.get('answer')}"))
         self.publish(self.names.result(model.slug(cmd.charger)), model.encode(message))
