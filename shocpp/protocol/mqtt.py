@@ -422,15 +422,22 @@ def _running(snapshot):
 
 # -- commands ----------------------------------------------------------------------------------------
 
-def command(names, topic, payload, snapshot):
-    """A Command to carry out, a Refused with the reason, or None for a topic that is no command."""
+def command(names, topic, payload, snapshot, retained=False):
+    """A Command to carry out, a Refused with the reason, or None for a topic that is no command and for
+    an empty payload (what clears a retained message: never a command). A retained command is refused:
+    the broker would hand it over again at every reconnect."""
     prefix = names.prefix + "/"
     if not topic.startswith(prefix):
         return None
     name, _, rest = topic[len(prefix):].partition("/set/")
     if not name or "/" in name or rest not in COMMANDS:
         return None
+    if not payload:
+        return None
     refuse = lambda reason: Refused(rest, name, reason)  # noqa: E731
+    if retained:
+        return refuse("a retained command is not carried out (the broker would hand it over at every "
+                      "reconnect): publish it without retain, and clear it with an empty retained message")
     chargers = {slug(c["identity"]): c for c in devices(snapshot)}
     charger = chargers.get(name)
     if charger is None:
@@ -475,7 +482,7 @@ def _limit(snapshot, charger, text, refuse):
 
 
 def _start(snapshot, charger, text, refuse):
-    account = snapshot.default_account if text in ("", PRESS) else text
+    account = snapshot.default_account if text == PRESS else text
     if account is None:
         return refuse("no account given and no default account configured (SHOCPP_MQTT_START_ACCOUNT)")
     tag = snapshot.tags.get(account)
@@ -489,11 +496,11 @@ def _start(snapshot, charger, text, refuse):
 
 def _stop(snapshot, charger, text, refuse):
     running = [c for c in outlets(charger) if c.get("session")]
-    if text not in ("", PRESS):
+    if text != PRESS:
         running = [c for c in running if str(c["connector_id"]) == text]
     if not running:
         return refuse(f"no running session on charger {charger['identity']!r}"
-                      + ("" if text in ("", PRESS) else f" connector {text}"))
+                      + ("" if text == PRESS else f" connector {text}"))
     if len(running) > 1:
         return refuse("several connectors are charging: send the connector's number ("
                       + ", ".join(str(c["connector_id"]) for c in running) + ")")

@@ -374,15 +374,15 @@ class Bridge:
             if message.retain:  # held by the broker from before: cleared when no longer wanted
                 self.published.setdefault(topic, message.payload.decode("utf-8", "replace"))
             return
-        self.take(topic, message.payload)
+        self.take(topic, message.payload, message.retain)
 
-    def take(self, topic, payload):
+    def take(self, topic, payload, retained=False):
         try:
             with self.lock:  # now, not as of the last look: a charger may have connected since
                 snapshot = self.reader.snapshot()
         except (OSError, ValueError):
             snapshot = self.previous or model.Snapshot(now="", chargers=[])
-        found = model.command(self.names, topic, payload, snapshot)
+        found = model.command(self.names, topic, payload, snapshot, retained)
         if found is None:
             return
         if isinstance(found, model.Refused):

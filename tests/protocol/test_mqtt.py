@@ -203,12 +203,12 @@ def test_a_limit_becomes_a_profile_for_the_whole_charger():
 
 
 def test_bad_limits_are_refused_with_the_reason():
-    refused = {text: command("limit", text.encode()) for text in ("5", "33", "1e3", "NaN", "", "16.5", "\xff")}
+    refused = {text: command("limit", text.encode()) for text in ("5", "33", "1e3", "NaN", " ", "16.5", "\xff")}
     assert {text: r.reason for text, r in refused.items()} == {
         "5": "the limit 5 A is outside 6..32 A", "33": "the limit 33 A is outside 6..32 A",
         "1e3": "the limit 1e3 A is outside 6..32 A",
         "NaN": "the limit 'NaN' is not a whole number of amperes",
-        "": "the limit '' is not a number of amperes (or 'none' to lift it)",
+        " ": "the limit '' is not a number of amperes (or 'none' to lift it)",
         "16.5": "the limit '16.5' is not a whole number of amperes",
         "\xff": "the limit 'ÿ' is not a number of amperes (or 'none' to lift it)"}
     assert command("limit", b"\xff\xfe") == Refused("limit", "garage-left", "the payload is not UTF-8 text")
@@ -219,11 +219,18 @@ def test_commands_for_unknown_or_offline_chargers_are_refused_and_other_topics_i
     assert mqtt.command(NAMES, "shocpp/nobody/set/limit", b"10", snapshot()) == Refused(
         "limit", "nobody", "no charger 'nobody' (chargers: garage-left)")
     offline = snapshot(charger(connected=False))
-    assert mqtt.command(NAMES, "shocpp/garage-left/set/stop", b"", offline).reason == \
+    assert mqtt.command(NAMES, "shocpp/garage-left/set/stop", b"PRESS", offline).reason == \
         "charger 'garage-left' is not connected"
     for topic in ("shocpp/garage-left/set/reset", "other/garage-left/set/limit", "shocpp/a/b/set/limit",
                   "shocpp/garage-left/state"):
         assert mqtt.command(NAMES, topic, b"10", snapshot()) is None
+
+
+def test_an_empty_payload_is_no_command_and_a_retained_one_is_refused():
+    idle = snapshot(charger(session=None, status="Available"), default_account="home")
+    assert mqtt.command(NAMES, "shocpp/garage-left/set/start", b"", idle) is None  # clearing a retained start
+    refused = mqtt.command(NAMES, "shocpp/garage-left/set/start", b"PRESS", idle, retained=True)
+    assert refused.reason.startswith("a retained command is not carried out")
 
 
 def test_start_uses_the_given_or_the_default_account_and_stop_the_running_session():

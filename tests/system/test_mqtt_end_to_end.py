@@ -18,7 +18,7 @@ import pytest
 from conftest import BIN, free_port, wait_for_port
 from shocpp_sim import meter
 from test_security import certificate  # noqa: F401 (a fixture)
-from test_simulate_end_to_end import Running, frames, simulate, wait_until
+from test_simulate_end_to_end import Running, connector_status, frames, simulate, wait_until
 
 START_WH = 12_345_678
 MOSQUITTO = shutil.which("mosquitto") or "/usr/sbin/mosquitto"
@@ -356,6 +356,22 @@ def test_a_limit_reaches_the_charger_as_a_profile_a_bad_one_is_refused_and_start
     assert (record["account"], record["id_tag"], record["reason"]) == ("company-x", "3333", "Remote")
     assert [(r["command"], r.get("action"), r["accepted"]) for r in results[5:]] == [
         ("start", "RemoteStartTransaction", True), ("stop", "RemoteStopTransaction", True)]
+
+
+def test_a_retained_command_is_refused_and_clearing_it_does_nothing(site, listener_url):
+    with broker(site.root) as mosquitto, watching(mosquitto.port) as watcher, \
+            Running(site, listener_url, "--id", "garage-left") as sim:
+        watcher.publish("shocpp/garage-left/set/limit", "12", retain=True)  # left on the broker by a mistake
+        wait_until(lambda: connector_status(site, "garage-left") == "Available")
+        with bridge(site, mosquitto.port) as b:
+            refused = wait_until(lambda: watcher.last("shocpp/garage-left/result"))
+            watcher.publish("shocpp/garage-left/set/limit", "", retain=True)  # cleared: an empty message
+            wait_until(lambda: watcher.on("shocpp/garage-left/set/limit")[-1:] == [""])
+            time.sleep(1)
+        sim.interrupt()
+    assert refused["accepted"] is False and refused["reason"].startswith("a retained command is not carried out")
+    assert len(watcher.on("shocpp/garage-left/result")) == 1 and profiles(site, "garage-left") == []
+    assert "Traceback" not in b.log()
 
 
 # -- the broker and the bridge going away ---------------------------------------------------------------
