@@ -37,6 +37,7 @@ CLEAR = ("none", "clear")  # a limit command that lifts the limit
 PROFILE_ID = 1             # the operator's limit, the same profile as the dashboard's
 MAX_PAYLOAD = 200
 ORIGIN_NAME = "shocpp"
+RESERVED = ("account", "site", "bridge", "event")  # the bridge's topics beside the chargers' (P/<charger>)
 ONLINE, OFFLINE = "online", "offline"
 
 
@@ -80,7 +81,7 @@ class Names(plain("Names", ["prefix", "discovery"])):
         return f"{self.prefix}/+/set/+"
 
     def charger(self, identity):
-        return f"{self.prefix}/{slug(identity)}"
+        return f"{self.prefix}/{charger_slug(identity)}"
 
     def result(self, name):
         return f"{self.prefix}/{name}/result"
@@ -106,8 +107,19 @@ def slug(text):
     else its other characters as '_' and a hash of the whole, so that two names never meet."""
     if SAFE.fullmatch(text):
         return text
-    digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
-    return re.sub(r"[^A-Za-z0-9_-]", "_", text)[:48] + "_" + digest
+    return re.sub(r"[^A-Za-z0-9_-]", "_", text)[:48] + "_" + _digest(text)
+
+
+def charger_slug(identity):
+    """A charger's slug, never one of the bridge's own names (P/site, P/account/..., their devices)."""
+    name = slug(identity)
+    if name in RESERVED or name.startswith("account_"):
+        return f"{name[:48]}_{_digest(identity)}"
+    return name
+
+
+def _digest(text):
+    return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:8]
 
 
 def encode(data):
@@ -146,11 +158,13 @@ def retained(snapshot, names):
         for connector in outlets(charger):
             wanted[f"{base}/{connector['connector_id']}/state"] = encode(connector_state(snapshot, charger, connector))
         if names.discovery:
-            wanted[discovery_topic(names, charger["identity"])] = encode(charger_discovery(snapshot, names, charger))
+            wanted[discovery_topic(names, charger_slug(charger["identity"]))] = \
+                encode(charger_discovery(snapshot, names, charger))
     for account in sorted(snapshot.accounts):
         wanted[f"{names.prefix}/account/{slug(account)}/state"] = encode(account_state(snapshot, account))
         if names.discovery:
-            wanted[discovery_topic(names, "account_" + account)] = encode(account_discovery(snapshot, names, account))
+            wanted[discovery_topic(names, "account_" + slug(account))] = \
+                encode(account_discovery(snapshot, names, account))
     wanted[f"{names.prefix}/site/state"] = encode(site_state(balancer))
     if names.discovery and balancer is not None:
         wanted[discovery_topic(names, "site")] = encode(site_discovery(snapshot, names))
@@ -264,7 +278,8 @@ def offered_current(meter_payload):
 # -- Home Assistant discovery ------------------------------------------------------------------------
 
 def discovery_topic(names, name):
-    return f"{names.discovery}/device/{names.node}_{slug(name)}/config"
+    """The device's config topic; `name` is made of slugs already."""
+    return f"{names.discovery}/device/{names.node}_{name}/config"
 
 
 def origin(snapshot):
@@ -281,7 +296,7 @@ def _sensor(uid, name, topic, key, **fields):
 
 def charger_discovery(snapshot, names, charger):
     identity = charger["identity"]
-    base, uid = names.charger(identity), f"{names.node}_{slug(identity)}"
+    base, uid = names.charger(identity), f"{names.node}_{charger_slug(identity)}"
     bridge = [{"topic": names.bridge}]
     state = f"{base}/state"
     cmps = {
@@ -438,7 +453,7 @@ def command(names, topic, payload, snapshot, retained=False):
     if retained:
         return refuse("a retained command is not carried out (the broker would hand it over at every "
                       "reconnect): publish it without retain, and clear it with an empty retained message")
-    chargers = {slug(c["identity"]): c for c in devices(snapshot)}
+    chargers = {charger_slug(c["identity"]): c for c in devices(snapshot)}
     charger = chargers.get(name)
     if charger is None:
         return refuse(f"no charger {name!r} (chargers: {', '.join(sorted(chargers)) or 'none'})")

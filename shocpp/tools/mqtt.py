@@ -407,7 +407,7 @@ class Bridge:
                     log(f"cannot keep the limits for the next start: {e}")
         log(f"{cmd.charger}: {cmd.what}: " + ("accepted" if message["accepted"] else
                                               f"not accepted: {message.get('reason') or message.get('answer')}"))
-        self.publish(self.names.result(model.slug(cmd.charger)), model.encode(message))
+        self.publish(self.names.result(model.charger_slug(cmd.charger)), model.encode(message))
 
     def look(self):
         try:

@@ -39,6 +39,15 @@ def test_a_safe_identity_is_its_own_slug_others_are_made_safe_and_stay_apart():
     assert re.fullmatch(r"wall_box_2_[0-9a-f]{8}", dotted) and dotted != coloned
 
 
+def test_a_charger_never_takes_the_bridges_own_names():
+    for identity in ("site", "account", "bridge", "event", "account_home"):
+        assert re.fullmatch(re.escape(identity) + r"_[0-9a-f]{8}", mqtt.charger_slug(identity))
+    wanted = mqtt.retained(snapshot(charger("site"), charger("account_home")), NAMES)
+    assert json.loads(wanted["shocpp/site/state"]) == {"balancer": False}
+    assert json.loads(wanted["homeassistant/device/shocpp_account_home/config"])["dev"]["name"] == "Account home"
+    assert mqtt.charger_slug("garage-left") == "garage-left"
+
+
 @given(st.text(min_size=1, max_size=80))
 def test_every_slug_is_what_home_assistant_accepts(text):
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", mqtt.slug(text))
