@@ -336,7 +336,8 @@ def test_a_limit_reaches_the_charger_as_a_profile_a_bad_one_is_refused_and_start
         running = wait_until(lambda: connector(watcher).get("session_transaction_id") and connector(watcher))
         watcher.publish("shocpp/garage-left/set/stop", "PRESS")
         (record,) = wait_until(site.stop_lines)
-        results = [json.loads(p) for p in watcher.on("shocpp/garage-left/result")]
+        results = wait_until(lambda: len(watcher.on("shocpp/garage-left/result")) == 7
+                             and [json.loads(p) for p in watcher.on("shocpp/garage-left/result")])
         sim.interrupt()
     assert answer == {"command": "limit", "charger": "garage-left", "value": 10, "via": "ocpp",
                       "action": "SetChargingProfile", "status": "result", "accepted": True,
