@@ -29,7 +29,7 @@ TARIFFS = [{"from": "2026-01-01", "price_per_kwh": "1.2500", "currency": "EUR"}]
 class Broker:
     """mosquitto on a free loopback port, with a config of its own; killed and started again on the same port."""
 
-    def __init__(self, root, users=None, tls=None):
+    def __init__(self, root, users=None, tls=None, persistent=False):
         self.root, self.port, self.proc = root, free_port(), None
         # run as root, mosquitto would become the user mosquitto, who cannot read the test's directory
         lines = [f"listener {self.port} 127.0.0.1", f"user {getpass.getuser()}"]
@@ -44,6 +44,8 @@ class Broker:
             lines.append("allow_anonymous true")
         if tls:
             lines += [f"certfile {tls[0]}", f"keyfile {tls[1]}"]
+        if persistent:  # the sessions of clients that come back (and the retained messages), saved every second
+            lines += ["persistence true", f"persistence_location {root}/", "autosave_interval 1"]
         self.config = root / "mosquitto.conf"
         self.config.write_text("\n".join(lines) + "\n")
 
@@ -59,9 +61,9 @@ class Broker:
 
 
 @contextlib.contextmanager
-def broker(root, users=None, tls=None):
+def broker(root, users=None, tls=None, persistent=False):
     assert os.path.exists(MOSQUITTO), "mosquitto is missing: 'make test' installs it"
-    found = Broker(root, users, tls)
+    found = Broker(root, users, tls, persistent)
     found.start()
     try:
         yield found
@@ -73,9 +75,10 @@ def broker(root, users=None, tls=None):
 class Watcher:
     """A paho client subscribed to everything: every message in order, and what the broker retains."""
 
-    def __init__(self, port, auth=None, cafile=None):
+    def __init__(self, port, auth=None, cafile=None, persistent=False):
         self.messages, self.lock = [], threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watcher-{os.getpid()}-{port}")
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watcher-{os.getpid()}-{port}",
+                                  clean_session=not persistent)
         if auth:
             self.client.username_pw_set(*auth)
         if cafile:
@@ -116,8 +119,8 @@ class Watcher:
 
 
 @contextlib.contextmanager
-def watching(port, auth=None, cafile=None):
-    watcher = Watcher(port, auth, cafile)
+def watching(port, auth=None, cafile=None, persistent=False):
+    watcher = Watcher(port, auth, cafile, persistent)
     try:
         yield watcher
     finally:
@@ -401,6 +404,28 @@ def test_the_broker_killed_and_restarted_mid_session_loses_no_state_and_no_billi
     assert record["energy_wh"] == record["meter_stop_wh"] - START_WH > 0 and record["reason"] == "Remote"
     assert (account["energy_wh"], account["sessions"]) == (record["energy_wh"], 1)
     assert "lost the broker" in b.log() and "Traceback" not in b.log()
+
+
+def test_events_while_the_broker_is_away_are_sent_when_it_is_back(site, listener_url):
+    with broker(site.root, persistent=True) as mosquitto, watching(mosquitto.port, persistent=True) as watcher, \
+            bridge(site, mosquitto.port), Running(site, listener_url, "--id", "garage-left", "--sessions", "1",
+                                                       "--session-seconds", "600", "--meter-interval", "1") as sim:
+        wait_until(lambda: connector(watcher).get("session_transaction_id"))
+        time.sleep(1.5)  # the watcher's session saved by the broker
+        mosquitto.kill()
+        stop = subprocess.run([str(BIN / "shocpp-command"), "--charger", "garage-left", "RemoteStopTransaction"],
+                              env=site.env, capture_output=True, text=True, timeout=30)
+        (record,) = wait_until(site.stop_lines)
+        time.sleep(1.5)  # the bridge has seen the stop in the ledger, with no broker to tell
+        mosquitto.start()
+        stopped = wait_until(lambda: event(watcher, "session_stopped"), 30)
+        sim.interrupt()
+    assert stop.returncode == 0, stop.stderr
+    assert stopped == {"event": "session_stopped", "charger": "garage-left", "connector_id": 1,
+                       "transaction_id": record["transaction_id"], "account": "home", "id_tag": "1111",
+                       "energy_wh": record["energy_wh"], "kwh": record["energy_wh"] / 1000, "cost": None,
+                       "currency": None, "reason": "Remote", "time": record["stop_time"]}
+    assert record["energy_wh"] == record["meter_stop_wh"] - START_WH > 0
 
 
 def test_the_bridge_killed_the_site_charges_and_bills_on_and_its_last_will_says_offline(site, listener_url):
