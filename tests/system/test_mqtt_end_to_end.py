@@ -409,7 +409,7 @@ def test_the_broker_killed_and_restarted_mid_session_loses_no_state_and_no_billi
 def test_events_while_the_broker_is_away_are_sent_when_it_is_back(site, listener_url):
     with broker(site.root, persistent=True) as mosquitto, watching(mosquitto.port, persistent=True) as watcher, \
             bridge(site, mosquitto.port), Running(site, listener_url, "--id", "garage-left", "--sessions", "1",
-                                                       "--session-seconds", "600", "--meter-interval", "1") as sim:
+                                                  "--session-seconds", "600", "--meter-interval", "1") as sim:
         wait_until(lambda: connector(watcher).get("session_transaction_id"))
         time.sleep(1.5)  # the watcher's session saved by the broker
         mosquitto.kill()
