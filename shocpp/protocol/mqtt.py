@@ -217,6 +217,9 @@ def connector_state(snapshot, charger, connector):
     identity, number = charger["identity"], connector["connector_id"]
     status = connector.get("status")
     session = connector.get("session") or {}
+    energy = session.get("energy_wh")
+    if energy is not None and energy < 0:  # a register read before the start's (Wallbox): nothing charged yet
+        energy = 0
     allotted = ((((snapshot.balancer or {}).get("chargers") or {}).get(identity) or {}).get("connectors") or {}) \
         .get(str(number)) or {}
     return {
@@ -231,8 +234,8 @@ def connector_state(snapshot, charger, connector):
         "session_id_tag": session.get("id_tag"),
         "session_start": session.get("start_time"),
         "session_duration_s": session_duration(session, connector),
-        "session_energy_wh": session.get("energy_wh"),
-        "session_energy_kwh": kwh(session.get("energy_wh")),
+        "session_energy_wh": energy,
+        "session_energy_kwh": kwh(energy),
     }
 
 

@@ -91,6 +91,12 @@ def test_last_seen_is_the_newest_report_in_utc_whatever_zone_the_charger_wrote()
     assert state["last_seen"] == "2026-11-01T11:30:00.000Z"
 
 
+def test_a_session_energy_is_never_negative():
+    early = charger(session={**SESSION, "energy_wh": -12})
+    state = json.loads(mqtt.retained(snapshot(early), NAMES)["shocpp/garage-left/1/state"])
+    assert (state["session_energy_wh"], state["session_energy_kwh"]) == (0, 0)
+
+
 def test_an_idle_connector_draws_nothing_and_a_gone_charger_is_offline():
     gone = charger(connected=False, status="Available")
     wanted = mqtt.retained(snapshot(gone), NAMES)
