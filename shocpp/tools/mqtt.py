@@ -297,7 +297,7 @@ class Bridge:
         self.pending = []          # events while the broker is away
         self.connected = False
         self.previous = None
-        self.refusal_said = None
+        self.trouble_said = None   # the last refusal or unreachability logged: said once until connected
         self.lock = threading.Lock()
         self.workers = []
 
@@ -326,8 +326,8 @@ class Bridge:
                 self.connect_answered(item)
             elif kind == "disconnect":
                 self.lost(item)
-            elif kind == "unreachable" and self.refusal_said != "unreachable":
-                self.refusal_said = "unreachable"
+            elif kind == "unreachable" and self.trouble_said != "unreachable":
+                self.trouble_said = "unreachable"
                 log(f"cannot reach the broker {self.settings.where}"
                     + (" (or its certificate is not trusted: SHOCPP_MQTT_CAFILE)" if self.settings.tls else "")
                     + "; trying again")
@@ -341,12 +341,12 @@ class Bridge:
         if reason_code.is_failure:
             self.connected = False
             said = str(reason_code)
-            if self.refusal_said != said:
-                self.refusal_said = said
+            if self.trouble_said != said:
+                self.trouble_said = said
                 log(f"the broker {self.settings.where} refused the connection: {said} (check the user and the "
                     f"password: SHOCPP_MQTT_URL, SHOCPP_MQTT_PASSWORD_FILE); trying again")
             return
-        self.refusal_said = None
+        self.trouble_said = None   # the last refusal or unreachability logged: said once until connected
         self.connected = True
         self.published = {}  # the broker may have lost what it held: everything again
         log(f"connected to {self.settings.where}")
