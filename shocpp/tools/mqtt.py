@@ -346,7 +346,7 @@ class Bridge:
                 log(f"the broker {self.settings.where} refused the connection: {said} (check the user and the "
                     f"password: SHOCPP_MQTT_URL, SHOCPP_MQTT_PASSWORD_FILE); trying again")
             return
-        self.trouble_said = None   # the last refusal or unreachability logged: said once until connected
+        self.trouble_said = None
         self.connected = True
         self.published = {}  # the broker may have lost what it held: everything again
         log(f"connected to {self.settings.where}")
