@@ -476,7 +476,8 @@ def test_while_the_balancer_runs_limit_and_mode_go_through_its_control_interface
 
     site_file = site.root / "site.json"
     site_file.write_text(json.dumps({"grid_limit_a": 32, "interval_s": 2,  # rounds of a busy machine: >3 s
-                                     "default": {"min_a": 6, "max_a": 16, "phases": 3, "mode": "fast"}}))
+                                     "default": {"min_a": 6, "max_a": 16, "phases": 3, "mode": "fast"},
+                                     "chargers": {"garage-left": {}}}))
     env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
     site.env.update(env)
     simulate = [listener_url, "--id", "garage-left", "--sessions", "1", "--session-seconds", "120",
@@ -487,16 +488,17 @@ def test_while_the_balancer_runs_limit_and_mode_go_through_its_control_interface
         wait_until(lambda: [c for c in profiles_sent(site) if c[1] == 16], 30)
         watcher.publish("shocpp/garage-left/set/limit", "8")
         watcher.publish("shocpp/garage-left/set/limit", "20")  # outside site.json's 6..16
-        watcher.publish("shocpp/garage-left/set/mode", "minpv")
+        wait_until(lambda: profiles_sent(site)[-1][1] == 8, 30)  # the balancer's next round
+        watcher.publish("shocpp/garage-left/set/mode", "off")
+        wait_until(lambda: profiles_sent(site)[-1][1] == 0, 30)  # off: paused with 0 A
+        state = wait_until(lambda: (watcher.last("shocpp/garage-left/state") or {}).get("mode") == "off"
+                           and watcher.last("shocpp/garage-left/state"), 30)
         results = wait_until(lambda: len(watcher.on("shocpp/garage-left/result")) == 3
                              and [json.loads(p) for p in watcher.on("shocpp/garage-left/result")])
-        time.sleep(2)  # a round of the balancer
         config = configs(watcher)["homeassistant/device/shocpp_garage-left/config"]
-        state = watcher.last("shocpp/garage-left/state")
         controls = balance_control.controls(site.run_dir)
-    # the settings are the balancer's to apply, at its next round (they are in its control files)
-    assert controls == {"garage-left": {"mode": "minpv", "max_a": 8}}
-    assert state["mode"] is not None and state["limit_a"] is not None  # as the balancer's status has them
+    assert controls == {"garage-left": {"mode": "off", "max_a": 8}}
+    assert state["limit_a"] == 8  # the balancer's status: its maximum for the charger
     assert sorted((r["command"], r["accepted"], r.get("via"), r.get("reason") or "") for r in results) == [
         ("limit", False, None, "the limit 20 A is outside 6..16 A"), ("limit", True, "balancer", ""),
         ("mode", True, "balancer", "")]
