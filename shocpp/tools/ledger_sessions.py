@@ -160,6 +160,9 @@ def _billed_to(session, start):
     if begin is not None and session.stop_wh is not None:
         session.start_wh = begin
         session.energy_wh = session.consumed_wh = transaction_id.consumed_wh(begin, session.stop_wh)
+    began, ended = moment(session.start_time), moment(session.stop_time)
+    if began is not None and ended is not None and ended >= began:
+        session.duration_s = int(ended - began)
 
 
 def _energy(record):

@@ -822,7 +822,8 @@ def test_accept_and_reject_append_a_decision_and_the_totals_follow(capsys, tmp_p
     assert (doc["to_review"], totals(doc)) == (0, ([("guest", 1, 10000)], (1, 10000), (0, 0), (1, 10000)))
     assert doc["left_out"]["sessions"] == 1
     accepted = [s for s in doc["sessions"] if s["id"] == mismatch][0]
-    assert (accepted["status"], accepted["id_tag"], accepted["meter_start_wh"]) == ("accepted", "4444", 12345678)
+    assert (accepted["status"], accepted["id_tag"], accepted["meter_start_wh"], accepted["duration_s"]) == (
+        "accepted", "4444", 12345678, 7200)
     decisions = [json.loads(line) for line in (d / "2026-11.jsonl").read_text().splitlines()][len(REVIEWED):]
     assert [(r["event"], r["decision"], r["line"]) for r in decisions] == [
         ("decision", "accept", mismatch), ("decision", "reject", forged)]
