@@ -30,7 +30,10 @@ COMMANDS_FIFO = "commands"
 COMMANDS = "commands"  # <run>/commands: the requests of shocpp-command
 REQUEST, ANSWER, WAKE = "request.json", "answer.json", "wake"
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
-DIR_MODE, FILE_MODE, FIFO_MODE = 0o750, 0o640, 0o660  # commands come from the service's user and group
+DIR_MODE, FILE_MODE = 0o750, 0o640
+# A FIFO is read by its owner alone: the group may write (a request id to a backend, a wake-up to a
+# command) but never read, or a member could swallow what was meant for the owner.
+FIFO_MODE = 0o620
 # The group may create in run/ and run/commands/, but the sticky bit keeps each member (and the
 # service) from removing or renaming what another made; run/commands/ is setgid, so that every
 # request gets the service's group.

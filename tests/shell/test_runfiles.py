@@ -3,6 +3,7 @@
 import os
 import re
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ def test_a_connection_creates_its_files_with_group_only_permissions(tmp_path):
         os.umask(old)
     assert conn.path == tmp_path / "run" / "CP1@42"
     assert (mode(tmp_path / "run"), mode(conn.path), mode(conn.fifo), mode(conn.path / "info.json")) == \
-        (0o1770, 0o750, 0o660, 0o640)  # run/: the sticky bit keeps a group member off the others' files
+        (0o1770, 0o750, 0o620, 0o640)  # run/: the sticky bit keeps a group member off the others' files
     assert stat.S_ISFIFO(os.stat(conn.fifo).st_mode)
     for path in [tmp_path / "run", *(tmp_path / "run").rglob("*")]:
         assert not mode(path) & stat.S_IWOTH, path
@@ -301,3 +302,72 @@ def test_keep_seen_never_writes_through_a_link(tmp_path):
         conn.keep_seen("2026-11-21T10:00:00.000Z")
     conn.remove()
     assert list((tmp_path / "target").iterdir()) == []
+
+
+def as_member(group, action):
+    """Run action() in a child as uid OTHER with `group` as its only group; what it returned (an errno
+    name or "ok")."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never back into pytest
+        os.close(read)
+        try:
+            os.setgroups([])
+            os.setgid(group)
+            os.setuid(OTHER)
+            try:
+                result = action()
+            except OSError as e:
+                result = e.__class__.__name__
+            os.write(write, result.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        result = f.read()
+    os.waitpid(pid, 0)
+    return result
+
+
+def opens(path, flags):
+    def action():
+        os.close(os.open(path, flags | os.O_NONBLOCK))
+        return "ok"
+    return action
+
+
+@pytest.fixture
+def reachable(tmp_path):
+    """A directory another user can reach (pytest's own are root's alone)."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="shocpp-member-", dir="/tmp")
+    os.chmod(path, 0o711)
+    yield Path(path)
+    shutil.rmtree(path)
+
+
+@as_root
+def test_a_member_of_the_group_may_write_the_fifos_but_never_read_them(reachable):
+    """A member who could read a backend's commands FIFO would swallow the request ids of root's
+    commands (#24 item 4); one who could read a request's wake FIFO would swallow its wake-up."""
+    tmp_path, group = reachable, 4244
+    conn = runfiles.Connection(tmp_path / "run", "CP1", 42)
+    conn.create({"charger": "CP1"})
+    os.chown(tmp_path / "run", -1, group)
+    for path in (conn.path, conn.fifo):
+        os.chown(path, -1, group)
+    reader = os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK)  # the backend's own: a writer's open succeeds
+    try:
+        assert as_member(group, opens(conn.fifo, os.O_RDONLY)) == "PermissionError"
+        assert as_member(group, opens(conn.fifo, os.O_WRONLY)) == "ok"
+        assert mode(conn.fifo) == 0o620
+    finally:
+        os.close(reader)
+    where = tmp_path / "wake-dir"
+    where.mkdir()
+    os.chown(where, -1, group)
+    where.chmod(0o770)
+    os.mkfifo(where / runfiles.WAKE, runfiles.FIFO_MODE)
+    os.chown(where / runfiles.WAKE, -1, group)
+    assert as_member(group, opens(where / runfiles.WAKE, os.O_RDONLY)) == "PermissionError"
