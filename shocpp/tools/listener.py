@@ -72,6 +72,8 @@ def authentication_note(config):
                 "(create it with bin/shocpp-passwd <chargerId>)")
     allowed, problem = chargers_file.load_or_last_good(config.chargers_file, last_good)
     note = f"{len(allowed)} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
+    if not allowed:
+        note += f"\nshocpp-listener: WARNING: {config.chargers_file} {EMPTY_CHARGERS}"
     return f"{note}\nshocpp-listener: WARNING: {problem}" if problem else note
 
 
@@ -79,6 +81,12 @@ def tags_note(config):
     """A warning when tags.json is broken and its last good copy is used; TagsError without one."""
     _, problem = load_or_last_good(config.tags_file, LastGood(config.run_dir, "tags.json"))
     return f"\nshocpp-listener: WARNING: {problem}" if problem else ""
+
+
+def _file_errors():
+    from ..protocol.site import SiteError
+    from ..protocol.tariffs import TariffsError
+    return SiteError, TariffsError
 
 
 def _setting(env, name):
@@ -97,7 +105,8 @@ def check(env, out):
     def judge(what, test):
         try:
             detail = test()
-        except (config_module.ConfigError, TagsError, ChargersError, OSError, ssl.SSLError, ValueError) as e:
+        except (config_module.ConfigError, TagsError, ChargersError, OSError, ssl.SSLError, ValueError,
+                *_file_errors()) as e:
             problems.append(what)
             print(f"broken  {what}: {e}", file=out)
         else:
@@ -122,10 +131,14 @@ def check(env, out):
     judge("tags.json",
           with_copy(lambda: f"{len(load(config.tags_file).by_index)} accounts", "tags.json"))
     if config.chargers_file.exists():
-        judge("chargers.json",
-              with_copy(lambda: f"{len(chargers_file.load(config.chargers_file))} chargers", "chargers.json"))
+        judge("chargers.json", with_copy(lambda: _chargers(config.chargers_file), "chargers.json"))
     else:
         print(f"ok      chargers.json: no {config.chargers_file}, chargers are NOT authenticated", file=out)
+    for name, path, absent, test in _other_files(config):
+        if path.exists():
+            judge(name, test)
+        else:
+            print(f"ok      {name}: no {path}, {absent}", file=out)
     if config.tls_cert or config.tls_key:
         def tls():
             tls_arguments(config)
@@ -141,6 +154,37 @@ def check(env, out):
         return USAGE
     print("shocpp-listener: the configuration is good", file=out)
     return OK
+
+
+def _chargers(path):
+    """What --check says of chargers.json; ValueError for one that lists nobody (every charger refused)."""
+    allowed = chargers_file.load(path)
+    if not allowed:
+        raise ValueError(f"{path} {EMPTY_CHARGERS}")
+    return f"{len(allowed)} chargers"
+
+
+EMPTY_CHARGERS = ("lists no charger: every charger is refused (add one with shocpp-passwd ID, or remove "
+                  "the file to let every charger in)")
+
+
+def _other_files(config):
+    """(name, path, what its absence means, test) of the files the other services read."""
+    from .. import operators_file, site_file, tariffs_file
+
+    def operators():
+        return f"{len(operators_file.load(config.operators_file))} operators"
+
+    def tariffs():
+        tariffs_file.load(config.tariffs_file, load(config.tags_file).accounts)
+        return "prices for statements"
+
+    def site():
+        return f"grid limit {site_file.load(config.site_file).grid_limit_a} A"
+
+    return [("operators.json", config.operators_file, "the dashboard refuses every request", operators),
+            ("tariffs.json", config.tariffs_file, "statements show no prices", tariffs),
+            ("site.json", config.site_file, "shocpp-balance cannot run", site)]
 
 
 def prepared(run_dir):
@@ -177,7 +221,8 @@ def parse_args(argv):
     parser.add_argument("--print-command", action="store_true",
                         help="print the websocketd command line instead of running it")
     parser.add_argument("--check", action="store_true",
-                        help="check every configuration file (tags.json, chargers.json, the TLS files) and setting, "
+                        help="check every configuration file (tags.json, chargers.json, operators.json, tariffs.json, "
+                             "site.json, the TLS files) and setting, "
                              "say what is wrong, and exit: for use before a restart")
     return parser.parse_args(argv)
 
