@@ -56,7 +56,7 @@ websocketd:
 openssl:
 	$(call debian,command -v openssl >/dev/null,openssl)
 
-# The TLS front (misc/shocpp-tls.cfg) and its end-to-end test.
+# The TLS front (misc/shocpp-tls.cfg), the dashboard's front (misc/shocpp-dashboard-front.cfg) and their end-to-end tests.
 haproxy:
 	$(call debian,{ command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null,haproxy)
 

@@ -87,3 +87,19 @@ def _flag(env, name):
     if text in ("1", "yes", "true", "on"):
         return True
     raise ConfigError(f"{name}={text!r} is not 0 or 1")
+
+
+# Bounds on what a client or a charger can make shocpp spend (#24). Each has a safe default that a
+# well-behaved charger or operator never reaches; hitting one is logged once and answered.
+Limits = namedtuple("Limits", [
+    "dashboard_max_forks",   # the dashboard's CGI processes at once (websocketd --maxforks)
+    "dashboard_login_rate",  # the dashboard's requests (each a scrypt) a second, all clients together
+])
+
+
+def limits(env=None):
+    env = os.environ if env is None else env
+    return Limits(
+        dashboard_max_forks=_integer(env, "SHOCPP_DASHBOARD_MAX_FORKS", 16, 1, 10000),
+        dashboard_login_rate=_integer(env, "SHOCPP_DASHBOARD_LOGIN_RATE", 5, 1, 10000),
+    )

@@ -6,8 +6,10 @@ bin/shocpp-dashboard writes; each execs `python -m shocpp.tools.dashboard_api EN
   GET  /api/accounts                    the accounts of tags.json, each with its first tag (to start a session)
   POST /api/command                     {"charger": ID, "action": ..., "payload": {...}}: what shocpp-command does
 
-Every request needs an operator's HTTP Basic credentials (401 with WWW-Authenticate otherwise); a POST
-whose Origin is not the dashboard's own is refused (403). `handle` is the whole request without I/O of
+Every request needs an operator's HTTP Basic credentials (401 with WWW-Authenticate otherwise), checked
+before its body is read; a POST whose Origin is not the dashboard's own is refused (403). Over
+SHOCPP_DASHBOARD_LOGIN_RATE requests a second (all clients together) a request gets 503 before its
+password costs a scrypt. `handle` is the whole request without I/O of
 its own beyond the files and the command it serves; `main` reads the CGI environment and writes the answer.
 """
 
@@ -28,12 +30,13 @@ ENDPOINTS = ("status", "summary", "accounts", "command")
 REALM = 'Basic realm="shocpp dashboard", charset="UTF-8"'
 MAX_BODY = 64 * 1024
 MAX_TIMEOUT = 60.0
+RATE_FILE = "dashboard-rate"  # in the run directory: the token bucket of SHOCPP_DASHBOARD_LOGIN_RATE
 SCHEME = "SHOCPP_DASHBOARD_SCHEME"  # http or https, set by bin/shocpp-dashboard in the wrappers
 # shocpp-command's exit statuses as HTTP statuses
 HTTP_OF = {USAGE: 400, AMBIGUOUS: 400, NO_SUCH_CHARGER: 404, NO_CHARGER: 404, STALE: 409, FAILED: 500}
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error",
-           502: "Bad Gateway", 504: "Gateway Timeout"}
+           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 class Answer:
@@ -56,21 +59,32 @@ def error(status, message, **extra):
 def handle(endpoint, environ, body, env):
     """The Answer to one request. environ: the CGI variables; body: the request's bytes; env: the
     settings (SHOCPP_*)."""
+    config, refused = admitted(endpoint, environ, env)
+    return refused or serve(endpoint, environ, body, env, config)
+
+
+def admitted(endpoint, environ, env):
+    """(the settings, None) for a request that may be served, read and answered; (None, the Answer)
+    for one refused before its body is read: a client that has not signed in never gets that far."""
     try:
         config = config_module.from_env(env)
         operators = operators_file.load(config.operators_file) if config.operators_file.exists() else {}
     except (config_module.ConfigError, operators_file.OperatorsError) as e:
-        return error(500, f"the dashboard's settings are broken: {e}")
+        return None, error(500, f"the dashboard's settings are broken: {e}")
     if authentication.operator(operators, environ.get("HTTP_AUTHORIZATION")) is None:
         message = ("an operator's name and password are needed" if operators else
                    f"no operators file {config.operators_file}: create one with shocpp-passwd --operator NAME")
-        return Answer(401, {"error": message}, [f"WWW-Authenticate: {REALM}"])
+        return None, Answer(401, {"error": message}, [f"WWW-Authenticate: {REALM}"])
     method = environ.get("REQUEST_METHOD", "GET")
     if method == "POST" and not same_origin(environ, env):
-        return error(403, "a POST must come from the dashboard's own page (Origin)")
+        return None, error(403, "a POST must come from the dashboard's own page (Origin)")
     wanted = "POST" if endpoint == "command" else "GET"
     if method != wanted:
-        return Answer(405, {"error": f"/api/{endpoint} takes {wanted}"}, [f"Allow: {wanted}"])
+        return None, Answer(405, {"error": f"/api/{endpoint} takes {wanted}"}, [f"Allow: {wanted}"])
+    return config, None
+
+
+def serve(endpoint, environ, body, env, config):
     if endpoint == "status":
         return status(env)
     if endpoint == "summary":
@@ -78,6 +92,27 @@ def handle(endpoint, environ, body, env):
     if endpoint == "accounts":
         return accounts(config)
     return command(body, config)
+
+
+def over_rate(env):
+    """The 503 Answer when the requests of all clients together exceed SHOCPP_DASHBOARD_LOGIN_RATE,
+    before any scrypt; logged (stderr: websocketd's log) once when the refusals begin."""
+    from .. import rate
+    limit = config_module.limits(env).dashboard_login_rate
+    run_dir = config_module.from_env(env).run_dir
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        passed, first = rate.take(run_dir / RATE_FILE, limit)
+    except OSError as e:
+        print(f"shocpp-dashboard: cannot keep the login rate in {run_dir}: {e}", file=sys.stderr)
+        return None
+    if passed:
+        return None
+    if first:
+        print(f"shocpp-dashboard: over SHOCPP_DASHBOARD_LOGIN_RATE ({limit} requests a second): refusing with "
+              f"503 until the rate drops", file=sys.stderr, flush=True)
+    return Answer(503, {"error": f"too many requests: more than {limit} a second (SHOCPP_DASHBOARD_LOGIN_RATE); "
+                                 f"try again in a second"}, ["Retry-After: 1"])
 
 
 def same_origin(environ, env):
@@ -179,8 +214,13 @@ def main(argv=None):
         if endpoint is None:
             answer = error(404, "no such endpoint")
         else:
-            body = read_body(environ, sys.stdin.buffer)
-            answer = error(413, "the body is too long") if body is None else handle(endpoint, environ, body, environ)
+            answer = over_rate(environ)
+            if answer is None:
+                config, answer = admitted(endpoint, environ, environ)
+            if answer is None:
+                body = read_body(environ, sys.stdin.buffer)
+                answer = error(413, "the body is too long") if body is None else \
+                    serve(endpoint, environ, body, environ, config)
     except Exception as e:  # noqa: BLE001 — a CGI answers, whatever happened
         answer = error(500, f"{type(e).__name__}: {e}")
     out.write(answer.cgi())

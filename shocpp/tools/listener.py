@@ -95,6 +95,7 @@ def _setting(env, name):
         _port(env)
     else:
         config_module.from_env({name: env[name]})
+        config_module.limits({name: env[name]})
 
 
 def check(env, out):
