@@ -54,12 +54,19 @@ def append(directory, month, record):
 
 
 def _append_locked(directory, path, data, record):
+    """The month so far is searched under a shared lock, which other searches share and appends wait
+    for; only what was appended since is searched again under the exclusive lock of the write, so
+    appends of many chargers are not serialised behind whole-month scans."""
     created = not path.exists()
     fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
     try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        searched = _complete_lines(fd)
+        if _holds(fd, 0, searched, record):
+            return False
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = _drop_torn_tail(fd)
-        if _holds(fd, size, record):
+        if _holds(fd, searched, size, record):
             return False
         try:
             written = os.write(fd, data)
@@ -76,21 +83,32 @@ def _append_locked(directory, path, data, record):
         os.close(fd)
 
 
-def _drop_torn_tail(fd):
-    """Cut an unterminated last line, left by a crash: it was never confirmed."""
+def _complete_lines(fd):
+    """The size of the file up to its last newline: what a crash's torn tail cannot change."""
     size = os.fstat(fd).st_size
     if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
         return size
+    return _last_newline_end(fd, size)
+
+
+def _drop_torn_tail(fd):
+    """Cut an unterminated last line, left by a crash: it was never confirmed."""
+    size = os.fstat(fd).st_size
+    end = _complete_lines(fd)
+    if end != size:
+        os.ftruncate(fd, end)
+    return end
+
+
+def _last_newline_end(fd, size):
     end = size
     while end > 0:  # back to the last newline, a chunk at a time
         start = max(0, end - CHUNK)
         at = os.pread(fd, end - start, start).rfind(b"\n")
         if at >= 0:
-            end = start + at + 1
-            break
+            return start + at + 1
         end = start
-    os.ftruncate(fd, end)
-    return end
+    return 0
 
 
 def _contains(path, record):
@@ -99,13 +117,14 @@ def _contains(path, record):
     except FileNotFoundError:
         return False
     try:
-        return _holds(fd, os.fstat(fd).st_size, record)
+        return _holds(fd, 0, os.fstat(fd).st_size, record)
     finally:
         os.close(fd)
 
 
-def _holds(fd, size, record):
-    for line in _scan(fd, size, [_field("transaction_id", record["transaction_id"])]):
+def _holds(fd, start, size, record):
+    """Whether the file's bytes from `start` (a line's start) to `size` hold the same record."""
+    for line in _scan(fd, size, [_field("transaction_id", record["transaction_id"])], start):
         parsed = _parsed(line)
         if isinstance(parsed, dict) and same_record(parsed, record):
             return True
@@ -122,8 +141,9 @@ def _parsed(line):
         return None
 
 
-def _scan(fd, size, needles):
-    """The lines of the file's first `size` bytes that hold any of the needles, in order.
+def _scan(fd, size, needles, offset=0):
+    """The lines of the file's bytes from `offset` (a line's start) to `size` that hold any of the
+    needles, in order.
 
     Reads CHUNK bytes at a time (plus the line a chunk ends inside), so a lookup holds at most a chunk
     and the longest line in memory, however big the month's file: the time is linear in the file, at
@@ -131,7 +151,7 @@ def _scan(fd, size, needles):
     (a charger offline with its queue), so reading only the tail could bill a session twice.
     """
     found = []
-    offset, carry = 0, b""
+    carry = b""
     while offset < size:
         data = os.pread(fd, min(CHUNK, size - offset), offset)
         if not data:
