@@ -19,6 +19,8 @@ from .protocol.effects import Unavailable
 STOP_IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
 START_IDENTITY = ("charger", "connector_id", "id_tag", "meter_start_wh", "start_time")
 CHUNK = 1 << 20  # bytes a lookup reads at a time
+# A month file is made YOUNG (0600) and becomes MODE once its name is durable (directory synced).
+YOUNG, MODE = 0o600, 0o640
 
 
 class LedgerError(OSError):
@@ -44,7 +46,7 @@ def append(directory, month, record):
     """Append `record` to the month's file; False if the same record is there already."""
     directory = Path(directory)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        _make_durable_dir(directory)
         # A retransmission may be filed under a neighbouring month (another stop time, a clock fixed).
         if any(_contains(month_file(directory, m), record) for m in months.neighbours(month)):
             return False
@@ -57,8 +59,7 @@ def _append_locked(directory, path, data, record):
     """The month so far is searched under a shared lock, which other searches share and appends wait
     for; only what was appended since is searched again under the exclusive lock of the write, so
     appends of many chargers are not serialised behind whole-month scans."""
-    created = not path.exists()
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, YOUNG)
     try:
         fcntl.flock(fd, fcntl.LOCK_SH)
         searched = _complete_lines(fd)
@@ -76,11 +77,38 @@ def _append_locked(directory, path, data, record):
         except OSError:
             os.ftruncate(fd, size)
             raise
-        if created:
-            atomic.fsync_dir(directory)
+        _settle(fd, directory)
         return True
     finally:
         os.close(fd)
+
+
+def _settle(fd, directory):
+    """Make a young month file's name durable before its first confirmation, whoever appends first:
+    the process that created the file may still be waiting for the lock when another one, which
+    found the file there, has written and would confirm a line whose file a crash could lose. The
+    directory's own entry is synced too, as it may be as new as the file."""
+    if os.fstat(fd).st_mode & 0o777 != YOUNG:
+        return
+    atomic.fsync_dir(directory)
+    atomic.fsync_dir(directory.parent)
+    try:
+        os.fchmod(fd, MODE)
+    except PermissionError:
+        pass  # another user's file: it stays young, and each append syncs the directories again
+
+
+def _make_durable_dir(directory):
+    """The ledger's directory, made if missing with its entry in its parent synced: a confirmed line
+    must not live in a directory that a crash forgets."""
+    if directory.is_dir():
+        return
+    _make_durable_dir(directory.parent)
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        return  # made by another appender: a young month file in it syncs it in its parent
+    atomic.fsync_dir(directory.parent)
 
 
 def _complete_lines(fd):

@@ -24,7 +24,8 @@ def test_the_ledger_line_is_durable_before_the_confirmation_is_written(site, mon
     shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), lambda data: events.append(data),
                             conn, TagsFile(cfg.tags_file))
     shell.on_line(SESSION[5].encode())
-    assert events[:-1] == ["fsync", "fsync"]  # the line, then the new file's directory
+    # accounting/ made and synced in its parent; then the line, the new file's directory, and its parent
+    assert events[:-1] == ["fsync", "fsync", "fsync", "fsync"]
     assert events[-1].startswith(b'[3,"p",')
     assert len(site.ledger_lines()) == 1
 
