@@ -255,6 +255,7 @@ def main(argv=None, env=None):
     env = os.environ if env is None else env
     try:
         config = config_module.from_env(env)
+        config_module.limits(env)
     except config_module.ConfigError as e:
         print(f"shocpp-backend: {e}", file=sys.stderr)
         return 2
@@ -340,7 +341,10 @@ def run(config, charger, log, tags_file, env):
     finally:
         if connection.dir_fd is not None:
             try:
-                connection.keep_seen(timestamps.format_utc(now_utc()))
+                limits = config_module.limits(env)
+                for line in connection.keep_seen(timestamps.format_utc(now_utc()), limits.seen_max_bytes,
+                                                 limits.seen_max_files):
+                    log.note(line)
             except (OSError, ValueError) as e:
                 log.error(f"cannot leave what shocpp-status shows of a gone charger in {config.run_dir}/seen: {e}")
         connection.remove()

@@ -94,6 +94,8 @@ def _flag(env, name):
 Limits = namedtuple("Limits", [
     "dashboard_max_forks",   # the dashboard's CGI processes at once (websocketd --maxforks)
     "dashboard_login_rate",  # the dashboard's requests (each a scrypt) a second, all clients together
+    "seen_max_bytes",        # run/seen/<identity>.json: at most this size
+    "seen_max_files",        # run/seen: at most this many files (the oldest go)
 ])
 
 
@@ -102,4 +104,6 @@ def limits(env=None):
     return Limits(
         dashboard_max_forks=_integer(env, "SHOCPP_DASHBOARD_MAX_FORKS", 16, 1, 10000),
         dashboard_login_rate=_integer(env, "SHOCPP_DASHBOARD_LOGIN_RATE", 5, 1, 10000),
+        seen_max_bytes=_integer(env, "SHOCPP_SEEN_MAX_BYTES", 65536, 1024, 2**30),
+        seen_max_files=_integer(env, "SHOCPP_SEEN_MAX_FILES", 1000, 1, 10**6),
     )

@@ -26,6 +26,8 @@ from . import atomic
 
 INFO = "info.json"
 SEEN = "seen"  # <run>/seen/<identity>.json: what a backend left at disconnect, for shocpp-status
+SEEN_DAYS = 30  # a seen file older than this is removed (shocpp-status shows a charger this long)
+SEEN_MAX_BYTES, SEEN_MAX_FILES = 65536, 1000  # the defaults of SHOCPP_SEEN_MAX_BYTES, SHOCPP_SEEN_MAX_FILES
 COMMANDS_FIFO = "commands"
 COMMANDS = "commands"  # <run>/commands: the requests of shocpp-command
 REQUEST, ANSWER, WAKE = "request.json", "answer.json", "wake"
@@ -238,11 +240,13 @@ class Connection:
         else:
             atomic.write_json(name, data, mode=FILE_MODE, dir_fd=self.dir_fd)
 
-    def keep_seen(self, last_seen):
+    def keep_seen(self, last_seen, max_bytes=SEEN_MAX_BYTES, max_files=SEEN_MAX_FILES):
         """Leave `<run>/seen/<identity>.json` (info, the connectors' latest status and meter payloads,
         `last_seen`) before the directory goes: what shocpp-status shows of a charger that is gone.
         Read from the backend's own open directory; written only into a directory of this user that
-        is no link."""
+        is no link. At most `max_bytes` (what does not fit is left out, and said); then the seen files
+        older than SEEN_DAYS, and the oldest beyond `max_files`, are removed. What was cut or removed,
+        for the log."""
         found = {"status": {}, "meter": {}}
         for name in os.listdir(self.dir_fd):
             prefix, dash, rest = name.partition("-")
@@ -250,8 +254,8 @@ class Connection:
                 fd = open_owned(name, os.O_RDONLY, self.dir_fd, os.geteuid(), stat.S_ISREG, name)
                 with os.fdopen(fd, encoding="utf-8") as f:
                     found[prefix][rest[:-5]] = json.load(f)
-        data = {"charger": self.identity, "last_seen": last_seen, "info": self.info,
-                "statuses": found["status"], "meters": found["meter"]}
+        data, cut = bounded_seen({"charger": self.identity, "last_seen": last_seen, "info": self.info,
+                                  "statuses": found["status"], "meters": found["meter"]}, max_bytes)
         run_fd = open_dir(os.fspath(self.run_dir))
         try:
             try:
@@ -264,8 +268,12 @@ class Connection:
             os.close(run_fd)
         try:
             atomic.write_json(f"{self.identity}.json", data, mode=FILE_MODE, dir_fd=seen)
+            removed = prune_seen(seen, time.time(), max_files)
         finally:
             os.close(seen)
+        return ([f"{self.run_dir}/{SEEN}/{self.identity}.json: {cut}"] if cut else []) + \
+            ([f"removed {len(removed)} files of chargers not seen for {SEEN_DAYS} days or beyond "
+              f"SHOCPP_SEEN_MAX_FILES ({max_files}) from {self.run_dir}/{SEEN}"] if removed else [])
 
     def remove(self):
         import shutil  # here, not at the top: shocpp-command imports this module and never needs it
@@ -273,6 +281,43 @@ class Connection:
         if self.dir_fd is not None:
             os.close(self.dir_fd)
             self.dir_fd = None
+
+
+def bounded_seen(data, max_bytes):
+    """(the seen data in at most `max_bytes` of JSON, what was left out or None): the meters first,
+    then the statuses, then the boot payload go, and `cut` says so."""
+    if len(json.dumps(data)) <= max_bytes:
+        return data, None
+    for left_out in (("meters",), ("meters", "statuses"), ("meters", "statuses", "boot")):
+        smaller = {**data, **{k: {} for k in left_out if k != "boot"},
+                   "info": {k: v for k, v in data["info"].items() if k not in left_out}}
+        smaller["cut"] = f"over SHOCPP_SEEN_MAX_BYTES ({max_bytes}): left out {', '.join(left_out)}"
+        if len(json.dumps(smaller)) <= max_bytes:
+            return smaller, smaller["cut"]
+    cut = f"over SHOCPP_SEEN_MAX_BYTES ({max_bytes}): only the identity and when it was last seen kept"
+    return {"charger": data["charger"], "last_seen": data["last_seen"], "info": {}, "statuses": {}, "meters": {},
+            "cut": cut}, cut
+
+
+def prune_seen(seen_fd, now, max_files=SEEN_MAX_FILES):
+    """Remove from the open seen directory the files older than SEEN_DAYS and, beyond `max_files`, the
+    oldest: a charger that has not come back in that time is no longer shown. The names removed."""
+    found = []
+    for name in os.listdir(seen_fd):
+        if name.endswith(".json") and not name.startswith("."):
+            try:
+                found.append((os.stat(name, dir_fd=seen_fd, follow_symlinks=False).st_mtime, name))
+            except FileNotFoundError:
+                continue
+    found.sort(reverse=True)
+    old = [name for at, name in found if now - at > SEEN_DAYS * 86400]
+    removed = sorted(set(old) | {name for _, name in found[max_files:]})
+    for name in removed:
+        try:
+            os.unlink(name, dir_fd=seen_fd)
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def connections(run_dir):

@@ -20,7 +20,7 @@ def _log_lines(site):
     return site.log_file.read_text().splitlines()
 
 
-def test_a_frame_with_6000_unknown_properties_writes_three_bounded_lines(site):
+def test_a_frame_with_6000_unknown_properties_writes_four_bounded_lines(site):
     shell, sent = _backend(site)
     payload = {"chargePointVendor": "Acme", "chargePointModel": "Box",
                **{f"x{n}": 0 for n in range(6000)}}  # 60 KB: under the 64 KiB limit
@@ -28,11 +28,13 @@ def test_a_frame_with_6000_unknown_properties_writes_three_bounded_lines(site):
     assert len(frame) < 65536
     shell.on_line(frame.encode())
     lines = _log_lines(site)
-    assert [line.split(" ")[2] for line in lines] == ["<", "-", ">"]  # frame in, one note, frame out
+    # frame in, one note of its deviations, one of what was kept, frame out
+    assert [line.split(" ")[2] for line in lines] == ["<", "-", "-", ">"]
     assert all(len(line) < MAX_LOGGED + 200 for line in lines)
     note = lines[1].split(" - ", 1)[1]
     assert note == ("BootNotification deviates from the schema in 6000 places: x0: unknown property; x1: unknown "
                     "property; x10: unknown property; and 5997 more")
+    assert lines[2].endswith("BootNotification: '' is an object of 6002 properties: kept its first 64")
     assert lines[0].endswith(f"... ({len(frame)} characters)")
     assert json.loads(sent[0])[0] == 3
 

@@ -371,3 +371,46 @@ def test_a_member_of_the_group_may_write_the_fifos_but_never_read_them(reachable
     os.mkfifo(where / runfiles.WAKE, runfiles.FIFO_MODE)
     os.chown(where / runfiles.WAKE, -1, group)
     assert as_member(group, opens(where / runfiles.WAKE, os.O_RDONLY)) == "PermissionError"
+
+
+def test_a_seen_file_is_bounded_and_says_what_it_left_out(tmp_path):
+    """#24 item 2: run/seen/<identity>.json reached 5.4 MB for one identity."""
+    conn = runfiles.Connection(tmp_path / "run", "CP1", 42)
+    conn.create({"charger": "CP1", "pid": 42, "boot": {"chargePointVendor": "Acme", "x": "v" * 2000}})
+    for connector in range(101):
+        conn.save(f"status-{connector}.json", {"status": "Available", "info": "i" * 255})
+        conn.save(f"meter-{connector}.json", {"meterValue": [{"sampledValue": [{"value": "1" * 255}] * 64}]})
+    notes = conn.keep_seen("2026-11-21T10:00:00.000Z", max_bytes=40000)
+    path = tmp_path / "run" / "seen" / "CP1.json"
+    assert path.stat().st_size <= 40000
+    seen = runfiles.seen_chargers(tmp_path / "run")["CP1"]
+    assert seen["meters"] == {} and len(seen["statuses"]) == 101 and seen["info"]["boot"]["chargePointVendor"] == "Acme"
+    assert seen["cut"] == "over SHOCPP_SEEN_MAX_BYTES (40000): left out meters"
+    assert notes == [f"{path}: over SHOCPP_SEEN_MAX_BYTES (40000): left out meters"]
+    conn.keep_seen("2026-11-21T10:00:00.000Z", max_bytes=1024)
+    seen = runfiles.seen_chargers(tmp_path / "run")["CP1"]
+    assert seen["cut"] == "over SHOCPP_SEEN_MAX_BYTES (1024): left out meters, statuses, boot"
+    assert seen["info"]["pid"] == 42 and "boot" not in seen["info"] and path.stat().st_size <= 1024
+    conn.remove()
+    data = {"charger": "CP1", "last_seen": "x", "info": {"remote_addr": "a" * 500}, "statuses": {}, "meters": {}}
+    assert runfiles.bounded_seen(data, 400) == (
+        {"charger": "CP1", "last_seen": "x", "info": {}, "statuses": {}, "meters": {},
+         "cut": "over SHOCPP_SEEN_MAX_BYTES (400): only the identity and when it was last seen kept"},
+        "over SHOCPP_SEEN_MAX_BYTES (400): only the identity and when it was last seen kept")
+
+
+def test_seen_files_of_chargers_gone_30_days_or_beyond_the_count_are_removed(tmp_path):
+    import time
+    seen = tmp_path / "run" / "seen"
+    seen.mkdir(parents=True)
+    now = time.time()
+    for name, days in [("old", 31), ("recent", 29), ("a", 1), ("b", 2), ("c", 3)]:
+        (seen / f"{name}.json").write_text("{}")
+        os.utime(seen / f"{name}.json", (now - days * 86400, now - days * 86400))
+    conn = runfiles.Connection(tmp_path / "run", "new", 42)
+    conn.create({"charger": "new"})
+    notes = conn.keep_seen("2026-11-21T10:00:00.000Z", max_files=4)
+    conn.remove()
+    assert sorted(p.name for p in seen.iterdir()) == ["a.json", "b.json", "c.json", "new.json"]
+    assert notes == [f"removed 2 files of chargers not seen for 30 days or beyond SHOCPP_SEEN_MAX_FILES (4) from "
+                     f"{tmp_path / 'run'}/seen"]
