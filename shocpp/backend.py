@@ -255,7 +255,7 @@ def main(argv=None, env=None):
     env = os.environ if env is None else env
     try:
         config = config_module.from_env(env)
-        config_module.limits(env)
+        limits = config_module.limits(env)
     except config_module.ConfigError as e:
         print(f"shocpp-backend: {e}", file=sys.stderr)
         return 2
@@ -264,7 +264,7 @@ def main(argv=None, env=None):
     except identity.BadIdentity as e:
         Log(config.log_dir, "?").error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {e}")
         return 1
-    log = Log(config.log_dir, charger)
+    log = Log(config.log_dir, charger, rate=limits.log_rate, max_bytes=limits.log_max_bytes)
     if not accepts_subprotocol(env):
         log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
                   f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")

@@ -89,6 +89,10 @@ def _flag(env, name):
     raise ConfigError(f"{name}={text!r} is not 0 or 1")
 
 
+# The defaults of the bounds below, also for the modules that use them without the environment.
+SEEN_MAX_BYTES, SEEN_MAX_FILES = 65536, 1000
+LOG_RATE, LOG_MAX_BYTES = 65536, 1 << 30
+
 # Bounds on what a client or a charger can make shocpp spend (#24). Each has a safe default that a
 # well-behaved charger or operator never reaches; hitting one is logged once and answered.
 Limits = namedtuple("Limits", [
@@ -96,6 +100,8 @@ Limits = namedtuple("Limits", [
     "dashboard_login_rate",  # the dashboard's requests (each a scrypt) a second, all clients together
     "seen_max_bytes",        # run/seen/<identity>.json: at most this size
     "seen_max_files",        # run/seen: at most this many files (the oldest go)
+    "log_rate",              # bytes a second one connection may write into the frame log
+    "log_max_bytes",         # the frame log's size beyond which nothing more is written until it is rotated
 ])
 
 
@@ -104,6 +110,8 @@ def limits(env=None):
     return Limits(
         dashboard_max_forks=_integer(env, "SHOCPP_DASHBOARD_MAX_FORKS", 16, 1, 10000),
         dashboard_login_rate=_integer(env, "SHOCPP_DASHBOARD_LOGIN_RATE", 5, 1, 10000),
-        seen_max_bytes=_integer(env, "SHOCPP_SEEN_MAX_BYTES", 65536, 1024, 2**30),
-        seen_max_files=_integer(env, "SHOCPP_SEEN_MAX_FILES", 1000, 1, 10**6),
+        seen_max_bytes=_integer(env, "SHOCPP_SEEN_MAX_BYTES", SEEN_MAX_BYTES, 1024, 2**30),
+        seen_max_files=_integer(env, "SHOCPP_SEEN_MAX_FILES", SEEN_MAX_FILES, 1, 10**6),
+        log_rate=_integer(env, "SHOCPP_LOG_RATE", LOG_RATE, 1024, 2**30),
+        log_max_bytes=_integer(env, "SHOCPP_LOG_MAX_BYTES", LOG_MAX_BYTES, 2**20, 2**50),
     )

@@ -23,11 +23,11 @@ import time
 from pathlib import Path
 
 from . import atomic
+from .config import SEEN_MAX_BYTES, SEEN_MAX_FILES
 
 INFO = "info.json"
 SEEN = "seen"  # <run>/seen/<identity>.json: what a backend left at disconnect, for shocpp-status
 SEEN_DAYS = 30  # a seen file older than this is removed (shocpp-status shows a charger this long)
-SEEN_MAX_BYTES, SEEN_MAX_FILES = 65536, 1000  # the defaults of SHOCPP_SEEN_MAX_BYTES, SHOCPP_SEEN_MAX_FILES
 COMMANDS_FIFO = "commands"
 COMMANDS = "commands"  # <run>/commands: the requests of shocpp-command
 REQUEST, ANSWER, WAKE = "request.json", "answer.json", "wake"
