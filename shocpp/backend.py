@@ -315,6 +315,19 @@ def tidy(connection, log):
         log.note(f"removed {name} from the run directory: its backend is gone")
 
 
+def release_stdio():
+    """Hand websocketd the end of our stdout and stderr now, before the clean-up: it reads both until
+    EOF, and when that came only with our exit, its wait for the process could close the pipes under
+    its own readers ("read |0: file already closed" logged as an ERROR at about one disconnect in ten).
+    What the clean-up has to say goes to the frame log (stderr is /dev/null from here on)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+    finally:
+        os.close(null)
+
+
 def run(config, charger, log, tags_file, env):
     connection = runfiles.Connection(config.run_dir, charger, os.getpid())
     signal.signal(signal.SIGTERM, TERMINATION.handler)
@@ -339,6 +352,7 @@ def run(config, charger, log, tags_file, env):
         log.error(f"cannot serve: {e}")
         return 1
     finally:
+        release_stdio()
         if connection.dir_fd is not None:
             try:
                 limits = config_module.limits(env)

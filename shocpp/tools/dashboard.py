@@ -102,7 +102,7 @@ def command(env, cgi_dir, websocketd="websocketd"):
     config = config_module.from_env(env)
     return [websocketd, f"--address={address(env)}", f"--port={port(env)}", f"--staticdir={STATIC}",
             f"--cgidir={cgi_dir}", f"--maxforks={config_module.limits(env).dashboard_max_forks}",
-            "--header-http=X-Frame-Options: DENY",
+            "--loglevel=error", "--header-http=X-Frame-Options: DENY",
             "--header-http=Referrer-Policy: no-referrer", *tls_arguments(config)]
 
 

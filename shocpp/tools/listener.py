@@ -37,6 +37,7 @@ def command(env, websocketd="websocketd"):
         f"--passenv={','.join(passed)}",
         "--header-ws=Sec-WebSocket-Protocol: ocpp1.6",
         "--closems=2000",  # room to finish a ledger write after the charger went away
+        "--loglevel=error",  # websocketd's stderr carries errors only, as the backends' does
         *tls_arguments(config),
         *([f"--maxforks={config.max_chargers}"] if config.max_chargers else []),
         str(BACKEND),

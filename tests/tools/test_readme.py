@@ -63,3 +63,13 @@ def test_the_readme_statement_is_what_the_command_prints(capsys, tmp_path, monke
     cut = shown.index("...")
     assert shown[:cut] == printed[:cut]
     assert shown[cut + 1:] == printed[len(printed) - (len(shown) - cut - 1):]
+
+
+def test_no_heading_of_the_readme_is_empty():
+    """#24 item 8: a heading followed straight by another of the same or a higher level has nothing."""
+    headings = [(n, len(line) - len(line.lstrip("#")), line) for n, line in
+                enumerate((ROOT / "README.md").read_text().splitlines()) if re.match(r"#+ ", line)]
+    lines = (ROOT / "README.md").read_text().splitlines()
+    empty = [line for (n, level, line), (m, next_level, _) in zip(headings, headings[1:])
+             if next_level <= level and not any(text.strip() for text in lines[n + 1:m])]
+    assert empty == []
