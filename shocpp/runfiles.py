@@ -256,16 +256,7 @@ class Connection:
                     found[prefix][rest[:-5]] = json.load(f)
         data, cut = bounded_seen({"charger": self.identity, "last_seen": last_seen, "info": self.info,
                                   "statuses": found["status"], "meters": found["meter"]}, max_bytes)
-        run_fd = open_dir(os.fspath(self.run_dir))
-        try:
-            try:
-                os.mkdir(SEEN, DIR_MODE, dir_fd=run_fd)
-            except FileExistsError:
-                pass
-            seen = open_owned(SEEN, os.O_RDONLY | os.O_DIRECTORY, run_fd, os.geteuid(), stat.S_ISDIR,
-                              f"{self.run_dir}/{SEEN}")
-        finally:
-            os.close(run_fd)
+        seen = _open_seen(self.run_dir, os.geteuid())
         try:
             atomic.write_json(f"{self.identity}.json", data, mode=FILE_MODE, dir_fd=seen)
             removed = prune_seen(seen, time.time(), max_files)
@@ -281,6 +272,34 @@ class Connection:
         if self.dir_fd is not None:
             os.close(self.dir_fd)
             self.dir_fd = None
+
+
+def _open_seen(run_dir, owner):
+    """<run>/seen, open, made if missing: a directory of `owner` that is no link."""
+    run_fd = open_dir(os.fspath(run_dir))
+    try:
+        try:
+            os.mkdir(SEEN, DIR_MODE, dir_fd=run_fd)
+            if os.geteuid() != owner:
+                os.chown(SEEN, owner, -1, dir_fd=run_fd, follow_symlinks=False)
+        except FileExistsError:
+            pass
+        return open_owned(SEEN, os.O_RDONLY | os.O_DIRECTORY, run_fd, owner, stat.S_ISDIR, f"{run_dir}/{SEEN}")
+    finally:
+        os.close(run_fd)
+
+
+def leave_seen(run_dir, identity, data):
+    """Write `<run>/seen/<identity>.json` as the service's user would (shocpp-status --forget, run by
+    that user or root): only a file of the service's user is read back."""
+    owner = service_uid(run_dir)
+    seen = _open_seen(run_dir, owner)
+    try:
+        atomic.write_json(f"{identity}.json", data, mode=FILE_MODE, dir_fd=seen)
+        if os.geteuid() != owner:
+            os.chown(f"{identity}.json", owner, os.fstat(seen).st_gid, dir_fd=seen, follow_symlinks=False)
+    finally:
+        os.close(seen)
 
 
 def bounded_seen(data, max_bytes):

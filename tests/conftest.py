@@ -155,6 +155,16 @@ def servers(site):
             out.close()
 
 
+def readme_block(marker, fence):
+    """The text of the first fenced block (```fence) after `marker` in the README."""
+    text = (ROOT / "README.md").read_text()
+    lines = text[text.index(marker):].splitlines()
+    opening = [n for n, line in enumerate(lines) if line.startswith("```")][::2]  # every other fence opens
+    first = next(n for n in opening if lines[n] == f"```{fence}")
+    end = next(n for n in range(first + 1, len(lines)) if lines[n] == "```")
+    return "\n".join(lines[first + 1:end])
+
+
 HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/local/sbin:/usr/sbin")
 
 
