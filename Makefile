@@ -78,11 +78,16 @@ PREFIX ?= /opt/shocpp
 EXAMPLE_CONF := conf/tags.json
 # The simulator needs websockets, which the install's venv does not have (runtime dependencies only).
 NOT_INSTALLED_BIN := shocpp-simulate
-# A Python outside any home directory: the service runs with ProtectHome=yes.
+# A Python outside any home directory: the service runs with ProtectHome=yes. make install refuses one
+# in a home directory (pyenv's under /root too) unless ALLOW_HOME_PYTHON=1 (then it only warns).
 INSTALL_PYTHON ?= $(PYTHON)
+ALLOW_HOME_PYTHON ?=
 
 install:
 	@case "$(PREFIX)" in /?*) ;; *) echo "PREFIX must be an absolute path, not '$(PREFIX)'" >&2; exit 2;; esac
+	@if [ -x "$(PREFIX)/.venv/bin/python" ]; then "$(PREFIX)/.venv/bin/python" misc/install_python.py \
+	  "$(PREFIX)/.venv" $(if $(ALLOW_HOME_PYTHON),--allow-home); \
+	else $(INSTALL_PYTHON) misc/install_python.py "INSTALL_PYTHON=$(INSTALL_PYTHON)" $(if $(ALLOW_HOME_PYTHON),--allow-home); fi
 	install -d -m 755 "$(PREFIX)" "$(PREFIX)/conf"
 	rm -rf "$(PREFIX)/bin" "$(PREFIX)/shocpp" "$(PREFIX)/misc"
 	cp -R bin shocpp misc "$(PREFIX)/"

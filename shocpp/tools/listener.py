@@ -20,6 +20,7 @@ BACKEND = ROOT / "bin" / "shocpp-backend"
 PASSED_ALWAYS = ("PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL")
 EXITS = (OK, USAGE, NOT_INSTALLED)
 EXIT_DETAILS = {OK: "--print-command, --check found nothing wrong; otherwise it becomes websocketd",
+                NOT_INSTALLED: "websocketd is not installed, or this Python lacks shocpp's dependencies",
                 USAGE: "not started: a setting is broken, or tags.json or chargers.json is broken and there is "
                        "no last good copy; --check: something is wrong"}
 INSTALL_HINT = ("websocketd is not installed. It is the Debian package 'websocketd': "
@@ -61,6 +62,23 @@ def tls_arguments(config):
         if not os.access(path, os.R_OK):
             raise config_module.ConfigError(f"cannot read the TLS file {path}")
     return ["--ssl", f"--sslcert={config.tls_cert}", f"--sslkey={config.tls_key}"]
+
+
+def dependencies():
+    """The interpreter and the dependencies it imports; OSError naming what it lacks. A listener whose
+    Python lacks them would start backends that answer a frame needing them with InternalError."""
+    import importlib
+    from ..startup import DEPENDENCIES
+    missing = []
+    for name in DEPENDENCIES:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            missing.append(f"{name} ({e})")
+    if missing:
+        raise OSError(f"{sys.executable} lacks {', '.join(missing)}: run the install's own Python "
+                      f"(make install, or make deps in a development tree)")
+    return f"{sys.executable} with {', '.join(DEPENDENCIES)}"
 
 
 def authentication_note(config):
@@ -107,13 +125,14 @@ def check(env, out):
     def judge(what, test):
         try:
             detail = test()
-        except (config_module.ConfigError, TagsError, ChargersError, OSError, ssl.SSLError, ValueError,
+        except (config_module.ConfigError, TagsError, ChargersError, OSError, ssl.SSLError, ValueError, ImportError,
                 *_file_errors()) as e:
             problems.append(what)
             print(f"broken  {what}: {e}", file=out)
         else:
             print(f"ok      {what}" + (f": {detail}" if detail else ""), file=out)
 
+    judge("Python", dependencies)
     for name in sorted(n for n in env if n.startswith("SHOCPP_") or n == "WS_PORT"):
         judge(f"setting {name}={env[name]!r}", lambda name=name: _setting(env, name))
     # The files named by the settings that can be used (a broken setting falls back to its default).
@@ -247,6 +266,11 @@ def main(argv=None, env=None):
         return OK
     websocketd = find_websocketd(env, "shocpp-listener")
     if websocketd is None:
+        return NOT_INSTALLED
+    try:
+        dependencies()
+    except OSError as e:
+        print(f"shocpp-listener: not started: {e}", file=sys.stderr)
         return NOT_INSTALLED
     for line in prepared(config.run_dir):
         print(f"shocpp-listener: {line}", file=sys.stderr)

@@ -77,3 +77,18 @@ def test_files_that_are_optional_may_be_missing(site, capsys):
     assert f"ok      site.json: no {site.root / 'no-site.json'}, shocpp-balance cannot run" in out.splitlines()
     assert f"ok      operators.json: no {site.root / 'no-ops.json'}, the dashboard refuses every request" \
         in out.splitlines()
+
+
+def test_a_python_without_the_dependencies_is_a_problem_and_no_listener_starts(files, capsys, monkeypatch):
+    """#24 item 6: under ProtectHome the wrappers fell back to a system python3 without jsonschema, and
+    --check still said good."""
+    import sys
+    conf, env = files
+    monkeypatch.setitem(sys.modules, "jsonschema", None)  # import jsonschema raises ImportError
+    status, out = check(env, capsys)
+    assert status == exits.USAGE
+    (line,) = [line for line in out.splitlines() if line.startswith("broken  Python")]
+    assert line.startswith(f"broken  Python: {sys.executable} lacks jsonschema (") and "make install" in line
+    monkeypatch.setattr(listener, "find_websocketd", lambda env, program: "/bin/true")
+    assert listener.main([], env) == exits.NOT_INSTALLED
+    assert "shocpp-listener: not started: " in capsys.readouterr().err
