@@ -14,6 +14,7 @@ from datetime import datetime, timezone
 from . import config as config_module
 from . import ledger, runfiles
 from .log import Log
+from .rate import Budget
 from .protocol import identity, ocppj, timestamps
 from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveStatus
 from .protocol.linebuffer import LineBuffer
@@ -30,8 +31,13 @@ def now_utc():
 
 
 class Backend:
-    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None):
+    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None,
+                 record_rate=config_module.limits({}).record_rate, monotonic=time.monotonic):
         self.config = config
+        # Ledger records a minute, after a first RECORD_BURST: what a real charger never reaches, and
+        # what keeps a flood of distinct StartTransactions from growing the month's file without end.
+        self.record_budget = Budget(record_rate / 60, config_module.RECORD_BURST, monotonic)
+        self.record_rate, self.over_record_rate = record_rate, False
         self.log = log
         self.write = write
         self.connection = connection
@@ -93,8 +99,12 @@ class Backend:
         replies = step.replies
         for effect in step.effects:
             if isinstance(effect, Record):
-                if not self.record(effect):
+                if not self.record_budget.take():
+                    replies = (self.over_rate(effect),)
+                elif not self.record(effect):
                     replies = (effect.refusal,)
+                else:
+                    self.over_record_rate = False
             elif isinstance(effect, Deliver):
                 self.deliver(effect)
             else:
@@ -111,6 +121,16 @@ class Backend:
         what = "recorded" if written else "already recorded (retransmission), not written again"
         self.log.note(f"{what}: {describe(effect.record)} in {effect.month}.jsonl")
         return True
+
+    def over_rate(self, effect):
+        """The CALLERROR for a record over SHOCPP_RECORD_RATE: not written, the charger retries it later;
+        logged when the refusals begin."""
+        if not self.over_record_rate:
+            self.log.error(f"over SHOCPP_RECORD_RATE ({self.record_rate} ledger records a minute): records "
+                           f"refused with CALLERROR GenericError until it slows down (the charger retries them)")
+        self.over_record_rate = True
+        return effect.refusal._replace(code=ocppj.GENERIC_ERROR,
+                                       description="too many transaction messages: try again later")
 
     def deliver(self, effect):
         try:
@@ -340,7 +360,9 @@ def run(config, charger, log, tags_file, env):
         # Our own writer keeps the FIFO from reading EOF between commands.
         commands_fd = connection.open_fifo(os.O_RDONLY | os.O_NONBLOCK, owner=os.geteuid())
         keep_open = connection.open_fifo(os.O_WRONLY, owner=os.geteuid())
-        serve(Backend(config, charger, log, write_all(1), connection, tags_file), 0, commands_fd)
+        backend = Backend(config, charger, log, write_all(1), connection, tags_file,
+                          record_rate=config_module.limits(env).record_rate)
+        serve(backend, 0, commands_fd)
         os.close(keep_open)
         log.note("disconnected")
     except BrokenPipeError:

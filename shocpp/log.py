@@ -14,10 +14,11 @@ import time
 from datetime import datetime, timezone
 
 from .config import LOG_MAX_BYTES, LOG_RATE
+from .rate import Budget
 from .protocol import timestamps
 
 MAX_LOGGED = 4096
-BURST_SECONDS = 16
+BURST_SECONDS = 16  # a reconnecting charger's replay passes; a flood of padded frames does not
 MASK = "********"
 # The configuration key that holds a charger's password (Security Profile 1); OCPP keys ignore case.
 _SECRET_KEY = re.compile(r"authorizationkey", re.IGNORECASE)
@@ -57,30 +58,12 @@ def printable(data):
     return data
 
 
-class Budget:
-    """The bytes a connection may write into the frame log: `rate` a second, up to BURST_SECONDS of it at
-    once (a reconnecting charger's replay passes; a flood of padded frames does not)."""
-
-    def __init__(self, rate, clock=time.monotonic):
-        self.rate, self.clock = rate, clock
-        self.tokens, self.at = float(rate * BURST_SECONDS), clock()
-
-    def take(self, size):
-        now = self.clock()
-        self.tokens = min(float(self.rate * BURST_SECONDS), self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < size:
-            return False
-        self.tokens -= size
-        return True
-
-
 class Log:
     def __init__(self, log_dir, charger, pid=None, stderr=sys.stderr, rate=LOG_RATE, max_bytes=LOG_MAX_BYTES,
                  clock=time.monotonic):
         self.prefix = f"{charger}[{pid or os.getpid()}]"
         self.stderr = stderr
-        self.budget, self.max_bytes = Budget(rate, clock), max_bytes
+        self.budget, self.max_bytes = Budget(rate, rate * BURST_SECONDS, clock), max_bytes
         self.left_out = 0  # lines over the budget since the last one written
         self.full = False  # the file is over max_bytes: said once, then nothing more until it shrinks
         self.fd = None

@@ -17,10 +17,25 @@ def now():
     return time.time()  # wall clock: processes share it; a clock set back only delays a refill
 
 
-def refill(bucket, when, rate):
-    """The bucket at `when`, filled at `rate` a second up to `rate` (a second's burst)."""
+def refill(bucket, when, rate, burst=None):
+    """The bucket at `when`, filled at `rate` a second up to `burst` (default: a second's worth)."""
     gained = max(0.0, when - bucket.at) * rate
-    return Bucket(min(float(rate), bucket.tokens + gained), when, bucket.refusing)
+    return Bucket(min(float(rate if burst is None else burst), bucket.tokens + gained), when, bucket.refusing)
+
+
+class Budget:
+    """A token bucket in one process's memory: `rate` a second, `burst` at once (full at the start)."""
+
+    def __init__(self, rate, burst, clock=time.monotonic):
+        self.rate, self.burst, self.clock = rate, burst, clock
+        self.bucket = Bucket(float(burst), clock(), False)
+
+    def take(self, amount=1):
+        """Whether `amount` may pass now (and is taken)."""
+        bucket = refill(self.bucket, self.clock(), self.rate, self.burst)
+        passed = bucket.tokens >= amount
+        self.bucket = Bucket(bucket.tokens - amount if passed else bucket.tokens, bucket.at, not passed)
+        return passed
 
 
 def take(path, rate):

@@ -229,7 +229,7 @@ DESCRIPTION = ("Accept OCPP 1.6J chargers on ws://WS_ADDRESS:WS_PORT/<chargerId>
 SETTINGS = ("Settings (environment): WS_ADDRESS (0.0.0.0), WS_PORT (8080), SHOCPP_TAGSFILE (conf/tags.json), "
             "SHOCPP_ACCOUNTINGDIR (accounting/), SHOCPP_RUNDIR (run/), SHOCPP_LOGDIR (log/), "
             "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0), SHOCPP_CHARGERSFILE (conf/chargers.json), "
-            "SHOCPP_TLS_CERT and SHOCPP_TLS_KEY (serve wss://), SHOCPP_MAX_CHARGERS (0: no limit), "
+            "SHOCPP_TLS_CERT and SHOCPP_TLS_KEY (serve wss://), SHOCPP_MAX_CHARGERS (100; 0: no limit), "
             "SHOCPP_MAX_POWER_KW (50: more energy in a session is flagged implausible). "
             "The frame log is LOGDIR/shocpp.log.")
 
