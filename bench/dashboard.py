@@ -89,12 +89,14 @@ def stall(port, count):
     return sockets
 
 
-def api_processes():
-    """(count, RSS in MB) of the dashboard's CGI processes running now."""
+def api_processes(env):
+    """(count, RSS in MB) of this benchmark's dashboard's CGI processes running now."""
+    mine = f"SHOCPP_RUNDIR={env['SHOCPP_RUNDIR']}".encode()
     count, rss = 0, 0
     for pid in filter(str.isdigit, os.listdir("/proc")):
         try:
-            if b"shocpp.tools.dashboard_api" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            if (b"shocpp.tools.dashboard_api" in Path(f"/proc/{pid}/cmdline").read_bytes()
+                    and mine in Path(f"/proc/{pid}/environ").read_bytes().split(b"\0")):
                 count += 1
                 rss += int(Path(f"/proc/{pid}/statm").read_text().split()[1]) * os.sysconf("SC_PAGE_SIZE")
         except OSError:
@@ -112,7 +114,7 @@ def stalled(env, directory):
     with serving(dashboard, directory) as (dash_port, _):
         sockets = stall(dash_port, STALLED)
         time.sleep(2)
-        found["direct"], found["direct_mb"] = api_processes()
+        found["direct"], found["direct_mb"] = api_processes(env)
         found["direct_answer"] = answer_status(dash_port)
         close(sockets)
         time.sleep(1)
@@ -124,7 +126,7 @@ def stalled(env, directory):
         with serving(front, directory) as (front_port, _):
             sockets = stall(front_port, STALLED)
             time.sleep(2)
-            found["front"] = api_processes()[0]
+            found["front"] = api_processes(env)[0]
             found["answer_ms"] = [answer_ms(front_port) for _ in range(5)]
             close(sockets)
     return found
