@@ -22,6 +22,7 @@ import urllib.request
 from pathlib import Path
 
 from shocpp import chargers_file
+from shocpp.tools import dashboard as dashboard_tool
 from shocpp import config as config_module
 
 from .common import (BIN, ROOT, Section, figure, make_site, python, serving, temporary_directory, wrapper_env)
@@ -70,7 +71,7 @@ def cgi_cpu(env, count, password, over_rate=False):
         if over_rate:
             (run_dir / "dashboard-rate").write_text(f"0 {time.time():.6f} 1\n")
         before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        done = subprocess.run([python(), "-m", "shocpp.tools.dashboard_api", "status"], env=cgi,
+        done = subprocess.run([python(), "-S", "-c", dashboard_tool.STARTUP, "status"], env=cgi,  # as its wrapper
                               stdin=subprocess.DEVNULL, capture_output=True)
         after = resource.getrusage(resource.RUSAGE_CHILDREN)
         status = done.stdout.split(b"\r\n", 1)[0]

@@ -41,6 +41,9 @@ SETTINGS = ("Settings (environment): DASHBOARD_ADDRESS (127.0.0.1), DASHBOARD_PO
 
 
 DEFAULT_MAX_FORKS = config_module.limits({}).dashboard_max_forks
+# As bin/shocpp-backend starts Python (shocpp/startup.py): a request refused over the login rate costs
+# little more than the interpreter's start.
+STARTUP = 'from shocpp import startup; startup.main("shocpp.tools.dashboard_api")'
 
 
 def address(env):
@@ -94,7 +97,7 @@ def write_cgi(directory, env, scheme, python=sys.executable):
     for endpoint in dashboard_api.ENDPOINTS:
         path = api / endpoint
         path.write_text(f"#!/bin/sh\n# written by shocpp-dashboard at start\n{exports}"
-                        f"exec {shlex.quote(python)} -m shocpp.tools.dashboard_api {endpoint}\n")
+                        f"exec {shlex.quote(python)} -S -c {shlex.quote(STARTUP)} {endpoint}\n")
         path.chmod(0o700)
 
 

@@ -13,18 +13,14 @@ password costs a scrypt. `handle` is the whole request without I/O of
 its own beyond the files and the command it serves; `main` reads the CGI environment and writes the answer.
 """
 
-import io
-import json
 import os
-import subprocess
 import sys
-from urllib.parse import parse_qs, urlsplit
 
 from .. import config as config_module
-from .. import operators_file
-from ..protocol import authentication
 from ..exits import AMBIGUOUS, FAILED, NO_CHARGER, NO_SUCH_CHARGER, STALE, USAGE
-from . import printable_json
+
+# What a request over SHOCPP_DASHBOARD_LOGIN_RATE imports is only this (and shocpp.rate): the rest
+# where it is used, so that a refusal costs little more than Python's start.
 
 ENDPOINTS = ("status", "summary", "accounts", "command")
 REALM = 'Basic realm="shocpp dashboard", charset="UTF-8"'
@@ -45,7 +41,11 @@ class Answer:
 
     def cgi(self):
         """The CGI response: Status and headers, a blank line, the JSON body."""
-        data = (self.body if isinstance(self.body, str) else printable_json(self.body)).encode()
+        if isinstance(self.body, str):
+            data = self.body.encode()
+        else:
+            from . import printable_json
+            data = printable_json(self.body).encode()
         head = [f"Status: {self.status} {REASONS.get(self.status, '')}".rstrip(),
                 "Content-Type: application/json; charset=utf-8", "Cache-Control: no-store",
                 "X-Content-Type-Options: nosniff", *self.headers, f"Content-Length: {len(data)}"]
@@ -66,6 +66,8 @@ def handle(endpoint, environ, body, env):
 def admitted(endpoint, environ, env):
     """(the settings, None) for a request that may be served, read and answered; (None, the Answer)
     for one refused before its body is read: a client that has not signed in never gets that far."""
+    from .. import operators_file
+    from ..protocol import authentication
     try:
         config = config_module.from_env(env)
         operators = operators_file.load(config.operators_file) if config.operators_file.exists() else {}
@@ -111,8 +113,9 @@ def over_rate(env):
     if first:
         print(f"shocpp-dashboard: over SHOCPP_DASHBOARD_LOGIN_RATE ({limit} requests a second): refusing with "
               f"503 until the rate drops", file=sys.stderr, flush=True)
-    return Answer(503, {"error": f"too many requests: more than {limit} a second (SHOCPP_DASHBOARD_LOGIN_RATE); "
-                                 f"try again in a second"}, ["Retry-After: 1"])
+    # JSON written here: a refusal imports no json
+    return Answer(503, f'{{"error": "too many requests: more than {limit} a second (SHOCPP_DASHBOARD_LOGIN_RATE); '
+                       f'try again in a second"}}', ["Retry-After: 1"])
 
 
 def same_origin(environ, env):
@@ -123,11 +126,14 @@ def same_origin(environ, env):
         return True
     scheme = env.get(SCHEME, "http")
     host = environ.get("HTTP_HOST", "")
+    from urllib.parse import urlsplit
     parts = urlsplit(origin)
     return bool(host) and parts.scheme == scheme and parts.netloc.lower() == host.lower() and not parts.path
 
 
 def status(env):
+    import io
+    import json
     from . import status as status_tool
     out, err = io.StringIO(), io.StringIO()
     saved, sys.stderr = sys.stderr, err
@@ -141,6 +147,8 @@ def status(env):
 
 
 def summary(query, env):
+    import subprocess
+    from urllib.parse import parse_qs
     fields = parse_qs(query)
     year, month = (fields.get(k, [""])[0] for k in ("year", "month"))
     if not (year.isdigit() and len(year) == 4 and month.isdigit() and 1 <= int(month) <= 12):
@@ -165,6 +173,7 @@ def accounts(config):
 
 
 def command(body, config):
+    import json
     from . import command as command_tool
     try:
         request = json.loads(body)
