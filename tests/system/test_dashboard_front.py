@@ -117,3 +117,26 @@ def test_without_the_front_a_signed_in_stalled_client_holds_a_process(front, sit
     finally:
         for s in sockets:
             s.close()
+
+
+def test_a_client_dripping_its_body_is_cut_at_the_request_timeout(front, site):
+    """A slow client, not only a stalled one: a byte every half second never makes a whole request
+    within DASHBOARD_REQUEST_TIMEOUT (2 s here), so it gets 408 and never reaches the dashboard."""
+    url, _ = front
+    (s,) = stall(url, 1)
+    try:
+        answer = b""
+        started = time.monotonic()
+        s.settimeout(0.5)
+        while not answer and time.monotonic() - started < 10:
+            try:
+                s.sendall(b" ")
+                answer = s.recv(4096)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            assert api_processes(site) == 0
+        assert answer.startswith(b"HTTP/1.1 408") and 1.5 < time.monotonic() - started < 4
+    finally:
+        s.close()
