@@ -160,6 +160,9 @@ def check(env, out):
             judge(name, test)
         else:
             print(f"ok      {name}: no {path}, {absent}", file=out)
+    from .. import site_file  # shocpp-balance's; only here
+    for warning in site_file.warnings(config.site_file):
+        print(f"warning site.json: {warning}", file=out)
     if config.tls_cert or config.tls_key:
         def tls():
             tls_arguments(config)

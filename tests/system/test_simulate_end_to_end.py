@@ -101,7 +101,7 @@ def test_one_rfid_session_gives_the_exact_ledger_record(site, listener_url):
         "event": "stop", "charger": "garage-left", "transaction_id": 10012345, "account": "home",
         "account_index": 1, "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": stop_wh,
         "consumed_kwh": 6, "consumed_wh": 5500, "connector_id": 1, "meter_start_wh": START_WH, "energy_wh": 5500,
-        "reason": "Local", "flags": []}
+        "start_id_tag": "1111", "reason": "Local", "verdict": "billed", "flags": []}
     assert "garage-left → StartTransaction idTag=1111 meterStart=12345678\n" in done.stdout
     assert "garage-left ← transactionId=10012345 Accepted\n" in done.stdout
     assert done.stdout.splitlines()[-1].startswith("shocpp-simulate: 1 charger, ")
