@@ -56,7 +56,7 @@ websocketd:
 openssl:
 	$(call debian,command -v openssl >/dev/null,openssl)
 
-# The TLS front (misc/shocpp-tls.cfg) and its end-to-end test.
+# The TLS front (misc/shocpp-tls.cfg), the dashboard's front (misc/shocpp-dashboard-front.cfg) and their end-to-end tests.
 haproxy:
 	$(call debian,{ command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null,haproxy)
 
@@ -85,11 +85,16 @@ NOT_INSTALLED_BIN := shocpp-simulate
 # Optional groups of pyproject.toml installed too: mqtt, the client library of the MQTT bridge
 # (misc/shocpp-mqtt.service), which the backends and the other tools never import.
 INSTALL_EXTRAS ?= mqtt
-# A Python outside any home directory: the service runs with ProtectHome=yes.
+# A Python outside any home directory: the service runs with ProtectHome=yes. make install refuses one
+# in a home directory (pyenv's under /root too) unless ALLOW_HOME_PYTHON=1 (then it only warns).
 INSTALL_PYTHON ?= $(PYTHON)
+ALLOW_HOME_PYTHON ?=
 
 install:
 	@case "$(PREFIX)" in /?*) ;; *) echo "PREFIX must be an absolute path, not '$(PREFIX)'" >&2; exit 2;; esac
+	@if [ -x "$(PREFIX)/.venv/bin/python" ]; then "$(PREFIX)/.venv/bin/python" misc/install_python.py \
+	  "$(PREFIX)/.venv" $(if $(ALLOW_HOME_PYTHON),--allow-home); \
+	else $(INSTALL_PYTHON) misc/install_python.py "INSTALL_PYTHON=$(INSTALL_PYTHON)" $(if $(ALLOW_HOME_PYTHON),--allow-home); fi
 	install -d -m 755 "$(PREFIX)" "$(PREFIX)/conf"
 	rm -rf "$(PREFIX)/bin" "$(PREFIX)/shocpp" "$(PREFIX)/misc"
 	cp -R bin shocpp misc "$(PREFIX)/"

@@ -268,6 +268,21 @@ def test_status_and_meter_values_texts_are_kept_bounded_too():
     assert handlers.bounded({"a": "x" * 255, "b": [1, None, True]}) == ({"a": "x" * 255, "b": [1, None, True]}, ())
 
 
+def test_objects_and_lists_are_kept_bounded_too():
+    """#24 item 2: texts were bounded, the number of keys and samples was not."""
+    boot = {**BOOT, **{f"x{n}": n for n in range(1000)}}
+    outcome = handle("BootNotification", boot)
+    (effect,) = outcome.effects
+    assert list(effect.payload) == list(boot)[:handlers.MAX_KEPT_KEYS]
+    assert "BootNotification: '' is an object of 1002 properties: kept its first 64" in outcome.notes
+    samples = [{"timestamp": f"2026-11-21T10:{n // 60:02d}:{n % 60:02d}Z", "sampledValue": [{"value": str(n)}]}
+               for n in range(500)]
+    outcome = handle("MeterValues", {"connectorId": 1, "meterValue": samples})
+    (effect,) = outcome.effects
+    assert effect.payload["meterValue"] == samples[-64:]  # the latest
+    assert "MeterValues: 'meterValue' is a list of 500 items: kept its last 64" in outcome.notes
+
+
 def test_a_retransmitted_start_gets_the_transaction_id_of_its_original_and_no_second_record():
     # the tag 1111 was home's (index 1) when the original was recorded; tags.json now gives it to company-x
     moved = tags.parse(__import__("json").dumps([{"index": 2, "account": "company-x", "ids": ["3333", "1111"]}]))

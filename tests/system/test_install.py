@@ -7,6 +7,8 @@ import shutil
 import signal
 import subprocess
 
+from pathlib import Path
+
 import pytest
 import websockets
 
@@ -19,9 +21,12 @@ MAKE_ENV = {k: v for k, v in os.environ.items()
 PLAIN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TZ": "UTC", "LANG": "C.UTF-8"}
 
 
-def make_install(prefix, *extra, source=ROOT):
-    return subprocess.run(["make", "--no-print-directory", "-C", str(source), "install", f"PREFIX={prefix}", *extra],
-                          capture_output=True, text=True, env=MAKE_ENV, timeout=300)
+def make_install(prefix, *extra, source=ROOT, allow_home=True):
+    """make install; allow_home: with ALLOW_HOME_PYTHON=1, as the tests' Python may be a pyenv one under
+    /root (make install refuses that for a service, test_a_python_in_a_home_directory_is_refused)."""
+    flags = ["ALLOW_HOME_PYTHON=1"] if allow_home else []
+    return subprocess.run(["make", "--no-print-directory", "-C", str(source), "install", f"PREFIX={prefix}", *flags,
+                           *extra], capture_output=True, text=True, env=MAKE_ENV, timeout=300)
 
 
 # What a developer's conf/ holds after following the README and testing: none of it is installed.
@@ -220,6 +225,41 @@ def test_installing_again_upgrades_the_code_and_keeps_the_data(prefix):
     assert (prefix / "accounting/2026-11.jsonl").read_text() == '{"kept": true}\n'
     assert not (prefix / "shocpp/removed_module.py").exists()
     assert installed(prefix, "shocpp-backend", input='[2,"2","Heartbeat",{}]\n').stdout.startswith('[3,"2",')
+
+
+def test_a_python_in_a_home_directory_is_refused(tmp_path):
+    """#24 item 6: a venv made from a Python under /root (pyenv's) or /home cannot start under the units'
+    ProtectHome=yes: make install says so and what to do, and installs nothing."""
+    import sys
+    import tempfile
+    home = Path(tempfile.mkdtemp(prefix="shocpp-test-python-", dir="/root"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--copies", "--without-pip", str(home / "venv")], check=True,
+                       timeout=120)
+        python = home / "venv" / "bin" / "python"
+        done = make_install(tmp_path / "prefix", f"INSTALL_PYTHON={python}", allow_home=False)
+        assert done.returncode != 0
+        assert (f"make install: INSTALL_PYTHON={python} is the Python {python}, under /root: the service runs with "
+                f"ProtectHome=yes, which hides it, so the installed shocpp could not start. Use a Python outside "
+                f"home directories: make install INSTALL_PYTHON=/usr/bin/python3") in done.stderr
+        assert not (tmp_path / "prefix").exists()
+    finally:
+        shutil.rmtree(home)
+
+
+def test_a_wrapper_never_falls_back_to_another_python_when_the_installs_cannot_run(tmp_path):
+    """Under ProtectHome the install's .venv/bin/python pointed at nothing, and the wrappers ran the
+    system's python3 without the dependencies: now they refuse, saying why."""
+    for name in ("bin", "shocpp"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").symlink_to("/root/.hidden-by-protecthome/python3")
+    for command in ("shocpp-listener", "shocpp-backend", "shocpp-status"):
+        done = subprocess.run([str(tmp_path / "bin" / command), "--help"], capture_output=True, text=True,
+                              env=PLAIN_ENV, timeout=30)
+        assert (done.returncode, done.stdout) == (9, "")
+        assert done.stderr.startswith(f"{command}: cannot run {tmp_path}/bin/../.venv/bin/python: its interpreter "
+                                      f"is missing or hidden from this user")
 
 
 def test_a_relative_prefix_is_refused(tmp_path):
