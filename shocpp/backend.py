@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 from . import config as config_module
 from . import ledger, runfiles
 from .log import Log
+from .rate import Budget
 from .protocol import identity, ocppj, timestamps
-from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveStatus
+from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveRefusal, SaveStatus
 from .protocol.linebuffer import LineBuffer
 from .protocol.session import Session
 from .protocol.tags import TagsError
@@ -23,6 +24,7 @@ from .tags_file import TagsFile
 
 SUBPROTOCOL = "ocpp1.6"
 READ_SIZE = 65536
+RELEASE_LINGER_S = 0.03
 
 
 def now_utc():
@@ -30,8 +32,13 @@ def now_utc():
 
 
 class Backend:
-    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None):
+    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None,
+                 record_rate=config_module.limits({}).record_rate, monotonic=time.monotonic):
         self.config = config
+        # Ledger records a minute, after a first RECORD_BURST: what a real charger never reaches, and
+        # what keeps a flood of distinct StartTransactions from growing the month's file without end.
+        self.record_budget = Budget(record_rate / 60, config_module.RECORD_BURST, monotonic)
+        self.record_rate, self.over_record_rate = record_rate, False
         self.log = log
         self.write = write
         self.connection = connection
@@ -100,8 +107,12 @@ class Backend:
         replies = step.replies
         for effect in step.effects:
             if isinstance(effect, Record):
-                if not self.record(effect):
+                if not self.record_budget.take():
+                    replies = (self.over_rate(effect),)
+                elif not self.record(effect):
                     replies = (effect.refusal,)
+                else:
+                    self.over_record_rate = False
             elif isinstance(effect, Deliver):
                 self.deliver(effect)
             else:
@@ -118,6 +129,16 @@ class Backend:
         what = "recorded" if written else "already recorded (retransmission), not written again"
         self.log.note(f"{what}: {describe(effect.record)} in {effect.month}.jsonl")
         return True
+
+    def over_rate(self, effect):
+        """The CALLERROR for a record over SHOCPP_RECORD_RATE: not written, the charger retries it later;
+        logged when the refusals begin."""
+        if not self.over_record_rate:
+            self.log.error(f"over SHOCPP_RECORD_RATE ({self.record_rate} ledger records a minute): records "
+                           f"refused with CALLERROR GenericError until it slows down (the charger retries them)")
+        self.over_record_rate = True
+        return effect.refusal._replace(code=ocppj.GENERIC_ERROR,
+                                       description="too many transaction messages: try again later")
 
     def deliver(self, effect):
         try:
@@ -138,19 +159,28 @@ class Backend:
         elif isinstance(effect, SaveMeterValues):
             self.unsaved[f"meter-{effect.connector_id}.json"] = {**received, **effect.payload}
             self.keep_sample(effect, received["received_at"])
+        elif isinstance(effect, SaveRefusal):
+            self.unsaved[runfiles.REFUSED] = {**received, **effect.payload}
+            self.note_card(effect.payload.get("idTag"), "refused")
 
     def note_unknown(self, line):
-        """An unknown card in an Authorize or a StartTransaction, kept for the dashboard (unknown_tags)."""
+        """A StartTransaction of an unknown card (billed to unknown), kept for the dashboard (unknown_tags);
+        a refused Authorize comes as SaveRefusal."""
         from . import unknown_tags
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        if '"Authorize"' not in text and '"StartTransaction"' not in text:
+        if '"StartTransaction"' in text:
+            found = unknown_tags.met(text, self.tags_file.value)  # as just answered: no second look at the file
+            if found is not None:
+                self.note_card(*found)
+
+    def note_card(self, tag, outcome):
+        from . import unknown_tags
+        tags = self.tags_file.value
+        if not isinstance(tag, str) or tags is None or tags.lookup(tag) is not None:
             return
         try:
-            tags = self.tags_file.value  # as the frame was just answered: no second look at the file
-            found = unknown_tags.met(text, tags) if tags is not None else None
-            if found is not None:
-                unknown_tags.note(self.config.run_dir, found[0], self.connection.identity, self.clock(), found[1])
-        except (OSError, TagsError) as e:
+            unknown_tags.note(self.config.run_dir, tag, self.connection.identity, self.clock(), outcome)
+        except OSError as e:
             self.log.error(f"cannot keep the unknown card: {e}")
 
     def keep_sample(self, effect, received_at):
@@ -295,6 +325,7 @@ def main(argv=None, env=None):
     env = os.environ if env is None else env
     try:
         config = config_module.from_env(env)
+        limits = config_module.limits(env)
     except config_module.ConfigError as e:
         print(f"shocpp-backend: {e}", file=sys.stderr)
         return 2
@@ -303,7 +334,7 @@ def main(argv=None, env=None):
     except identity.BadIdentity as e:
         Log(config.log_dir, "?").error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {e}")
         return 1
-    log = Log(config.log_dir, charger)
+    log = Log(config.log_dir, charger, rate=limits.log_rate, max_bytes=limits.log_max_bytes)
     if not accepts_subprotocol(env):
         log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
                   f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
@@ -354,6 +385,28 @@ def tidy(connection, log):
         log.note(f"removed {name} from the run directory: its backend is gone")
 
 
+def release_stdio():
+    """Hand websocketd the end of our stdout and stderr now, before the clean-up: it reads both until
+    EOF, and when that came only with our exit, its wait for the process could close the pipes under
+    its own readers ("read |0: file already closed" logged as an ERROR at about one disconnect in ten).
+    What the clean-up has to say goes to the frame log (stderr is /dev/null from here on).
+    The monotonic time of the release, for linger()."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+    finally:
+        os.close(null)
+    return time.monotonic()
+
+
+def linger(released, seconds=RELEASE_LINGER_S):
+    """Exit no sooner than `seconds` after release_stdio(): websocketd's reader must see the EOF before
+    its wait for our exit closes the pipe, and on a busy machine a clean-up of a few ms was not always
+    long enough. Well below the 100 ms after which websocketd interrupts a process that has not ended."""
+    time.sleep(max(0.0, released + seconds - time.monotonic()))
+
+
 def run(config, charger, log, tags_file, env):
     connection = runfiles.Connection(config.run_dir, charger, os.getpid())
     signal.signal(signal.SIGTERM, TERMINATION.handler)
@@ -366,7 +419,9 @@ def run(config, charger, log, tags_file, env):
         # Our own writer keeps the FIFO from reading EOF between commands.
         commands_fd = connection.open_fifo(os.O_RDONLY | os.O_NONBLOCK, owner=os.geteuid())
         keep_open = connection.open_fifo(os.O_WRONLY, owner=os.geteuid())
-        serve(Backend(config, charger, log, write_all(1), connection, tags_file), 0, commands_fd)
+        backend = Backend(config, charger, log, write_all(1), connection, tags_file,
+                          record_rate=config_module.limits(env).record_rate)
+        serve(backend, 0, commands_fd)
         os.close(keep_open)
         log.note("disconnected")
     except BrokenPipeError:
@@ -378,13 +433,18 @@ def run(config, charger, log, tags_file, env):
         log.error(f"cannot serve: {e}")
         return 1
     finally:
+        released = release_stdio()
         if connection.dir_fd is not None:
             try:
-                connection.keep_seen(timestamps.format_utc(now_utc()))
+                limits = config_module.limits(env)
+                for line in connection.keep_seen(timestamps.format_utc(now_utc()), limits.seen_max_bytes,
+                                                 limits.seen_max_files):
+                    log.note(line)
             except (OSError, ValueError) as e:
                 log.error(f"cannot leave what shocpp-status shows of a gone charger in {config.run_dir}/seen: {e}")
         connection.remove()
         log.close()
+        linger(released)
     return 0
 
 

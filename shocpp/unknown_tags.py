@@ -61,7 +61,7 @@ def note(run_dir, tag, charger, now, outcome):
 def met(line, tags):
     """(tag, outcome) when the frame `line` (a charger's CALL, text) brings a card that `tags` does
     not know in an Authorize or a StartTransaction; None otherwise (cheap for every other frame)."""
-    if '"Authorize"' not in line and '"StartTransaction"' not in line:
+    if tags is None or ('"Authorize"' not in line and '"StartTransaction"' not in line):
         return None
     try:
         kind, _, action, payload = json.loads(line)

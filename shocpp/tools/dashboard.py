@@ -37,8 +37,10 @@ DESCRIPTION = ("Serve the dashboard (chargers, running sessions, the month's ene
                "(people and their roles: shocpp-passwd --operator NAME --role operator|viewer|driver). "
                "Runs in the foreground; stop it with Ctrl-C.")
 SETTINGS = ("Settings (environment): DASHBOARD_ADDRESS (127.0.0.1), DASHBOARD_PORT (8081), SHOCPP_OPERATORSFILE "
-            "(conf/operators.json), and the listener's SHOCPP_* settings (the run directory, tags.json, the "
-            "ledger).")
+            "(conf/operators.json), SHOCPP_DASHBOARD_MAX_FORKS (16: API requests and open pages served at once), "
+            "SHOCPP_DASHBOARD_LOGIN_RATE (5: passwords checked a second, all clients together; more get 503), "
+            "and the listener's SHOCPP_* settings (the run directory, tags.json, the ledger).")
+DEFAULT_MAX_FORKS = config_module.limits({}).dashboard_max_forks
 
 
 def address(env):
@@ -64,6 +66,7 @@ def is_loopback(host):
 def checked(env):
     """The settings, or ConfigError / OperatorsError saying why the dashboard may not start."""
     config = config_module.from_env(env)
+    config_module.limits(env)
     port(env)
     if config.operators_file.exists():
         if not operators_file.load(config.operators_file):
@@ -102,7 +105,8 @@ def write_cgi(directory, env, scheme, api_port, secret, python=sys.executable):
 def command(env, cgi_dir, websocketd="websocketd"):
     config = config_module.from_env(env)
     return [websocketd, f"--address={address(env)}", f"--port={port(env)}", f"--staticdir={STATIC}",
-            f"--cgidir={cgi_dir}", "--sameorigin=true", "--passenv=PATH,HTTP_COOKIE,HTTP_AUTHORIZATION",
+            f"--cgidir={cgi_dir}", f"--maxforks={config_module.limits(env).dashboard_max_forks}", "--loglevel=error",
+            "--sameorigin=true", "--passenv=PATH,HTTP_COOKIE,HTTP_AUTHORIZATION",
             "--header-http=X-Frame-Options: DENY", "--header-http=Referrer-Policy: no-referrer",
             *tls_arguments(config), f"{cgi_dir}/feed"]
 

@@ -21,13 +21,14 @@ says which roles may use it (403 otherwise); what an answer holds depends on the
 """
 
 import json
+import sys
 import time
 from collections import namedtuple
 from urllib.parse import parse_qs, urlsplit
 
 from .. import balance_control
 from .. import config as config_module
-from .. import operators_file
+from .. import operators_file, rate
 from ..exits import AMBIGUOUS, FAILED, NO_CHARGER, NO_SUCH_CHARGER, STALE, USAGE
 from . import dashboard_auth, dashboard_history, dashboard_views, printable_json
 
@@ -47,7 +48,6 @@ HTTP_OF = {USAGE: 400, AMBIGUOUS: 400, NO_SUCH_CHARGER: 404, NO_CHARGER: 404, ST
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error",
            502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
-LOGIN_RATE, LOGIN_BURST = 5, 10  # passwords checked a second (scrypt), all clients together
 Request = namedtuple("Request", ["endpoint", "method", "query", "authorization", "cookie", "origin", "host",
                                  "page"], defaults=("", None, None, None, "", False))
 
@@ -72,23 +72,6 @@ def error(status, message, **extra):
     return Answer(status, {"error": message, **extra})
 
 
-class Budget:
-    """A token bucket: at most `rate` a second after `burst` at once."""
-
-    def __init__(self, rate, burst, clock=time.monotonic):
-        self.rate, self.burst, self.clock = rate, burst, clock
-        self.tokens, self.at = float(burst), clock()
-
-    def take(self):
-        now = self.clock()
-        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
-        self.at = now
-        if self.tokens < 1:
-            return False
-        self.tokens -= 1
-        return True
-
-
 class Dashboard:
     """The API of one dashboard: its settings, who may ask, and the answers."""
 
@@ -98,7 +81,23 @@ class Dashboard:
         self.scheme = self.env.get(SCHEME, "http")
         secret = secret if secret is not None else dashboard_auth.ensure_secret(self.config.run_dir)
         self.gate = dashboard_auth.Gate(self.config.operators_file, secret)
-        self.logins = Budget(LOGIN_RATE, LOGIN_BURST)
+        self.login_rate = config_module.limits(self.env).dashboard_login_rate
+        self.logins = rate.Budget(self.login_rate, self.login_rate)
+
+    def password_allowed(self):
+        """Whether a password may be checked now (one scrypt): SHOCPP_DASHBOARD_LOGIN_RATE a second, all
+        clients together; the refusals are logged (stderr, websocketd's log) once as they begin."""
+        refusing = self.logins.bucket.refusing
+        if self.logins.take():
+            return True
+        if not refusing:
+            print(f"shocpp-dashboard: over SHOCPP_DASHBOARD_LOGIN_RATE ({self.login_rate} passwords a second): "
+                  f"refusing with 503 until the rate drops", file=sys.stderr, flush=True)
+        return False
+
+    def over_rate(self):
+        return Answer(503, {"error": f"too many passwords: more than {self.login_rate} a second "
+                                     f"(SHOCPP_DASHBOARD_LOGIN_RATE); try again in a second"}, ["Retry-After: 1"])
 
     # -- before the body ---------------------------------------------------------------------------
 
@@ -117,8 +116,8 @@ class Dashboard:
         if roles is None:
             return None, None
         try:
-            if req.authorization and not self.gate.basic_known(req.authorization) and not self.logins.take():
-                return None, error(503, "too many passwords checked: try again in a second")
+            if req.authorization and not self.gate.basic_known(req.authorization) and not self.password_allowed():
+                return None, self.over_rate()
             person = self.gate.who(req.cookie, req.authorization)
         except operators_file.OperatorsError as e:
             return None, error(500, f"the operators file is broken: {e}")
@@ -168,8 +167,8 @@ class Dashboard:
             given = None
         if not isinstance(given, dict) or not all(isinstance(given.get(k), str) for k in ("name", "password")):
             return error(400, 'give {"name": ..., "password": ...}')
-        if not self.logins.take():
-            return error(503, "too many sign-ins: try again in a second")
+        if not self.password_allowed():
+            return self.over_rate()
         try:
             person = self.gate.sign_in(given["name"], given["password"])
         except operators_file.OperatorsError as e:

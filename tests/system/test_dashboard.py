@@ -256,7 +256,7 @@ def raw(url, path, body=None, credentials=None, headers=None):
 
 def test_each_role_s_allowed_and_refused_requests_over_http(site, start_dashboard):
     site.accounting.mkdir()
-    url = start_dashboard(roles=True)
+    url = start_dashboard({"SHOCPP_DASHBOARD_LOGIN_RATE": "1000"}, roles=True)  # 13 wrong passwords at once
     found, wanted = {}, {}
     for path, body, statuses in EVERY_ENDPOINT:
         for role, credentials in ROLES.items():
