@@ -408,3 +408,23 @@ def test_known_chargers_are_those_of_chargers_json(tmp_path):
     assert known_chargers(path) == {"a", "b"}
     path.write_text("broken")
     assert known_chargers(path) == set()
+
+
+def test_unknown_cards_of_the_last_30_days_are_listed_until_an_account_has_them(site):
+    import io
+    from datetime import datetime, timedelta, timezone
+    from shocpp import unknown_tags
+    now = datetime.now(timezone.utc)
+    unknown_tags.note(site.run_dir, "CAFE01", "garage", now, unknown_tags.REFUSED)
+    unknown_tags.note(site.run_dir, "OLD", "garage", now - timedelta(days=31), unknown_tags.REFUSED)
+    unknown_tags.note(site.run_dir, "1111", "garage", now, unknown_tags.BILLED_TO_UNKNOWN)  # home's by now
+    out = io.StringIO()
+    main([], site.env, out)
+    lines = out.getvalue().splitlines()
+    start = lines.index("unknown cards (last 30 days; add one to an account in tags.json or on the dashboard):")
+    assert len(lines) == start + 2 and lines[start + 1].startswith("  CAFE01 at garage, ")
+    assert lines[start + 1].endswith(": refused")
+    out = io.StringIO()
+    main(["--json"], site.env, out)
+    assert [(c["id_tag"], c["outcome"], c["times"]) for c in json.loads(out.getvalue())["unknown_cards"]] == [
+        ("CAFE01", "refused", 1)]
