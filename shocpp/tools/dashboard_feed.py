@@ -21,6 +21,7 @@ import time
 from datetime import datetime
 
 from .. import config as config_module
+from ..operators_file import OperatorsError
 from ..protocol import months
 from . import dashboard_auth, dashboard_views
 
@@ -74,7 +75,7 @@ def run(env, stdin, out, clock=time.monotonic):
     try:
         gate = dashboard_auth.Gate(config.operators_file, dashboard_auth.read_secret(config.run_dir))
         person = gate.who(env.get("HTTP_COOKIE"), env.get("HTTP_AUTHORIZATION"))
-    except (OSError, ValueError):
+    except (OSError, ValueError, OperatorsError):
         person = None
     if person is None:
         send(out, {"type": "signed_out"})
@@ -87,7 +88,7 @@ def run(env, stdin, out, clock=time.monotonic):
             return 0  # the page went away
         if clock() - checked > CHECK_S:
             checked = clock()
-            if gate.who(env.get("HTTP_COOKIE"), env.get("HTTP_AUTHORIZATION")) != person:
+            if still(gate, env) not in (person, None):
                 send(out, {"type": "signed_out"})
                 return 0
         now = signature(config)
@@ -101,6 +102,15 @@ def run(env, stdin, out, clock=time.monotonic):
             out.write('{"type":"site","site":' + text + "}\n")
             out.flush()
             sent = text
+
+
+def still(gate, env):
+    """The person the page's credentials name now: False for nobody; None while the operators file
+    is broken (an edit under way: the page goes on as the person it was)."""
+    try:
+        return gate.who(env.get("HTTP_COOKIE"), env.get("HTTP_AUTHORIZATION")) or False
+    except OperatorsError:
+        return None
 
 
 def main():

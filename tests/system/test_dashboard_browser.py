@@ -209,6 +209,11 @@ def test_an_operator_signs_in_once_and_sees_a_session_pushed_then_stops_it_and_d
             await page.until(CONNECTOR + "?.querySelector('.answer').textContent === "
                              "'RemoteStartTransaction: The charger accepted.'")
             assert await page.until(SESSION + "?.querySelector('.account').textContent") == "company-x"
+            # the site's time (TZ=UTC here) on a 24-hour clock
+            since = await page.js(SESSION + ".querySelector('.muted').textContent")
+            started = datetime.now(timezone.utc).strftime("%H:%M")
+            assert since.startswith("since ") and "M" not in since.split(",")[-1] and " · card 3333" in since, since
+            assert started[:2] in since, (since, started)
             await page.until(f"parseFloat({SESSION}?.querySelector('.energy').textContent) > 0")
             # every reading of the charger is on the page within a second, and the page asks for nothing
             await page.js(WATCH_ENERGY)

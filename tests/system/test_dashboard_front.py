@@ -131,3 +131,21 @@ def test_a_client_dripping_its_body_is_cut_at_the_request_timeout(front, site):
         assert answer.startswith(b"HTTP/1.1 408") and 1.5 < time.monotonic() - started < 4
     finally:
         s.close()
+
+
+def test_a_page_s_feed_passes_the_front(front):
+    """The WebSocket of an open page goes through HAProxy (its Origin the front's own address)."""
+    import asyncio
+    import json
+    import websockets
+    from test_dashboard import raw
+    url, _ = front
+    status, headers, _ = raw(url, "/api/login", {"name": OPERATOR[0], "password": OPERATOR[1]})
+    assert status == 200
+
+    async def feed():
+        async with websockets.connect(url.replace("http", "ws") + "/feed", additional_headers={
+                "Cookie": headers["Set-Cookie"].split(";")[0], "Origin": url}) as ws:
+            return [json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] for _ in range(2)]
+
+    assert asyncio.run(feed()) == ["hello", "site"]

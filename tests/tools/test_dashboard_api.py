@@ -373,3 +373,38 @@ def test_the_limit_buttons_set_the_balancers_maximum_while_it_balances_the_charg
     assert balance_control.controls(site.run_dir) == {"a": {"mode": None, "max_a": 10}}
     status = ask(api, "status").body
     assert status["balancer"]["grid_limit_a"] == 32 and status["balancer"]["chargers"]["a"]["mode"] == "fast"
+
+
+def test_the_feed_pushes_a_change_of_the_run_directory_and_ends_with_the_page(api, people, chargers):
+    import threading
+    import time
+    from shocpp.tools import dashboard_feed
+    person = api.gate.people()["bob"]
+    cookie = f"shocpp_session={api.gate.cookie_for(person)}"
+    lines = []
+
+    class Out:
+        def write(self, text):
+            lines.extend(json.loads(line) for line in text.splitlines())
+
+        def flush(self):
+            pass
+
+    r, w = os.pipe()
+    with os.fdopen(r) as stdin:
+        done = []
+        thread = threading.Thread(target=lambda: done.append(dashboard_feed.run({**people, "HTTP_COOKIE": cookie},
+                                                                               stdin, Out())))
+        thread.start()
+        deadline = time.monotonic() + 10
+        while len(lines) < 2 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert lines[0] == {"type": "hello", "me": {"name": "bob", "role": "driver", "account": "home"}}
+        assert lines[1]["type"] == "site" and lines[1]["site"]["chargers"] == []
+        chargers.connect("garage", 11)
+        while len(lines) < 3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert [c["identity"] for c in lines[-1]["site"]["chargers"]] == ["garage"]
+        os.close(w)
+        thread.join(5)
+    assert done == [0]
