@@ -6,13 +6,16 @@ from the request to the last byte, once signed in (the session cookie) and with 
 credentials (remembered by the API process after the first). An open page: a WebSocket feed held
 open by a client that only listens, while the charger sends its readings; the CPU of the
 dashboard's processes (websocketd, the feed, the API process) over that time, from /proc, as a
-share of one core. The figures before #22 (one Python process and one scrypt a request, a page
+share of one core; and where Chromium is installed, a real page in headless Chromium, signed in, beside
+Chromium on about:blank for as long. The figures before #22 (one Python process and one scrypt a request, a page
 polling every second) are in FINDINGS.md, measured the same way from the code before.
 """
 
 import asyncio
 import base64
 import json
+import os
+import shutil
 import subprocess
 import time
 import urllib.request
@@ -41,6 +44,12 @@ def run(quick=False):
                for kind, how in (("cookie", "signed in (cookie)"), ("basic", "HTTP Basic")) for path in PATHS]
     figures.append(figure(f"an open idle page over {idle_s} s (a reading a second): CPU", [found["idle"]],
                           "% of a core", at_most=1))
+    if "chromium" in found:
+        blank, page, server = found["chromium"]
+        figures += [figure(f"headless Chromium on about:blank, {idle_s} s: CPU", [blank], "% of a core"),
+                    figure(f"headless Chromium with the dashboard signed in, {idle_s} s: CPU", [page], "% of a core"),
+                    figure(f"the dashboard's processes meanwhile (the feed, the chart's samples): CPU", [server],
+                           "% of a core", at_most=1)]
     notes = ["The answers are the whole HTTP exchange through websocketd's CGI: a bash wrapper hands the request "
              "to the dashboard's API process over loopback and copies its answer back; no Python starts for a "
              "request. The summary is of a month of 300 sessions, read from the ledger at each request."]
@@ -89,6 +98,8 @@ def measure(env, directory, count, idle_s, month):
                     found[(kind, path)] = [timed(url, header) for _ in range(count)]
             time.sleep(2)  # the session has started
             found["idle"] = idle_cpu(base, cookie, proc.pid, idle_s)
+            if shutil.which("chromium"):
+                found["chromium"] = in_chromium(base, proc.pid, idle_s)
         finally:
             stop(sim)
     return found
@@ -106,6 +117,65 @@ def timed(url, headers):
     with urllib.request.urlopen(urllib.request.Request(url, headers=headers), timeout=30) as response:
         response.read()
     return 1000 * (time.perf_counter() - started)
+
+
+def in_chromium(base, pid, seconds):
+    """(% of a core) of headless Chromium on about:blank, then signed in to the dashboard, and of the
+    dashboard's processes meanwhile, each over `seconds`."""
+    import signal
+    import tempfile
+    import websockets
+    from .common import cpu_seconds, tree
+
+    profile = tempfile.mkdtemp(prefix="shocpp-bench-chromium-")
+    chrome = subprocess.Popen(
+        ["chromium", "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+         "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-extensions",
+         "--remote-debugging-address=127.0.0.1", "--remote-debugging-port=0", f"--user-data-dir={profile}",
+         "about:blank"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+
+    def share(measure, started_cpu, started):
+        return 100 * (measure() - started_cpu) / (time.monotonic() - started)
+
+    async def measure(socket_url):
+        async with websockets.connect(socket_url, max_size=None) as ws:
+            numbers = iter(range(1, 1000))
+
+            async def call(method, **params):
+                number = next(numbers)
+                await ws.send(json.dumps({"id": number, "method": method, "params": params}))
+                while json.loads(await ws.recv()).get("id") != number:
+                    pass
+
+            browser = lambda: cpu_seconds(tree(chrome.pid))  # noqa: E731
+            await asyncio.sleep(2)
+            started_cpu, started = browser(), time.monotonic()
+            await asyncio.sleep(seconds)
+            blank = share(browser, started_cpu, started)
+            await call("Page.navigate", url=base + "/")
+            await asyncio.sleep(2)
+            await call("Runtime.evaluate", expression=f"document.getElementById('name').value = {json.dumps(PERSON[0])}; "
+                       f"document.getElementById('password').value = {json.dumps(PERSON[1])}; "
+                       "document.getElementById('signin-button').click()")
+            await asyncio.sleep(5)
+            started_cpu, server_cpu, started = browser(), tree_cpu(pid), time.monotonic()
+            await asyncio.sleep(seconds)
+            return blank, share(browser, started_cpu, started), share(lambda: tree_cpu(pid), server_cpu, started)
+
+    try:
+        port_file = Path(profile) / "DevToolsActivePort"
+        deadline = time.monotonic() + 30
+        while not port_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        time.sleep(0.5)
+        port = int(port_file.read_text().split()[0])
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/json/list", timeout=10) as f:
+            page = [t for t in json.load(f) if t["type"] == "page"][0]
+        return asyncio.run(measure(page["webSocketDebuggerUrl"]))
+    finally:
+        os.killpg(chrome.pid, signal.SIGKILL)
+        chrome.wait()
+        shutil.rmtree(profile, ignore_errors=True)
 
 
 def idle_cpu(base, cookie, pid, seconds):
