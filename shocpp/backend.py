@@ -21,8 +21,9 @@ from .protocol.session import Session
 from .protocol.tags import TagsError
 from .tags_file import TagsFile
 
-SUBPROTOCOL = "ocpp1.6"
+SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}  # by SHOCPP_OCPP_VERSION, which the listener sets
 READ_SIZE = 65536
+LOOPBACK = ("127.0.0.1", "::1")
 
 
 def now_utc():
@@ -30,7 +31,7 @@ def now_utc():
 
 
 class Backend:
-    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None):
+    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None, protocol=None):
         self.config = config
         self.log = log
         self.write = write
@@ -38,7 +39,7 @@ class Backend:
         self.tags_file = tags_file
         self.clock = clock
         self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval,
-                               config.strict, config.max_power_kw)
+                               config.strict, config.max_power_kw, *([protocol] if protocol else []))
         self.unsaved = {}  # run file name -> its latest content
 
     def on_lines(self, lines, end=False):
@@ -227,11 +228,33 @@ def write_all(fd):
     return write
 
 
+def version(env):
+    """The OCPP version this backend speaks: SHOCPP_OCPP_VERSION (1.6 when unset)."""
+    return env.get("SHOCPP_OCPP_VERSION") or "1.6"
+
+
+def protocol_of(env):
+    """The Session's Protocol for the version; 2.0.1's core is imported only by its backends."""
+    if version(env) == "2.0.1":
+        from .protocol.v201 import PROTOCOL
+        return PROTOCOL
+    return None
+
+
 def accepts_subprotocol(env):
     if "GATEWAY_INTERFACE" not in env:
         return True
     offered = env.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "")
-    return SUBPROTOCOL in (p.strip() for p in offered.split(","))
+    return SUBPROTOCOLS.get(version(env)) in (p.strip() for p in offered.split(","))
+
+
+def remote_addr(env):
+    """The charger's address: the front's X-Forwarded-For when the listener started this backend behind
+    its HAProxy (which sets that header itself) and the connection came from loopback; else REMOTE_ADDR."""
+    forwarded = env.get("HTTP_X_FORWARDED_FOR")
+    if env.get("SHOCPP_FRONT") == "1" and forwarded and env.get("REMOTE_ADDR") in LOOPBACK:
+        return forwarded.rpartition(",")[2].strip()[:64]
+    return env.get("REMOTE_ADDR")
 
 
 def parse_args(argv):
@@ -239,7 +262,7 @@ def parse_args(argv):
 
     parser = argparse.ArgumentParser(
         prog="shocpp-backend",
-        description="Serve one OCPP 1.6J charger: frames on stdin, replies on stdout, one per line. "
+        description="Serve one OCPP 1.6J (or, with SHOCPP_OCPP_VERSION=2.0.1, 2.0.1) charger: frames on stdin, replies on stdout, one per line. "
                     "websocketd starts it for each connection (see shocpp-listener); run by hand it "
                     "serves whatever stdin holds, e.g. "
                     "echo '[2,\"1\",\"Heartbeat\",{}]' | bin/shocpp-backend",
@@ -261,16 +284,19 @@ def main(argv=None, env=None):
     try:
         charger = identity.from_path(env.get("PATH_INFO", ""))
     except identity.BadIdentity as e:
-        Log(config.log_dir, "?").error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {e}")
+        Log(config.log_dir, "?").error(f"connection from {remote_addr(env) or '?'} refused: {e}")
         return 1
     log = Log(config.log_dir, charger)
+    if version(env) not in SUBPROTOCOLS:
+        log.error(f"SHOCPP_OCPP_VERSION={version(env)!r} is not one of {', '.join(SUBPROTOCOLS)}")
+        return 2
     if not accepts_subprotocol(env):
-        log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
-                  f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
+        log.error(f"connection from {remote_addr(env) or '?'} refused: it did not ask for the subprotocol "
+                  f"{SUBPROTOCOLS[version(env)]} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
         return 1
     problem = authentication_problem(config, charger, env, log)
     if problem:
-        log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {problem}")
+        log.error(f"connection from {remote_addr(env) or '?'} refused: {problem}")
         return 1
     from .last_good import LastGood
     try:
@@ -318,15 +344,18 @@ def run(config, charger, log, tags_file, env):
     connection = runfiles.Connection(config.run_dir, charger, os.getpid())
     signal.signal(signal.SIGTERM, TERMINATION.handler)
     try:
-        connection.create({"charger": charger, "pid": os.getpid(),
-                           "connected_at": timestamps.format_utc(now_utc()),
-                           "remote_addr": env.get("REMOTE_ADDR")})
-        log.note(f"connected from {env.get('REMOTE_ADDR', 'stdin')}")
+        info = {"charger": charger, "pid": os.getpid(), "connected_at": timestamps.format_utc(now_utc()),
+                "remote_addr": remote_addr(env)}
+        if version(env) != "1.6":  # a 1.6 backend's info stays as it was; no "ocpp" means 1.6
+            info["ocpp"] = version(env)
+        connection.create(info)
+        log.note(f"connected from {remote_addr(env) or 'stdin'}" + ("" if version(env) == "1.6" else f", OCPP {version(env)}"))
         tidy(connection, log)
         # Our own writer keeps the FIFO from reading EOF between commands.
         commands_fd = connection.open_fifo(os.O_RDONLY | os.O_NONBLOCK, owner=os.geteuid())
         keep_open = connection.open_fifo(os.O_WRONLY, owner=os.geteuid())
-        serve(Backend(config, charger, log, write_all(1), connection, tags_file), 0, commands_fd)
+        serve(Backend(config, charger, log, write_all(1), connection, tags_file, protocol=protocol_of(env)), 0,
+              commands_fd)
         os.close(keep_open)
         log.note("disconnected")
     except BrokenPipeError:

@@ -58,3 +58,9 @@ def neighbours(text):
     if month is None:
         raise ValueError(f"{text!r} is not a month like 2026-10")
     return label(shift(month, -1)), label(shift(month, 1))
+
+
+def searched(text):
+    """The labels a stop's start is looked for in: its month's and the month before's, oldest first, no
+    more, so that the cost of a stop is bounded."""
+    return [label(previous(parse(text))), text]
