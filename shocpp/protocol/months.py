@@ -60,7 +60,9 @@ def neighbours(text):
     return label(shift(month, -1)), label(shift(month, 1))
 
 
-def searched(text):
-    """The labels a stop's start is looked for in: its month's and the month before's, oldest first, no
-    more, so that the cost of a stop is bounded."""
-    return [label(previous(parse(text))), text]
+def around(text):
+    """The labels of the month before a label's, its own and the one after, oldest first: where the
+    records of an event's transaction are (a start the month before; a retransmission filed under the
+    next, its clock set back)."""
+    before, after = neighbours(text)
+    return [before, text, after]

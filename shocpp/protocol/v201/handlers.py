@@ -125,10 +125,10 @@ def _live(payload, start):
 
 
 def _searched(ctx, month, tid):
-    """The ledger records of the transaction, in its month and the month before."""
+    """The ledger records of the transaction, in its month and the months on either side."""
     if ctx.records is None:
         return []
-    return [record for month_ in months.searched(month) for record in ctx.records(month_, tid, None)]
+    return [record for month_ in months.around(month) for record in ctx.records(month_, tid, None)]
 
 
 def _not_recorded(call):
