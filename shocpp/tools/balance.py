@@ -21,7 +21,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from .. import config as config_module
-from .. import runfiles, site_file
+from .. import balance_control, site_file
 from ..exits import FAILED, OK, USAGE, describe
 from ..protocol import balance, matching
 from ..protocol.site import SiteError, resolve_pointer
@@ -29,8 +29,6 @@ from . import command, printable_output, status
 
 EXITS = (OK, USAGE, FAILED)
 EXIT_DETAILS = {USAGE: "e.g. site.json is missing or broken", FAILED: "e.g. the run directory cannot be read"}
-STATE_DIR = "balance"
-STATE_FILE = "state.json"
 SEND_TIMEOUT = 10.0
 
 EXAMPLES = """\
@@ -58,21 +56,14 @@ def log(message):
 
 # -- the state kept in the run directory ----------------------------------------------------------
 
-def state_path(run_dir):
-    return Path(run_dir) / STATE_DIR / STATE_FILE
-
-
 def load_state(run_dir):
-    try:
-        data = runfiles.read_json(state_path(run_dir))
-    except (OSError, ValueError):
-        return {}
+    data = balance_control.read(run_dir, balance_control.STATE)
     return data if isinstance(data, dict) else {}
 
 
 def save_state(run_dir, state):
-    runfiles.ensure_dir(Path(run_dir) / STATE_DIR)
-    runfiles.write_json(state_path(run_dir), state)
+    """state.json in <run>/balance/: never through a link (balance_control.write)."""
+    balance_control.write(run_dir, balance_control.STATE, state)
 
 
 def _surplus_states(state):
@@ -204,6 +195,24 @@ def round_(settings, site, state, now, dry_run=False, timeout=SEND_TIMEOUT):
     return decisions, state
 
 
+def round_status(site, decisions, state, now):
+    """What balance_control.status() gives other tools: this round's limits and their reasons."""
+    chargers = {}
+    controls = state.get("controls") or {}
+    for d in decisions:
+        s = site.settings(d.charger)
+        entry = chargers.setdefault(d.charger, {"mode": (controls.get(d.charger) or {}).get("mode") or s.mode,
+                                                "max_a": s.max_a, "connectors": {}})
+        entry["connectors"][str(d.connector_id)] = {
+            "limit_a": d.limit_a, "phases": d.phases, "draw_a": getattr(d, "draw_a", None),
+            "honouring": getattr(d, "honouring", True), "reason": d.reason}
+    grid = state.get("grid") or {}
+    return {"updated_at": datetime.fromtimestamp(now, timezone.utc).isoformat(timespec="seconds"),
+            "pid": os.getpid(), "interval_s": site.interval_s, "grid_limit_a": site.grid_limit_a,
+            "grid_power_w": grid.get("last_w") if grid.get("at") == now else None,
+            "surplus_w": None, "chargers": chargers}
+
+
 def _sent(state, connection, connector_id):
     entry = (state["sent"].get(connection) or {}).get(str(connector_id))
     try:
@@ -313,12 +322,60 @@ def parse_args(argv):
                     "with its reason on stderr.")
     parser.add_argument("--once", action="store_true", help="one round; print its decisions as JSON")
     parser.add_argument("--dry-run", action="store_true", help="decide, log and print, but send nothing")
+    parser.add_argument("--mode", action="append", default=[], metavar="CHARGER=MODE",
+                        help=f"set a charger's mode ({', '.join(balance_control.MODES)}, or site: site.json's) "
+                             "and exit; the running balancer applies it at its next round, also after a restart")
+    parser.add_argument("--max", action="append", default=[], metavar="CHARGER=AMPS",
+                        help="set a charger's maximum in A (or site: site.json's max_a) and exit")
     parser.add_argument("--timeout", type=float, default=SEND_TIMEOUT, metavar="S",
                         help=f"seconds to wait for a charger's answer (default {SEND_TIMEOUT:g})")
     args = parser.parse_args(argv)
     if not 0 < args.timeout <= 600:
         parser.error("--timeout must be more than 0 and at most 600 seconds")
+    args.settings = []
+    for option, items in (("--mode", args.mode), ("--max", args.max)):
+        for item in items:
+            charger, equals, value = item.rpartition("=")
+            if not equals or not charger or not value:
+                parser.error(f"{option} {item!r}: expected CHARGER={'MODE' if option == '--mode' else 'AMPS'}")
+            try:
+                args.settings.append(_control(option, charger, value))
+            except ValueError as e:
+                parser.error(f"{option} {item!r}: {e}")
+    if args.settings and (args.once or args.dry_run):
+        parser.error("--mode and --max set and exit: not with --once or --dry-run")
     return args
+
+
+def _control(option, charger, value):
+    """(setter, charger, value) of a --mode or --max, checked."""
+    if option == "--mode":
+        mode = None if value == "site" else value
+        if mode is not None and mode not in balance_control.MODES:
+            raise ValueError(f"unknown mode {value!r}: one of {', '.join(balance_control.MODES)} or site")
+        return balance_control.set_mode, charger, mode
+    if value == "site":
+        return balance_control.set_max, charger, None
+    if not value.isdigit() or not 0 <= int(value) <= balance_control.MAX_A:
+        raise ValueError(f"a whole number of A from 0 to {balance_control.MAX_A}, or site")
+    return balance_control.set_max, charger, int(value)
+
+
+def apply_controls(settings, site, items, out):
+    """--mode and --max: write them for the running balancer (only for chargers site.json names)."""
+    unknown = sorted({charger for _, charger, _ in items if charger not in site.chargers})
+    if unknown:
+        print(f"shocpp-balance: not in site.json's chargers (only those are balanced): {', '.join(unknown)}; "
+              f"nothing was set", file=sys.stderr)
+        return USAGE
+    for setter, charger, value in items:
+        setter(settings.run_dir, charger, value)
+        what = "mode" if setter is balance_control.set_mode else "maximum"
+        shown = "site.json's" if value is None else (f"{value} A" if what == "maximum" else value)
+        out.write(f"{charger}: {what} {shown}\n")
+    if not balance_control.running(settings.run_dir, time.time()):
+        out.write("(no balancer is running now: it applies these when it starts)\n")
+    return OK
 
 
 def main(argv=None, env=None, out=None, clock=time.time):
@@ -331,6 +388,12 @@ def main(argv=None, env=None, out=None, clock=time.time):
     except (config_module.ConfigError, SiteError) as e:
         print(f"shocpp-balance: {e}", file=sys.stderr)
         return USAGE
+    if args.settings:
+        try:
+            return apply_controls(settings, source.site, args.settings, out)
+        except (OSError, ValueError) as e:
+            print(f"shocpp-balance: {e}", file=sys.stderr)
+            return FAILED
     stopping = threading.Event()
     if not args.once:
         for number in (signal.SIGTERM, signal.SIGINT):
@@ -345,6 +408,8 @@ def main(argv=None, env=None, out=None, clock=time.time):
             decisions, state = round_(settings, site, state, started, args.dry_run, args.timeout)
             if not args.dry_run:
                 save_state(settings.run_dir, state)
+                balance_control.write(settings.run_dir, balance_control.STATUS,
+                                      round_status(site, decisions, state, started))
         except OSError as e:
             print(f"shocpp-balance: {e}", file=sys.stderr)
             if args.once:

@@ -113,7 +113,7 @@ def test_a_restarted_controller_sends_nothing_when_nothing_changed(site, charger
 
     assert once(NOW) == [("a", 16), ("pv", 0)]
     assert fake.profiles() == [("a", 16), ("pv", 0)]
-    saved = json.loads(tool.state_path(site.run_dir).read_text())
+    saved = tool.load_state(site.run_dir)
     assert saved["sent"] == {"a@11": {"1": {"limit_a": 16, "phases": 3, "at": NOW}},
                              "pv@12": {"1": {"limit_a": 0, "phases": 1, "at": NOW}}}
     assert saved["surplus"]["pv/1"]["surplus_since"] == NOW
