@@ -258,6 +258,14 @@ def _send_all(run_dir, site, by_charger, connection_of, state, now, timeout):
     return all(results.get(c) for c in by_charger)
 
 
+def shaped(payload, ocpp):
+    """The SetChargingProfile payload in the shape of the charger's protocol."""
+    if ocpp != "2.0.1":
+        return payload
+    from ..protocol.v201 import profiles
+    return profiles.from_v16(payload)
+
+
 def _send_charger(run_dir, site, charger, items, connection, state, now, timeout, lock):
     settings = site.settings(charger)
     try:
@@ -265,8 +273,11 @@ def _send_charger(run_dir, site, charger, items, connection, state, now, timeout
     except command.Failure as e:
         log(f"{charger}: {e}")
         return False
+    ocpp = command.version(conn)
     with lock:
         known = (state["connections"].get(connection) or {}).get("stack_level")
+    if known is None and ocpp == "2.0.1":
+        known = 0  # 2.0.1 has no GetConfiguration; stack level 0 is accepted by every station
     if known is None:
         answer = command.send(run_dir, conn, "GetConfiguration", {"key": ["ChargeProfileMaxStackLevel"]}, timeout)
         if answer.get("status") != "result":
@@ -279,7 +290,7 @@ def _send_charger(run_dir, site, charger, items, connection, state, now, timeout
     start = (datetime.fromtimestamp(now, timezone.utc) - timedelta(minutes=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
     ok = True
     for d, why in items:
-        payload = balance.charging_profile(d, settings, known, start)
+        payload = shaped(balance.charging_profile(d, settings, known, start), ocpp)
         answer = command.send(run_dir, conn, "SetChargingProfile", payload, timeout)
         accepted = answer.get("status") == "result" and (answer.get("payload") or {}).get("status") == "Accepted"
         if accepted:

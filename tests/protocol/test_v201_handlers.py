@@ -243,3 +243,23 @@ def test_unknown_properties_are_tolerated_unless_strict():
     payload = {"idToken": TOKEN, "vendorField": 1}
     assert result(handle("Authorize", payload), "Authorize") == {"idTokenInfo": {"status": "Accepted"}}
     assert handle("Authorize", payload, strict=True).reply.code == "FormatViolation"
+
+
+def test_a_balancer_profile_is_shaped_for_2_0_1_and_valid_for_both_judges():
+    from shocpp.protocol.v201 import profiles
+    v16 = {"connectorId": 2, "csChargingProfiles": {
+        "chargingProfileId": 1402, "stackLevel": 0, "chargingProfilePurpose": "TxProfile", "transactionId": 7,
+        "chargingProfileKind": "Absolute", "chargingSchedule": {
+            "startSchedule": "2026-11-01T10:00:00Z", "chargingRateUnit": "W",
+            "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 4140, "numberPhases": 1}]}}}
+    shaped = profiles.from_v16(v16)
+    assert shaped == {"evseId": 2, "chargingProfile": {
+        "id": 1402, "stackLevel": 0, "chargingProfilePurpose": "TxProfile", "chargingProfileKind": "Absolute",
+        "transactionId": "7", "chargingSchedule": [{"id": 1402, "startSchedule": "2026-11-01T10:00:00Z",
+                                                    "chargingRateUnit": "W", "chargingSchedulePeriod": [
+                                                        {"startPeriod": 0, "limit": 4140, "numberPhases": 1}]}]}}
+    assert schemas.outgoing_problem("SetChargingProfile", shaped) is None
+    assert judge_accepts("SetChargingProfile", "req", shaped)
+    v16["csChargingProfiles"].update(chargingProfilePurpose="ChargePointMaxProfile")
+    del v16["csChargingProfiles"]["transactionId"]
+    assert profiles.from_v16(v16)["chargingProfile"]["chargingProfilePurpose"] == "ChargingStationMaxProfile"

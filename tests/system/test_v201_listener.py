@@ -19,11 +19,11 @@ from conftest import charger, run
 
 
 @contextlib.asynccontextmanager
-async def station(url, identity, subprotocols=("ocpp2.0.1",), **options):
-    """A connected v201 ChargePoint running its receive loop."""
+async def station(url, identity, subprotocols=("ocpp2.0.1",), kind=ChargePoint, **options):
+    """A connected v201 ChargePoint (of class `kind`) running its receive loop."""
     async with websockets.connect(f"{url}/{identity}", subprotocols=list(subprotocols), **options) as ws:
         assert ws.subprotocol == "ocpp2.0.1"
-        cp = ChargePoint(identity, ws, response_timeout=10)
+        cp = kind(identity, ws, response_timeout=10)
         task = asyncio.create_task(cp.start())
         try:
             yield cp

@@ -1,0 +1,93 @@
+"""The tools with a 2.0.1 station (the `ocpp` package's v201.ChargePoint) through the real listener:
+shocpp-command's conveniences under both names, shocpp-status and the dashboard API showing the
+running session, and the session billed for the account that started it."""
+
+import asyncio
+import json
+import subprocess
+
+from ocpp.routing import on
+from ocpp.v201 import ChargePoint, call, call_result
+
+from conftest import BIN, run
+from test_dashboard import request, sync
+from test_v201_listener import boot, energy, event, station
+
+
+class Station(ChargePoint):
+    """Starts and stops a transaction when asked, as a well-behaved 2.0.1 station does."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.asked = []
+
+    @on("RequestStartTransaction")
+    def on_start(self, id_token, remote_start_id, evse_id=None, **_):
+        self.asked.append(("start", id_token, remote_start_id, evse_id))
+        asyncio.get_running_loop().call_later(0.1, lambda: asyncio.ensure_future(self.call(event(
+            "Started", 0, "rs-1", "2026-11-01T10:00:00Z", energy(2_000_000, "Transaction.Begin"),
+            trigger="RemoteStart", evse={"id": evse_id or 1, "connectorId": 1}, id_token=id_token,
+            info={"remoteStartId": remote_start_id}))))
+        return call_result.RequestStartTransaction(status="Accepted")
+
+    @on("RequestStopTransaction")
+    def on_stop(self, transaction_id, **_):
+        self.asked.append(("stop", transaction_id))
+        asyncio.get_running_loop().call_later(0.1, lambda: asyncio.ensure_future(self.call(event(
+            "Ended", 3, transaction_id, "2026-11-01T11:30:00Z",
+            energy(2_011_111, "Transaction.End", "2026-11-01T11:30:00Z"), trigger="RemoteStop",
+            info={"stoppedReason": "Remote"}))))
+        return call_result.RequestStopTransaction(status="Accepted")
+
+    @on("Reset")
+    def on_reset(self, type, **_):
+        self.asked.append(("reset", type))
+        return call_result.Reset(status="Accepted")
+
+
+def tool(site, *argv):
+    done = subprocess.run([str(BIN / argv[0]), *argv[1:]], env=site.env, capture_output=True, text=True, timeout=60)
+    return done.returncode, done.stdout, done.stderr
+
+
+async def command(site, *argv):
+    return await sync(tool, site, "shocpp-command", "--charger", "CS1", *argv)
+
+
+def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, listener_url, start_dashboard):
+    url = start_dashboard()
+
+    async def scenario():
+        async with station(listener_url, "CS1", kind=Station) as cp:
+            await boot(cp)
+            started = await command(site, "RemoteStartTransaction", "--account", "company-x")
+            await asyncio.sleep(0.5)  # the station's Started
+            await cp.call(event("Updated", 1, "rs-1", "2026-11-01T11:00:00Z",
+                                energy(2_006_000, None, "2026-11-01T11:00:00Z"), trigger="MeterValuePeriodic"))
+            status = json.loads((await sync(tool, site, "shocpp-status", "--json"))[1])
+            api = await sync(request, url, "/api/status")
+            variables = await command(site, "GetVariables", '{"getVariableData":[{"component":{"name":"X"}}]}')
+            stopped = await command(site, "RequestStopTransaction")
+            reset = await command(site, "Reset")
+            await asyncio.sleep(0.5)  # the station's Ended
+            return cp.asked, started, status, api, variables, stopped, reset
+    asked, started, status, api, variables, stopped, reset = run(scenario())
+    assert started[0] == 0 and json.loads(started[1]) == {"status": "Accepted"}
+    (start, stop, resets) = asked
+    assert start[0:2] == ("start", {"id_token": "3333", "type": "Central"})  # as the ocpp package hands it over and start[3] is None
+    assert stop == ("stop", "rs-1") and resets == ("reset", "OnIdle")
+    assert stopped[0] == 0 and reset[0] == 0
+    # refused before anything was sent: variable is required
+    assert variables[0] == 2 and "variable: required property is missing" in variables[2]
+    (cs1,) = status["chargers"]
+    (connector,) = cs1["connectors"]
+    assert (cs1["vendor"], cs1["model"], connector["connector_id"], connector["status"]) == \
+        ("Acme", "Wallbox 2", 1, "Occupied")
+    assert (connector["session"]["transaction_id"], connector["session"]["account"],
+            connector["session"]["energy_wh"]) == ("rs-1", "company-x", 6_000)
+    assert api[0] == 200
+    assert [{**c, "last_seen": None} for c in api[2]["chargers"]] == \
+        [{**c, "last_seen": None} for c in status["chargers"]]
+    (line,) = site.stop_lines()
+    assert (line["transaction_id"], line["account"], line["energy_wh"], line["reason"], line["flags"]) == \
+        ("rs-1", "company-x", 11_111, "Remote", [])
