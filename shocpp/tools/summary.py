@@ -20,7 +20,7 @@ from datetime import date, datetime, timezone
 from decimal import Decimal
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from .. import config as config_module
 from . import inert, printable, printable_json_text, printable_output
@@ -95,7 +95,7 @@ class Session:
     consumed_kwh: Optional[int] = None  # the ledger's own figures, passed on to CSV and JSON
     consumed_wh: Optional[int] = None
     reason: Optional[str] = None
-    transaction_id: Optional[int] = None
+    transaction_id: Optional[Union[int, str]] = None  # 2.0.1: the charger's text
     flags: tuple = ()
     source: str = LEDGER
     month: Optional[str] = None
@@ -253,8 +253,13 @@ def parse_line(line, month=None):
         _text(get("charger")), _int_or_none(get("connector_id")), _text(get("id_tag")),
         _int_or_none(get("meter_start_wh")), _int_or_none(get("meter_stop_wh")),
         _int_or_none(get("meter_start_kwh")), None, kwh if type(kwh) is int else None,
-        _int_or_none(get("consumed_wh")), _text(get("reason")), _int_or_none(get("transaction_id")),
+        _int_or_none(get("consumed_wh")), _text(get("reason")), _transaction_id(get("transaction_id")),
         _flags(get("flags"), wh), LEDGER, month)
+
+
+def _transaction_id(value):
+    """1.6's number, or 2.0.1's text (made by the charger)."""
+    return _text(value) if isinstance(value, str) else _int_or_none(value)
 
 
 def _energy(record):

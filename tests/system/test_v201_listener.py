@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import json
 import socket
+import subprocess
 
 import pytest
 import websockets
@@ -15,7 +16,7 @@ from ocpp.v201 import call
 
 from shocpp import runfiles
 
-from conftest import charger, run
+from conftest import BIN, charger, run
 
 
 @contextlib.asynccontextmanager
@@ -205,6 +206,14 @@ def test_a_1_6_and_a_2_0_1_charger_at_once_each_billed_and_one_identity_one_back
     lines = sorted(site.stop_lines(), key=lambda r: r["charger"])
     assert [(r["charger"], r.get("ocpp"), r["account"], r["energy_wh"]) for r in lines] == \
         [("garage-16", None, "home", 7_250), ("garage-201", "2.0.1", "company-x", 31_250)]
+    # one month's summary holds both, each session as the other
+    done = subprocess.run([str(BIN / "shocpp-summary"), "--format", "json", "2026", "11"], env=site.env, capture_output=True,
+                          text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    summary = json.loads(done.stdout)
+    sessions = sorted(summary["sessions"], key=lambda s: s["charger"])
+    assert [(s["charger"], s["account"], s["energy_wh"], s["transaction_id"], s["counted"]) for s in sessions] == \
+        [("garage-16", "home", 7_250, 10_000_005, True), ("garage-201", "company-x", 31_250, "tx-9", True)]
 
 
 def test_one_backend_per_identity_across_both_protocols(site, listener_url):
