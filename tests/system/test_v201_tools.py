@@ -45,6 +45,14 @@ class Station(ChargePoint):
         return call_result.Reset(status="Accepted")
 
 
+async def until(found, seconds=20):
+    for _ in range(int(seconds / 0.05)):
+        if found():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{found.__name__}: nothing in {seconds} s")
+
+
 def tool(site, *argv):
     done = subprocess.run([str(BIN / argv[0]), *argv[1:]], env=site.env, capture_output=True, text=True, timeout=60)
     return done.returncode, done.stdout, done.stderr
@@ -61,7 +69,7 @@ def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, l
         async with station(listener_url, "CS1", kind=Station) as cp:
             await boot(cp)
             started = await command(site, "RemoteStartTransaction", "--account", "company-x")
-            await asyncio.sleep(0.5)  # the station's Started
+            await until(site.start_lines)  # the station's Started
             await cp.call(event("Updated", 1, "rs-1", "2026-11-01T11:00:00Z",
                                 energy(2_006_000, None, "2026-11-01T11:00:00Z"), trigger="MeterValuePeriodic"))
             status = json.loads((await sync(tool, site, "shocpp-status", "--json"))[1])
@@ -69,7 +77,7 @@ def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, l
             variables = await command(site, "GetVariables", '{"getVariableData":[{"component":{"name":"X"}}]}')
             stopped = await command(site, "RequestStopTransaction")
             reset = await command(site, "Reset")
-            await asyncio.sleep(0.5)  # the station's Ended
+            await until(site.stop_lines)  # the station's Ended
             return cp.asked, started, status, api, variables, stopped, reset
     asked, started, status, api, variables, stopped, reset = run(scenario())
     assert started[0] == 0 and json.loads(started[1]) == {"status": "Accepted"}
