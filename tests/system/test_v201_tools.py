@@ -99,3 +99,38 @@ def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, l
     (line,) = site.stop_lines()
     assert (line["transaction_id"], line["account"], line["energy_wh"], line["reason"], line["flags"]) == \
         ("rs-1", "company-x", 11_111, "Remote", [])
+
+
+class Limited(ChargePoint):
+    """Keeps the charging profiles it is sent (the `ocpp` package checks them against its schemas first)."""
+
+    profiles = []
+
+    @on("SetChargingProfile")
+    def on_profile(self, evse_id, charging_profile, **_):
+        self.profiles.append((evse_id, charging_profile))
+        return call_result.SetChargingProfile(status="Accepted")
+
+
+def test_a_balancer_round_sets_a_2_0_1_profile(site, listener_url):
+    site_file = site.root / "site.json"
+    site_file.write_text(json.dumps({"grid_limit_a": 32, "default": {"max_a": 16, "phases": 3, "mode": "fast",
+                                                                     "unit": "W"}}))
+    site.env["SHOCPP_SITEFILE"] = str(site_file)
+
+    async def scenario():
+        async with station(listener_url, "CS1", kind=Limited) as cp:
+            await boot(cp)
+            await cp.call(event("Started", 0, "tx-7", "2026-11-01T10:00:00Z", energy(5_000, "Transaction.Begin"),
+                                evse={"id": 1, "connectorId": 1}, id_token={"idToken": "1111", "type": "ISO14443"},
+                                info={"chargingState": "Charging"}))
+            done = await sync(tool, site, "shocpp-balance", "--once")
+            return done, list(cp.profiles)
+    (status, out, err), profiles = run(scenario())
+    assert status == 0, err
+    ((evse_id, profile),) = profiles
+    assert evse_id == 1
+    (schedule,) = profile["charging_schedule"]
+    assert (profile["charging_profile_purpose"], profile["stack_level"], schedule["charging_rate_unit"],
+            schedule["charging_schedule_period"]) == \
+        ("TxDefaultProfile", 0, "W", [{"start_period": 0, "limit": 16 * 230 * 3, "number_phases": 3}])

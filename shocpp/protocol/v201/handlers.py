@@ -112,16 +112,29 @@ def transaction_event(call, ctx):
     return _result(call, reply, *effects, notes=notes)
 
 
+# A transaction's chargingState as the run files' status (1.6's names), which the tools and the balancer read.
+STATUS_OF_STATE = {"Charging": "Charging", "SuspendedEV": "SuspendedEV", "SuspendedEVSE": "SuspendedEVSE",
+                   "EVConnected": "Preparing", "Idle": "Preparing"}
+
+
 def _live(payload, start):
-    """The latest readings of a running transaction, for the live view (never for billing)."""
+    """The latest state and readings of a running transaction, for the live view and the balancer
+    (never for billing): the EVSE's status from the chargingState (Finishing once Ended), its meter."""
     evse_id = transactions.evse(payload)[0]
     if evse_id is None and start is not None:
         evse_id = start.get("connector_id")  # evse comes often only in the first event
-    if type(evse_id) is not int or not 0 <= evse_id <= MAX_CONNECTOR or not payload.get("meterValue"):
+    if type(evse_id) is not int or not 0 <= evse_id <= MAX_CONNECTOR:
         return ()
-    tid = payload["transactionInfo"]["transactionId"]
-    run_file, _ = bounded(meter.as_run_file(evse_id, tid, payload["meterValue"]))
-    return (SaveMeterValues(evse_id, run_file),)
+    info, found = payload["transactionInfo"], []
+    status = "Finishing" if payload["eventType"] == "Ended" else STATUS_OF_STATE.get(info.get("chargingState"))
+    if status is not None:
+        state, _ = bounded({"status": status, "timestamp": payload["timestamp"], "transactionId": info["transactionId"],
+                            "chargingState": info.get("chargingState")})
+        found.append(SaveStatus(evse_id, state))
+    if payload.get("meterValue"):
+        run_file, _ = bounded(meter.as_run_file(evse_id, info["transactionId"], payload["meterValue"]))
+        found.append(SaveMeterValues(evse_id, run_file))
+    return tuple(found)
 
 
 def _searched(ctx, month, tid):
