@@ -27,7 +27,7 @@ from shocpp.protocol.v201.errors import ERROR_CODES
 from shocpp.tags_file import TagsFile
 
 from conftest import TAGS, examples
-from test_v201_handlers import judge_accepts
+from judge201 import judge_accepts
 
 ACTIONS = schemas.FROM_CHARGER + ("StartTransaction", "Reset", "Bogus")
 TIDS = ("tx-a", "tx-b", "x" * 36)

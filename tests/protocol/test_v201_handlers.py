@@ -1,7 +1,5 @@
 """The 2.0.1 CSMS's answers to a charging station's CALLs, pure (mirrors test_handlers.py)."""
 
-import asyncio
-import copy
 import json
 from datetime import datetime, timezone
 
@@ -14,6 +12,7 @@ from shocpp.protocol.ocppj import Call, CallError, CallResult
 from shocpp.protocol.v201 import handlers, schemas
 
 from conftest import TAGS
+from judge201 import judge_accepts
 
 NOW = datetime(2026, 11, 21, 13, 52, 7, 123000, tzinfo=timezone.utc)
 STAMP = "2026-11-21T13:52:07.123Z"
@@ -47,20 +46,6 @@ def ctx(ledger=None, strict=False):
 def handle(action, payload, ledger=None, **kw):
     outcome = handlers.handle(Call("u1", action, payload), ctx(ledger, **kw))
     return ledger.apply(outcome) if ledger is not None else outcome
-
-
-def judge_accepts(action, kind, payload):
-    """The `ocpp` package's verdict on a 2.0.1 payload: an independent judge of our answers."""
-    from ocpp.exceptions import OCPPError
-    from ocpp.messages import Call as JudgeCall, CallResult as JudgeResult, validate_payload
-    payload = copy.deepcopy(payload)
-    message = (JudgeCall(unique_id="1", action=action, payload=payload) if kind == "req"
-               else JudgeResult(unique_id="1", action=action, payload=payload))
-    try:
-        asyncio.run(validate_payload(message, "2.0.1"))
-    except OCPPError:
-        return False
-    return True
 
 
 def result(outcome, action):

@@ -9,7 +9,7 @@ import pytest
 from shocpp.protocol.v201 import schemas
 
 from conftest import ROOT
-from test_v201_handlers import judge_accepts
+from judge201 import judge_accepts
 
 
 def generator():
