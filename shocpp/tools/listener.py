@@ -101,7 +101,7 @@ def supervise(processes, out=sys.stderr):
     started = []
     try:
         for part in processes:
-            started.append((part, subprocess.Popen(part.argv, env=part.env)))
+            started.append((part, subprocess.Popen(part.argv, env=part.env, preexec_fn=_die_with_parent)))
             if not _listening(part.address, part.port, started[-1][1], stopping):
                 return _ended(started, out, f"{part.name} did not listen on port {part.port}")
         while not stopping:
@@ -122,6 +122,14 @@ def supervise(processes, out=sys.stderr):
     signal.signal(stopping[0], signal.SIG_DFL)
     os.kill(os.getpid(), stopping[0])
     return OK
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM when the listener dies, even by SIGKILL, so that no websocketd
+    or HAProxy is left holding the ports a restarted listener needs (Linux's PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
 
 
 def _listening(address, port, proc, stopping, seconds=10):

@@ -215,7 +215,11 @@ def test_every_station_message_is_answered_schema_valid():
     ("Authorize", {"idToken": {"idToken": 5, "type": "Central"}}, "TypeConstraintViolation", "idToken.idToken"),
     ("StatusNotification", {"timestamp": "2026-11-01T10:00:00Z", "connectorStatus": "Charging", "evseId": 1,
                             "connectorId": 1}, "PropertyConstraintViolation", "connectorStatus"),
-    ("TransactionEvent", {**STARTED, "seqNo": "0"}, "TypeConstraintViolation", "seqNo"),
+    ("TransactionEvent", {k: v for k, v in STARTED.items() if k != "transactionInfo"},
+     "OccurrenceConstraintViolation", "transactionInfo"),
+    ("TransactionEvent", {**STARTED, "eventType": "Begun"}, "PropertyConstraintViolation", "eventType"),
+    ("TransactionEvent", {**STARTED, "transactionInfo": {"transactionId": 7}}, "TypeConstraintViolation",
+     "transactionInfo.transactionId"),
 ])
 def test_2_0_1_error_codes(action, payload, code, path):
     outcome = handle(action, payload, Ledger())
@@ -248,3 +252,15 @@ def test_a_balancer_profile_is_shaped_for_2_0_1_and_valid_for_both_judges():
     v16["csChargingProfiles"].update(chargingProfilePurpose="ChargePointMaxProfile")
     del v16["csChargingProfiles"]["transactionId"]
     assert profiles.from_v16(v16)["chargingProfile"]["chargingProfilePurpose"] == "ChargingStationMaxProfile"
+
+
+def test_a_deviating_transaction_event_is_billed_all_the_same_and_noted():
+    ledger = Ledger()
+    odd = {**STARTED, "triggerReason": "VendorSpecialReason", "seqNo": "0",
+           "transactionInfo": {"transactionId": "tx-1", "chargingState": "Charging", "remoteStartId": "x"}}
+    outcome = handle("TransactionEvent", odd, ledger)
+    assert result(outcome, "TransactionEvent") == {"idTokenInfo": {"status": "Accepted"}}
+    assert outcome.notes[0].startswith("TransactionEvent deviates from the schema: seqNo: ")
+    handle("TransactionEvent", {**ENDED, "triggerReason": "Whatever"}, ledger)
+    start, stop = ledger.lines()
+    assert (start["seq_no"], stop["energy_wh"], stop["flags"]) == (None, 31_250, [])

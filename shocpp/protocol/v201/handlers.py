@@ -11,13 +11,35 @@ from ..effects import Record, SaveBoot, SaveMeterValues, SaveStatus
 from ..handlers import MAX_CONNECTOR, Context, Outcome, bounded, deviation_note  # noqa: F401 (Context: for callers)
 from ..ocppj import CallError, CallResult
 from . import meter, schemas, transactions
-from .errors import INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED
+from .errors import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURRENCE_CONSTRAINT_VIOLATION,
+                     PROPERTY_CONSTRAINT_VIOLATION, TYPE_CONSTRAINT_VIOLATION)
 
 # The actions that look tags up; the shell reads tags.json only for these.
 NEEDS_TAGS = frozenset({"Authorize", "TransactionEvent"})
-# Kept in service despite deviations: a station whose boot is refused goes on retrying, and a
-# transaction's events carry the bill (they are refused only when what billing needs is unusable).
-TOLERANT = frozenset({"BootNotification"})
+EVENT_TYPES = ("Started", "Updated", "Ended")
+MAX_TRANSACTION_ID = 255  # the schema says 36; a longer one is still a name, and its bill is kept
+
+
+def _unusable_event(payload):
+    """(code, description, path) when a TransactionEvent cannot be billed, else None."""
+    kind, info = payload.get("eventType"), payload.get("transactionInfo")
+    if kind is None or info is None:
+        name = "eventType" if kind is None else "transactionInfo"
+        return OCCURRENCE_CONSTRAINT_VIOLATION, f"required property {name} is missing", name
+    if kind not in EVENT_TYPES:
+        return PROPERTY_CONSTRAINT_VIOLATION, f"eventType {str(kind)[:40]!r} is not one of {', '.join(EVENT_TYPES)}", \
+            "eventType"
+    tid = info.get("transactionId") if isinstance(info, dict) else None
+    if not isinstance(tid, str) or not 0 < len(tid) <= MAX_TRANSACTION_ID:
+        return TYPE_CONSTRAINT_VIOLATION, "transactionInfo.transactionId is not a usable text", \
+            "transactionInfo.transactionId"
+    return None
+
+
+# Kept in service despite deviations (a vendor's own trigger reason, a too long text): a station whose
+# boot is refused goes on retrying, and a transaction's events carry the bill, refused only when what
+# billing needs cannot be used.
+TOLERANT = {"BootNotification": lambda payload: None, "TransactionEvent": _unusable_event}
 
 
 def error(call, code, description="", details=None):
@@ -33,7 +55,12 @@ def handle(call, ctx):
     violations = schemas.check(call.action, "req", call.payload)
     notes = (deviation_note(call.action, violations),) if violations else ()
     blocking = [v for v in violations if ctx.strict or not v.unknown_property]
-    if blocking and call.action not in TOLERANT:
+    if blocking and call.action in TOLERANT:
+        unusable = TOLERANT[call.action](call.payload)
+        if unusable:
+            code, description, path = unusable
+            return Outcome(CallError(call.unique_id, code, description, {"path": path}), (), notes)
+    elif blocking:
         first = blocking[0]
         return Outcome(CallError(call.unique_id, first.code, first.describe(), {"path": first.path} if first.path else {}),
                        (), notes)
@@ -99,7 +126,7 @@ def transaction_event(call, ctx):
     reply = {} if tag is None else {"idTokenInfo": _id_token_info(ctx, tag)}
     effects, notes = list(_live(payload, start)), []
     if stop is not None:
-        notes.append(f"TransactionEvent {payload['eventType']} of {tid!r} (seqNo {payload['seqNo']}): "
+        notes.append(f"TransactionEvent {payload['eventType']} of {tid!r} (seqNo {payload.get('seqNo')!r}): "
                      "its stop is in the ledger already, not billed again")
     elif payload["eventType"] == "Ended":
         record = transactions.stop_record(ctx.charger, payload, ctx.tags, ctx.now, start, ctx.max_power_kw)
@@ -126,12 +153,13 @@ def _live(payload, start):
     if type(evse_id) is not int or not 0 <= evse_id <= MAX_CONNECTOR:
         return ()
     info, found = payload["transactionInfo"], []
-    status = "Finishing" if payload["eventType"] == "Ended" else STATUS_OF_STATE.get(info.get("chargingState"))
+    charging = info.get("chargingState") if isinstance(info.get("chargingState"), str) else None
+    status = "Finishing" if payload["eventType"] == "Ended" else STATUS_OF_STATE.get(charging)
     if status is not None:
-        state, _ = bounded({"status": status, "timestamp": payload["timestamp"], "transactionId": info["transactionId"],
-                            "chargingState": info.get("chargingState")})
+        state, _ = bounded({"status": status, "timestamp": payload.get("timestamp"),
+                            "transactionId": info["transactionId"], "chargingState": charging})
         found.append(SaveStatus(evse_id, state))
-    if payload.get("meterValue"):
+    if payload.get("meterValue") and isinstance(payload["meterValue"], (list, dict)):
         run_file, _ = bounded(meter.as_run_file(evse_id, info["transactionId"], payload["meterValue"]))
         found.append(SaveMeterValues(evse_id, run_file))
     return tuple(found)

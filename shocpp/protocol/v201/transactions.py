@@ -32,12 +32,19 @@ def known(records, charger, tid):
 def token(payload):
     """The idToken text of an event, or None."""
     id_token = payload.get("idToken")
-    return id_token.get("idToken") if isinstance(id_token, dict) else None
+    found = id_token.get("idToken") if isinstance(id_token, dict) else None
+    return found if isinstance(found, str) else None
 
 
 def evse(payload):
+    """(the EVSE id, its connector id) of an event: whole numbers, or None."""
     found = payload.get("evse") if isinstance(payload.get("evse"), dict) else {}
-    return found.get("id"), found.get("connectorId")
+    return tuple(v if type(v) is int else None for v in (found.get("id"), found.get("connectorId")))
+
+
+def seq_no(payload):
+    value = payload.get("seqNo")
+    return value if type(value) is int else None
 
 
 def start_record(charger, payload, tags, now, earlier=None):
@@ -55,7 +62,7 @@ def start_record(charger, payload, tags, now, earlier=None):
         "account_index": account.index if account else transaction_id.UNKNOWN_INDEX,
         "meter_start_wh": meter.first_wh(payload.get("meterValue")),
         "start_time": billing.bounded(payload.get("timestamp"), billing.TIME_LENGTH),
-        "seq_no": payload.get("seqNo"),
+        "seq_no": seq_no(payload),
         "first_event": payload.get("eventType"),
         "recorded_at": timestamps.format_utc(now),
     }
@@ -100,9 +107,9 @@ def stop_record(charger, payload, tags, now, start, max_power_kw=50):
     began, ended = timestamps.parse(record.get("start_time")), timestamps.parse(payload.get("timestamp"))
     if began is not None and ended is not None:
         record["duration_s"] = math.floor((ended - began).total_seconds())
-    if "stoppedReason" in info:
+    if info.get("stoppedReason") is not None:
         record["reason"] = billing.bounded(info["stoppedReason"], billing.REASON_LENGTH)
-    record["seq_no"] = payload.get("seqNo")
+    record["seq_no"] = seq_no(payload)
     record["flags"] = flags + billing._odd(record, max_power_kw)
     record["recorded_at"] = timestamps.format_utc(now)
     return record
