@@ -144,8 +144,11 @@ def command(body, config):
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
         return error(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     try:
-        payload = command_tool.parse_payload(action, json.dumps(payload))
+        command_tool.early_check(action, json.dumps(payload))
         conn = command_tool.choose(config.run_dir, charger)
+        ocpp = command_tool.version(conn)  # the call as the charger's protocol has it
+        action = command_tool.action_for(action, ocpp)
+        payload = command_tool.parse_payload(action, json.dumps(payload), ocpp)
         answer = command_tool.send(config.run_dir, conn, action, payload, float(timeout))
     except command_tool.Failure as e:
         return error(HTTP_OF.get(e.status, 500), str(e))

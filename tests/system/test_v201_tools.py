@@ -73,15 +73,21 @@ def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, l
             await cp.call(event("Updated", 1, "rs-1", "2026-11-01T11:00:00Z",
                                 energy(2_006_000, None, "2026-11-01T11:00:00Z"), trigger="MeterValuePeriodic"))
             status = json.loads((await sync(tool, site, "shocpp-status", "--json"))[1])
+            text = (await sync(tool, site, "shocpp-status"))[1]
             api = await sync(request, url, "/api/status")
             variables = await command(site, "GetVariables", '{"getVariableData":[{"component":{"name":"X"}}]}')
             stopped = await command(site, "RequestStopTransaction")
             reset = await command(site, "Reset")
+            # the dashboard's API: the page's 2.0.1 call (a 1.6 Reset payload would be refused)
+            api_reset = await sync(request, url, "/api/command", {"charger": "CS1", "action": "Reset",
+                                                                 "payload": {"type": "Immediate"}})
             await until(site.stop_lines)  # the station's Ended
-            return cp.asked, started, status, api, variables, stopped, reset
-    asked, started, status, api, variables, stopped, reset = run(scenario())
+            return cp.asked, started, status, text, api, variables, stopped, reset, api_reset
+    asked, started, status, text, api, variables, stopped, reset, api_reset = run(scenario())
     assert started[0] == 0 and json.loads(started[1]) == {"status": "Accepted"}
-    (start, stop, resets) = asked
+    (start, stop, resets, api_resets) = asked
+    assert api_resets == ("reset", "Immediate") and api_reset[::2] == (200, {"answer": {"status": "Accepted"},
+                                                                            "charger": "CS1"})
     assert start[0:2] == ("start", {"id_token": "3333", "type": "Central"})  # as the ocpp package hands it over and start[3] is None
     assert stop == ("stop", "rs-1") and resets == ("reset", "OnIdle")
     assert stopped[0] == 0 and reset[0] == 0
@@ -89,8 +95,9 @@ def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, l
     assert variables[0] == 2 and "variable: required property is missing" in variables[2]
     (cs1,) = status["chargers"]
     (connector,) = cs1["connectors"]
-    assert (cs1["vendor"], cs1["model"], connector["connector_id"], connector["status"]) == \
-        ("Acme", "Wallbox 2", 1, "Occupied")
+    assert (cs1["ocpp"], cs1["vendor"], cs1["model"], connector["connector_id"], connector["status"]) == \
+        ("2.0.1", "Acme", "Wallbox 2", 1, "Occupied")
+    assert "  charger     Acme Wallbox 2, OCPP 2.0.1\n  evse 1      Occupied" in text
     assert (connector["session"]["transaction_id"], connector["session"]["account"],
             connector["session"]["energy_wh"]) == ("rs-1", "company-x", 6_000)
     assert api[0] == 200
