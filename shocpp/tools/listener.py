@@ -242,6 +242,12 @@ def check(env, out):
                                  f"its private key: {e}") from None
             return "a PEM certificate and its private key"
         judge("TLS SHOCPP_TLS_CERT, SHOCPP_TLS_KEY", tls)
+    haproxy = find_haproxy(env)
+    if haproxy and not config.tls_cert:
+        print(f"ok      OCPP 1.6 and 2.0.1 on one URL: HAProxy {haproxy} in front", file=out)
+    else:
+        print("note    OCPP 1.6 only: " + ("websocketd's own TLS serves one subprotocol" if haproxy
+                                          else "haproxy is not installed"), file=out)
     if problems:
         print(f"shocpp-listener: {len(problems)} problems; fix them before (re)starting", file=out)
         return USAGE
