@@ -242,3 +242,25 @@ def test_the_backend_names_the_chargers_address_and_not_one_it_forged(site, list
             return conn.info
     info = run(scenario())
     assert (info["remote_addr"], info["ocpp"]) == ("127.0.0.1", "2.0.1")
+
+
+def test_basic_auth_is_the_same_for_a_2_0_1_station(site, listener_url):
+    from test_security import basic, passwd
+    key = passwd(site, "CS1")  # the station's BasicAuthPassword
+
+    async def scenario():
+        async with station(listener_url, "CS1", additional_headers=basic("CS1", key)) as cp:
+            await boot(cp)
+        closed = []
+        for headers in ({}, basic("CS1", "wrong password of 16+ chars")):
+            async with websockets.connect(f"{listener_url}/CS1", subprotocols=["ocpp2.0.1"],
+                                          additional_headers=headers) as ws:
+                await ws.send('[2,"h","Heartbeat",{}]')
+                with pytest.raises(websockets.ConnectionClosed):
+                    await asyncio.wait_for(ws.recv(), 10)
+                closed.append(True)
+        return closed
+    assert run(scenario()) == [True, True]
+    log = site.log_file.read_text()
+    assert "from 127.0.0.1 refused: no HTTP Basic authorization\n" in log
+    assert "from 127.0.0.1 refused: wrong password\n" in log
