@@ -17,6 +17,8 @@ from ocpp.v201 import call
 from shocpp import runfiles
 
 from conftest import BIN, charger, run
+from test_security import certificate  # noqa: F401 (a fixture)
+from test_tls_front import tls_front  # noqa: F401 (a fixture)
 
 
 @contextlib.asynccontextmanager
@@ -264,3 +266,17 @@ def test_basic_auth_is_the_same_for_a_2_0_1_station(site, listener_url):
     log = site.log_file.read_text()
     assert "from 127.0.0.1 refused: no HTTP Basic authorization\n" in log
     assert "from 127.0.0.1 refused: wrong password\n" in log
+
+
+def test_a_2_0_1_station_through_the_tls_front(site, tls_front):
+    import ssl
+    url, cert = tls_front
+    trust = ssl.create_default_context(cafile=str(cert))
+
+    async def scenario():
+        async with station(url, "CS1", ssl=trust) as cp:
+            await boot(cp)
+            await session(cp)
+    run(scenario())
+    (line,) = site.stop_lines()
+    assert (line["ocpp"], line["account"], line["energy_wh"]) == ("2.0.1", "company-x", 31_250)
