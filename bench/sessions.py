@@ -225,7 +225,7 @@ def _check(tree, records, sessions):
 # --- where the time goes -------------------------------------------------------------------------
 
 WATCHED = [("ledger.py", "records"), ("ledger.py", "_lines_with"), ("__init__.py", "loads"),
-           ("matching.py", "match"), ("matching.py", "open_starts"), ("ledger.py", "append"),
+           ("verdicts.py", "classify"), ("matching.py", "open_starts"), ("ledger.py", "append"),
            ("ledger.py", "_contains"), ("ledger.py", "_holds"), ("<built-in method posix.fsync>", None)]
 
 
@@ -268,7 +268,7 @@ def breakdown(env, sessions):
     """The steps of each measured session, timed in this process (no profiler) with the ledger of
     `env` (after): ({step: median ms per frame}, the records the last stop found)."""
     from shocpp import ledger, tags_file
-    from shocpp.protocol import billing, matching, months
+    from shocpp.protocol import billing, matching, verdicts
 
     directory, tags, utc = Path(env["SHOCPP_ACCOUNTINGDIR"]), tags_file.load(env["SHOCPP_TAGSFILE"]), timezone.utc
     steps = {}
@@ -282,23 +282,26 @@ def breakdown(env, sessions):
     for start, stop in sessions:
         now, tid = datetime.now(utc), stop["transactionId"]
         record = billing.start_record(CHARGER, start, tags.lookup(start["idTag"]), tid, now)
+        timed("StartTransaction: `ledger.retransmitted_start` (is it a retransmission? reads, no lock held)",
+              ledger.retransmitted_start, directory, billing.ledger_month(start["timestamp"], now, utc), record)
         timed("StartTransaction: `ledger.append` of the start record (reads, flock, write, fsync)", ledger.append,
               directory, billing.ledger_month(start["timestamp"], now, utc), record)
-        month = billing.ledger_month(stop["timestamp"], now, utc)
-        before = months.label(months.previous(months.parse(month)))
+        before, month = verdicts.search_months(stop["timestamp"], now, utc)[-2:]
         found = timed("StopTransaction: `ledger.records` of the month before", ledger.records, directory, before,
                       tid)
         found = found + timed("StopTransaction: `ledger.records` of its month", ledger.records, directory, month,
                               tid)
         lines = [ledger.encode(r) for r in found]
         timed("&nbsp;&nbsp;of which `json.loads` of the lines it found", lambda: [json.loads(line) for line in lines])
-        if timed("StopTransaction: `matching.match`", matching.match, CHARGER, tid, found, tags.by_index).start is None:
+        facts, site = billing.stop_facts(CHARGER, stop, now), billing.site_of(tags, tz=utc)
+        verdict = timed("StopTransaction: `verdicts.classify`", verdicts.classify, facts, found, site)
+        if verdict.start is None:
             raise RuntimeError(f"no start found for {tid}")
         timed("&nbsp;&nbsp;of which `matching.open_starts`", matching.open_starts, found)
-        line = timed("StopTransaction: `billing.stop_record` (`matching.match` included)", billing.stop_record,
+        line = timed("StopTransaction: `billing.stop_record` (`verdicts.classify` included)", billing.stop_record,
                      CHARGER, stop, tags, now, found)
         timed("StopTransaction: `ledger.append` of the stop line (reads, flock, write, fsync)", ledger.append,
-              directory, month, line)
+              directory, verdict.month, line)
     return {step: median(runs) for step, runs in steps.items()}, len(found)
 
 

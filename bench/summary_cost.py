@@ -51,10 +51,11 @@ def stop_payloads(count, seed=6):
 
 
 def ledger_lines(stops, known):
-    """{month: [encoded line]} as the backend would append them."""
+    """{month: [encoded line]} as the backend would append them (chargers listed in chargers.json: a stop
+    without its start record is billed from its transactionId)."""
     months = defaultdict(list)
     for n, (charger, payload, stopped) in enumerate(stops):
-        ctx = handlers.Context(charger, known, stopped + timedelta(seconds=1.2), timezone.utc)
+        ctx = handlers.Context(charger, known, stopped + timedelta(seconds=1.2), timezone.utc, charger_listed=True)
         outcome = handlers.stop_transaction(ocppj.Call(f"s{n}", "StopTransaction", payload), ctx)
         (effect,) = outcome.effects
         months[effect.month].append(ledger.encode(effect.record))

@@ -38,8 +38,10 @@ class Backend:
         self.connection = connection
         self.tags_file = tags_file
         self.clock = clock
+        # A connection past authentication with a chargers file is of a charger listed in it.
         self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval,
-                               config.strict, config.max_power_kw, *([protocol] if protocol else []))
+                               config.strict, config.max_power_kw, config.max_session_kwh * 1000,
+                               config.chargers_file.exists(), **({"protocol": protocol} if protocol else {}))
         self.unsaved = {}  # run file name -> its latest content
 
     def on_lines(self, lines, end=False):
@@ -49,7 +51,7 @@ class Backend:
         replies = []
         for line in lines:
             self.log.incoming(line)
-            step = self.session.receive(line, self.clock(), time.monotonic(), self.tags, self.records)
+            step = self.session.receive(line, self.clock(), time.monotonic(), self.tags, self.records, self.starts)
             replies += self.apply(step)
         if end:
             replies += self.apply(self.session.finish())
@@ -84,6 +86,9 @@ class Backend:
 
     def records(self, month, tid, charger=None):
         return ledger.records(self.config.accounting_dir, month, tid, charger)
+
+    def starts(self, month, record):
+        return ledger.retransmitted_start(self.config.accounting_dir, month, record)
 
     def apply(self, step):
         """Log the step's notes and carry out its effects, in order; the frames to send."""

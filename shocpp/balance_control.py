@@ -16,6 +16,9 @@ them at its next round, and they are kept across restarts.
              "phases": int, "draw_a": float|None, "honouring": bool, "reason": text}}}}}
     running(run_dir, now)              True when a balancer wrote its status within ~3 intervals and its
                                        pid lives (now: a datetime or seconds since the epoch)
+    sent_around(run_dir, charger, now) None: a tool sent the charger a charging profile around the balancer
+                                       (shocpp-command does): its limit is sent again at the next round
+    around(run_dir)                    {charger: when (seconds since the epoch)} of those
 
 Modes: off pauses the charger (a 0 A limit, counted at 0 A); fast gives it as much as the site allows;
 minpv its minimum plus the solar surplus; pv the surplus only.
@@ -42,7 +45,7 @@ MAX_A = 1000            # as site.json's currents
 DIR = "balance"
 DIR_MODE = 0o750
 FILE_MODE = 0o640
-CONTROLS, STATUS, STATE = "controls.json", "status.json", "state.json"
+CONTROLS, STATUS, STATE, AROUND = "controls.json", "status.json", "state.json", "around.json"
 STALE_INTERVALS = 3     # a status older than this many intervals: the balancer is not running
 MAX_NAME = 255
 
@@ -105,6 +108,18 @@ def running(run_dir, now, last=None):
     except PermissionError:
         pass
     return True
+
+
+def sent_around(run_dir, charger, now):
+    """Note that a charging profile went to `charger` around the balancer, at `now` (epoch seconds)."""
+    _update(run_dir, charger, "at", float(now), AROUND)
+
+
+def around(run_dir):
+    """{charger: when a profile was last sent to it around the balancer}."""
+    data = read(run_dir, AROUND)
+    return {c: e["at"] for c, e in (data if isinstance(data, dict) else {}).items()
+            if _good_name(c) and isinstance(e, dict) and isinstance(e.get("at"), (int, float))}
 
 
 # -- the files -------------------------------------------------------------------------------------
@@ -201,13 +216,13 @@ def _good_name(charger):
         and "/" not in charger
 
 
-def _update(run_dir, charger, field, value):
+def _update(run_dir, charger, field, value, name=CONTROLS):
     if not _good_name(charger):
         raise ValueError(f"not a charger's identity: {charger!r}")
     fd = open_dir(run_dir)
     try:
         fcntl.flock(fd, fcntl.LOCK_EX)  # two settings at once: neither is lost
-        data = _read_fd(fd, CONTROLS, _trusted(run_dir))
+        data = _read_fd(fd, name, _trusted(run_dir))
         data = data if isinstance(data, dict) else {}
         entry = data.get(charger) if isinstance(data.get(charger), dict) else {}
         entry = {**entry, field: value}
@@ -215,6 +230,6 @@ def _update(run_dir, charger, field, value):
             data.pop(charger, None)
         else:
             data[charger] = entry
-        _write_fd(run_dir, fd, CONTROLS, data)
+        _write_fd(run_dir, fd, name, data)
     finally:
         os.close(fd)  # and the lock with it

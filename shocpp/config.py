@@ -24,6 +24,7 @@ Config = namedtuple("Config", [
     "tariffs_file",                                          # Path: prices for statements (optional file)
     "site_name",                                             # str: the statements' header
     "operators_file",                                        # Path: the dashboard's operators
+    "max_session_kwh",                                       # int: more energy in one session goes to review
 ])
 
 
@@ -45,6 +46,7 @@ def from_env(env=None):
         tariffs_file=_path(env, "SHOCPP_TARIFFSFILE", "conf/tariffs.json"),
         site_name=_site_name(env),
         operators_file=_path(env, "SHOCPP_OPERATORSFILE", "conf/operators.json"),
+        max_session_kwh=_integer(env, "SHOCPP_MAX_SESSION_KWH", 200, 1, 100000),
     )
 
 

@@ -18,6 +18,8 @@ from .protocol.effects import Unavailable
 # What makes a retransmission the same message: a charger resends it unchanged.
 STOP_IDENTITY = ("charger", "transaction_id", "meter_stop_wh", "stop_time")
 START_IDENTITY = ("charger", "connector_id", "id_tag", "meter_start_wh", "start_time")
+# An operator's decision is the same only when it is the same decision, made at the same moment.
+DECISION_IDENTITY = ("line", "decision", "recorded_at")
 CHUNK = 1 << 20  # bytes a lookup reads at a time
 
 
@@ -31,9 +33,11 @@ def encode(record):
 
 
 def same_record(a, b):
-    if matching.is_start(a) != matching.is_start(b):
+    if a.get("event", "stop") != b.get("event", "stop"):
         return False
-    return all(a.get(k) == b.get(k) for k in (START_IDENTITY if matching.is_start(a) else STOP_IDENTITY))
+    identity = START_IDENTITY if matching.is_start(a) else DECISION_IDENTITY if matching.is_decision(a) \
+        else STOP_IDENTITY
+    return all(a.get(k) == b.get(k) for k in identity)
 
 
 def month_file(directory, month):
@@ -91,6 +95,26 @@ def _drop_torn_tail(fd):
         end = start
     os.ftruncate(fd, end)
     return end
+
+
+def retransmitted_start(directory, month, record):
+    """The start record already in the ledger (the month's file or a neighbour's) that `record`
+    retransmits (same charger, connector, idTag, meterStart and start time), or None. Beside append():
+    a retransmission must get the transactionId its original got, whatever tags.json says now."""
+    needle = [_field("meter_start_wh", record.get("meter_start_wh"))]
+    for label in (month, *months.neighbours(month)):
+        try:
+            with open(month_file(directory, label), "rb") as f:
+                fcntl.flock(f, fcntl.LOCK_SH)
+                lines = _scan(f.fileno(), os.fstat(f.fileno()).st_size, needle)
+        except (FileNotFoundError, NotADirectoryError):
+            continue
+        except OSError as e:
+            raise Unavailable(f"the ledger could not be read: {e.strerror or e}") from e
+        for parsed in map(_parsed, lines):
+            if isinstance(parsed, dict) and same_record(parsed, record):
+                return parsed
+    return None
 
 
 def _contains(path, record):

@@ -1,6 +1,6 @@
 """The file side of site.json (shocpp-balance): reading it, and keeping the last good one after a broken edit."""
 
-from .protocol.site import SiteError, parse
+from .protocol.site import SiteError, parse, warnings as site_warnings
 from .watched import Watched
 
 
@@ -22,3 +22,11 @@ class SiteFile(Watched):
     @property
     def site(self):
         return self.value
+
+
+def warnings(path):
+    """site_warnings() of the site.json at `path`; none when it is missing or broken (said elsewhere)."""
+    try:
+        return site_warnings(load(path))
+    except SiteError:
+        return []

@@ -29,11 +29,11 @@ WRITE_ONLY = "AuthorizationKey"
 TRIGGERED = ("BootNotification", "Heartbeat", "MeterValues", "StatusNotification")
 
 
-def default_config(heartbeat_interval=300, meter_interval=60):
+def default_config(heartbeat_interval=300, meter_interval=60, rate_unit=None):
     return {
         "AuthorizeRemoteTxRequests": "false",
         "ChargeProfileMaxStackLevel": "8",
-        "ChargingScheduleAllowedChargingRateUnit": "Current,Power",
+        "ChargingScheduleAllowedChargingRateUnit": {"A": "Current", "W": "Power"}.get(rate_unit, "Current,Power"),
         "ConnectionTimeOut": "60",
         "HeartbeatInterval": str(heartbeat_interval),
         "MeterValueSampleInterval": str(meter_interval),
@@ -64,6 +64,11 @@ class State:
     inoperative_scheduled: bool = False
     profiles: tuple = ()
     authorization_key: Optional[str] = None
+    # what chargers in the field do: accept every profile and ignore it, reject TxDefaultProfile
+    # (ABB Terra AC), take only A or only W ("A", "W"; None: both)
+    ignore_profiles: bool = False
+    reject_tx_default: bool = False
+    rate_unit: Optional[str] = None
 
     def interval(self, key):
         return float(self.config[key])
@@ -137,11 +142,14 @@ def phases_allowed(profiles, transaction_id=None):
     return None
 
 
-def power_limit_w(profiles, transaction_id=None):
+def power_limit_w(profiles, transaction_id=None, ignored=False):
     """The power the installed charging profiles allow now, in W (None: no limit).
 
     ChargePointMaxProfile caps; a TxProfile of the running transaction overrides the
-    TxDefaultProfile; within a purpose the highest stackLevel wins."""
+    TxDefaultProfile; within a purpose the highest stackLevel wins. ignored: a charger that
+    accepts profiles and ignores them (None)."""
+    if ignored:
+        return None
     def top(purpose, keep=lambda p: True):
         chosen = [p for p in profiles if p.purpose == purpose and keep(p)]
         return max(chosen, key=lambda p: p.stack_level).limit_w if chosen else None
@@ -252,9 +260,13 @@ def trigger_message(state, payload):
 
 def set_charging_profile(state, payload):
     connector = _field(payload, "connectorId", int)
-    profile = parse_profile(connector, _field(payload, "csChargingProfiles", dict))
+    profiles = _field(payload, "csChargingProfiles", dict)
+    profile = parse_profile(connector, profiles)
+    unit = (profiles.get("chargingSchedule") or {}).get("chargingRateUnit")
     if connector not in (0, CONNECTOR) or (profile.purpose == "TxProfile" and (
-            state.transaction_id is None or profile.transaction_id not in (None, state.transaction_id))):
+            state.transaction_id is None or profile.transaction_id not in (None, state.transaction_id))) \
+            or (state.reject_tx_default and profile.purpose == "TxDefaultProfile") \
+            or (state.rate_unit is not None and unit != state.rate_unit):
         return _status(state, "Rejected")
     if profile.purpose not in ("ChargePointMaxProfile", "TxDefaultProfile", "TxProfile"):
         raise Violation("PropertyConstraintViolation", f"chargingProfilePurpose {profile.purpose!r} is unknown")

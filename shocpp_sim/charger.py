@@ -55,6 +55,9 @@ class Options:
     timeout: float = 30
     phases: int = 3                  # the phases it is wired for; a profile's numberPhases may use fewer
     report_current: bool = True      # Current.Import per phase in MeterValues
+    ignore_profiles: bool = False    # accept every charging profile and draw --power all the same
+    reject_tx_default: bool = False  # answer Rejected to a TxDefaultProfile (a TxProfile is taken)
+    rate_unit: Optional[str] = None  # "A" or "W": the only chargingRateUnit it takes
 
 
 class Output:
@@ -124,8 +127,10 @@ class Charger:
     def __init__(self, options, stats, output):
         self.o, self.stats, self.output = options, stats, output
         self.id = options.identity
-        config = answers.default_config(_g(options.heartbeat or 300), _g(options.meter_interval))
-        self.state = answers.State(config=config, authorization_key=options.password)
+        config = answers.default_config(_g(options.heartbeat or 300), _g(options.meter_interval), options.rate_unit)
+        self.state = answers.State(config=config, authorization_key=options.password,
+                                   ignore_profiles=options.ignore_profiles,
+                                   reject_tx_default=options.reject_tx_default, rate_unit=options.rate_unit)
         self.register = meter.exact(options.meter_start)  # the lifetime energy register, Wh
         self.status_of = {0: "Available", CONNECTOR: "Available"}  # as last reported
         self.ws = None
@@ -492,14 +497,14 @@ class Charger:
     def phases_in_use(self, session):
         """The phases it charges on: its own, or fewer when the profile's numberPhases says so."""
         wanted = answers.phases_allowed(self.state.profiles, session.transaction_id if session else None)
-        return self.o.phases if wanted is None else min(wanted, self.o.phases)
+        return self.o.phases if wanted is None or self.o.ignore_profiles else min(wanted, self.o.phases)
 
     def charging_power(self, session):
         """The power drawn now, W: --power, or less when a charging profile limits it (amperes x 230 V x
         the profile's numberPhases)."""
         if session is None:
             return Fraction(0)
-        limit = answers.power_limit_w(self.state.profiles, session.transaction_id)
+        limit = answers.power_limit_w(self.state.profiles, session.transaction_id, self.o.ignore_profiles)
         power = meter.exact(self.o.power)
         return max(Fraction(0), power if limit is None else min(power, limit))
 

@@ -62,6 +62,12 @@ def parse_args(argv):
                         help="charging power, less when a charging profile limits it (default 11000)")
     parser.add_argument("--phases", type=int, choices=(1, 3), default=3,
                         help="the phases it is wired for; a charging profile's numberPhases may use fewer (default 3)")
+    parser.add_argument("--ignore-profiles", action="store_true",
+                        help="accept every charging profile and ignore it (as some chargers in the field do)")
+    parser.add_argument("--reject-tx-default-profile", action="store_true",
+                        help="answer Rejected to a TxDefaultProfile, take a TxProfile (as an ABB Terra AC)")
+    parser.add_argument("--rate-unit", choices=("A", "W"),
+                        help="take charging profiles only in this unit (ChargingScheduleAllowedChargingRateUnit)")
     parser.add_argument("--meter-interval", type=float, default=10, metavar="S",
                         help="MeterValues while charging every S seconds, 0: none (default 10)")
     parser.add_argument("--meter-start", type=int, default=12_345_678, metavar="WH",
@@ -142,7 +148,9 @@ async def simulate(args, stats, output):
         url=url, identity=identity, password=args.password, ssl=context, heartbeat=args.heartbeat, tag=args.tag,
         sessions=args.sessions, session_seconds=args.session_seconds, power=args.power,
         meter_interval=args.meter_interval, pause=args.pause, time_scale=args.time_scale,
-        meter_start=args.meter_start, timeout=args.timeout, phases=args.phases), stats, output) for identity, url in args.targets]
+        meter_start=args.meter_start, timeout=args.timeout, phases=args.phases, ignore_profiles=args.ignore_profiles,
+        reject_tx_default=args.reject_tx_default_profile, rate_unit=args.rate_unit), stats, output)
+        for identity, url in args.targets]
 
     async def start(charger, delay):
         if delay and await wait_event(stop, delay):

@@ -21,6 +21,8 @@ PHASES = ("L1", "L2", "L3")
 CHARGING = ("Charging", "SuspendedEV", "SuspendedEVSE")  # SuspendedEVSE: also what 0 A from us looks like
 REFRESH_S = 900            # a profile that did not change is sent again at most this often
 ABSURD_FACTOR = 10         # a grid reading beyond this many times the connection's power is absurd
+PLAUSIBLE_FACTOR = 1.1     # a connector's reading above its max_a times this (plus the margin) is impossible
+PLAUSIBLE_MARGIN_A = 1
 
 
 # -- sharing ---------------------------------------------------------------------------------------
@@ -111,6 +113,8 @@ def grid_step(state, now, value, interval_s, grid_limit_a):
     problem = "no reading" if value is None else f"absurd reading {value!r}"
     if state.at is not None and now - state.at <= interval_s * 1.5:
         return state, state.last_w, f"grid meter: {problem}; holding the last good reading {state.last_w:g} W"
+    if state.at is None:
+        return state, None, f"grid meter: {problem}; no good reading yet"
     return state, None, f"grid meter: {problem}; no good reading for more than one interval"
 
 
@@ -204,8 +208,21 @@ def _switch(state, now, phases, timing, settings, why):
 # -- one round -------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Sent:
+    """A limit a charger accepted: when, and in which run of the balancer on which connection (a
+    limit from another run or connection is a hint, never proof of what the charger has)."""
+    limit_a: int
+    phases: int
+    at: float
+    run: str = ""
+    connection: str = ""
+    purpose: str = "TxDefaultProfile"
+    transaction_id: Optional[int] = None
+
+
+@dataclass(frozen=True)
 class Connector:
-    """What the run directory knows of one connector."""
+    """What the run directory and the ledger know of one connector."""
     charger: str
     connector_id: int
     status: Optional[str] = None
@@ -213,20 +230,43 @@ class Connector:
     started: str = ""                 # the session's start time, for who pauses first
     transaction_id: Optional[int] = None
     failed: bool = False              # the charger refused a profile: counted at its max, left alone
+    current_a: tuple = ()             # ((phase, amperes), ...): Current.Import per phase
+    connected: bool = True            # False: gone, with a session still running in the ledger
+    accepted: Optional[Sent] = None   # the limit it last accepted
+    reading_at: Optional[float] = None  # when its meter values arrived (the server's clock; None: unknown)
 
 
 @dataclass(frozen=True)
 class Decision:
     charger: str
     connector_id: int
-    limit_a: Optional[int]            # None: nothing is sent (mode off, a charger that refused)
+    limit_a: Optional[int]            # None: nothing is sent (unmanaged, refused, gone)
     phases: int
     reason: str
     transaction_id: Optional[int] = None
+    draw_a: Optional[float] = None    # the most it draws on a phase, as measured (None: no good reading)
+    honouring: bool = True            # False: it draws above its limit although it was sent again
+    resend: Optional[str] = None      # why the same limit goes out again (it draws above it)
+    mode: str = "fast"
 
     def as_json(self):
         return {"charger": self.charger, "connector_id": self.connector_id, "limit_a": self.limit_a,
-                "phases": self.phases, "reason": self.reason}
+                "phases": self.phases, "mode": self.mode, "draw_a": self.draw_a, "honouring": self.honouring,
+                "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Loop:
+    """A connector seen drawing above its limit: when its limit was sent again."""
+    resent_at: float
+
+
+@dataclass(frozen=True)
+class Outcome:
+    decisions: list
+    surplus: dict                     # {(charger, connector_id): Surplus}
+    loops: dict                       # {(charger, connector_id): Loop}
+    notes: tuple = ()                 # readings ignored, strangers: for the log
 
 
 def charging(connector):
@@ -236,116 +276,230 @@ def charging(connector):
                                            or (connector.status is None and bool(connector.started)))
 
 
-def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, meter_note=None,
-           profiled=frozenset()):
-    """([Decision], {(charger, connector_id): Surplus}) for the connectors that charge, and for those
-    in `profiled` (they have a profile from us) that no longer do.
+def effective(site, controls, charger):
+    """A charger's settings with the operator's mode and maximum (balance_control) on top: a maximum
+    below its minimum pauses it (less than 6 A cannot charge)."""
+    s = site.settings(charger)
+    wanted = (controls or {}).get(charger) or {}
+    mode = wanted.get("mode") or s.mode
+    max_a = s.max_a if wanted.get("max_a") is None else min(s.max_a, wanted["max_a"])
+    if max_a < s.min_a:
+        return replace(s, mode=mode, max_a=0, min_a=0)
+    return replace(s, mode=mode, max_a=max_a)
 
+
+def measured(c, physical):
+    """({phase: amperes} it draws, or None; a note when the reading is ignored). Current.Import per
+    phase, else its power over 230 V and its phases; a reading outside what it can physically draw
+    (negative, or above its site.json max_a with a margin) is ignored."""
+    names = phase_names(physical.phases, physical.phase)
+    most = physical.max_a * PLAUSIBLE_FACTOR + PLAUSIBLE_MARGIN_A
+    currents = {p: a for p, a in c.current_a if p in PHASES}
+    if currents:
+        if all(_number(a) and 0 <= a <= most for a in currents.values()):
+            return currents, None
+        shown = ", ".join(f"{p} {a!r} A" for p, a in sorted(currents.items()))
+        return None, f"reading ignored: Current.Import {shown} is outside 0..{most:g} A"
+    if c.power_w is None:
+        return None, None
+    if _number(c.power_w) and 0 <= c.power_w <= most * VOLTS * len(names):
+        return {p: c.power_w / (VOLTS * len(names)) for p in names}, None
+    return None, f"reading ignored: Power.Active.Import {c.power_w!r} W is outside 0..{most * VOLTS * len(names):g} W"
+
+
+def _number(value):
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+
+
+def _ours(c, run, connection_of):
+    """The limit this run of the balancer sent on the charger's current connection, or None."""
+    a = c.accepted
+    return a if a is not None and a.run == run and a.connection == connection_of.get(c.charger) else None
+
+
+def loop_check(c, draw, accepted, loop, now, site):
+    """(counted: {phase: A} or None, loop, honouring, resend, note) for a connector with a limit of
+    ours: above it by more than tolerance_a after ramp_s, its limit is sent again (once); still above
+    it ramp_s after that, it does not honour its limit and is counted at what it draws."""
+    if draw is None or accepted is None or now - accepted.at < site.ramp_s:
+        return None, loop if draw is None else None, True, None, None
+    if c.reading_at is not None and c.reading_at < accepted.at + site.ramp_s:
+        return None, loop, True, None, None  # a reading from before the charger had time to follow: wait
+    most = max(draw.values())
+    if most <= accepted.limit_a + site.tolerance_a:
+        return None, None, True, None, None
+    said = f"draws {most:g} A with a limit of {accepted.limit_a} A"
+    if loop is None:
+        return None, Loop(now), True, f"{said}: its limit sent again", None
+    if now - loop.resent_at < site.ramp_s:
+        return None, loop, True, None, None
+    counted = {p: math.ceil(a) for p, a in draw.items()}
+    return counted, loop, False, None, f"not honouring its limit: {said}; counted at its draw"
+
+
+def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, meter_note=None,
+           profiled=frozenset(), controls=None, loops=None, run="", connection_of=None):
+    """One round: an Outcome with a Decision for each connector of the site's chargers that charges
+    (or whose charger is gone with its session running), and for those in `profiled` (they have a
+    profile from us) that no longer do.
+
+    Only chargers named in site.json count; any other identity gets nothing and changes nothing.
     grid_w: the grid power in W (negative when exporting), None without a grid meter or when it
     failed (meter_failed: then every charging connector gets its minimum, never the whole limit).
+    controls: the operator's {charger: {"mode", "max_a"}}. loops: the closed loop's state.
+    run, connection_of: this run of the balancer and each charger's connection, to tell the limits
+    it sent itself (the closed loop checks those) from hints.
     A connector whose session ended keeps no stale limit: its share has gone to the others, so the
     next car there gets its min_a only when that is free on its phases after everyone else (in
     priority order), else 0 A until the next round gives it a share; pv always 0 A (the surplus
     starts it)."""
+    loops, connection_of = loops or {}, connection_of or {}
     timing = Timing(site.enable_delay_s, site.disable_delay_s, site.phase_switch_pause_s, site.meter_settle_s)
-    active = [c for c in connectors if charging(c)]
+    strangers = sorted({c.charger for c in connectors if c.charger not in site.chargers})
+    notes = [f"not in site.json, ignored: {', '.join(strangers)}"] if strangers else []
+    balanced = [c for c in connectors if c.charger in site.chargers]
+    active = [c for c in balanced if c.connected and charging(c)]
+    gone = [c for c in balanced if not c.connected and c.connector_id > 0]
+    draws = {}
+    for c in active:
+        draw, note = measured(c, site.settings(c.charger))
+        draws[(c.charger, c.connector_id)] = draw
+        if note:
+            notes.append(f"{c.charger} connector {c.connector_id}: {note}")
     available = {p: site.grid_limit_a for p in PHASES}
     note = meter_note
     if grid_w is not None:
-        chargers_w = sum((c.power_w or 0) for c in active)
+        chargers_w = sum(sum(d.values()) * VOLTS for d in draws.values() if d)
         other_a = math.ceil(max(0, grid_w - chargers_w) / (3 * VOLTS))
         available = {p: site.grid_limit_a - other_a for p in PHASES}
         note = note or f"grid {grid_w:g} W, the rest of the building {max(0, grid_w - chargers_w):g} W"
-    fixed, demands, why, phases_of, new_states = {}, [], {}, {}, {}
-    solar = [c for c in active if site.settings(c.charger).mode in ("pv", "minpv") and not c.failed]
-    pv_power = sum((c.power_w or 0) for c in solar)
+    fixed, demands, why, phases_of, new_states, new_loops, checked = {}, [], {}, {}, {}, {}, {}
+    solar = [c for c in active if effective(site, controls, c.charger).mode in ("pv", "minpv") and not c.failed]
+    pv_power = sum(sum((draws.get((c.charger, c.connector_id)) or {}).values()) * VOLTS for c in solar)
     per_connector_w = None if grid_w is None else (pv_power - grid_w) / max(1, len(solar))
+    for c in gone:
+        s = effective(site, controls, c.charger)
+        a = c.accepted
+        amps, names = (a.limit_a, phase_names(a.phases, s.phase)) if a else (s.max_a, phase_names(s.phases, s.phase))
+        fixed[(c.charger, c.connector_id)] = ({p: amps for p in names}, None, a.phases if a else s.phases,
+                                              f"gone: counted at the limit it last accepted, {amps} A, until it "
+                                              f"comes back or its session ends" if a else
+                                              f"gone: counted at its max {amps} A (no limit accepted), until it "
+                                              f"comes back or its session ends")
     for c in active:
-        s = site.settings(c.charger)
+        s = effective(site, controls, c.charger)
         key = (c.charger, c.connector_id)
         phases = s.phases
-        if c.failed or s.mode == "off":
-            fixed[key] = (s.max_a, phase_names(s.phases, s.phase),
+        if c.failed or s.mode == "unmanaged":
+            fixed[key] = ({p: s.max_a for p in phase_names(s.phases, s.phase)}, None, s.phases,
                           "refused a profile: counted at its max until it reconnects" if c.failed
-                          else "mode off: no profile, counted at its max")
+                          else "unmanaged: no profile, counted at its max")
+            continue
+        ours = _ours(c, run, connection_of)
+        counted, loop, honouring, resend, loop_note = loop_check(c, draws[key], ours, loops.get(key), now, site)
+        if loop is not None:
+            new_loops[key] = loop
+        checked[key] = (honouring, resend)
+        if counted is not None:
+            fixed[key] = (counted, ours.limit_a, ours.phases, loop_note)
             continue
         cap = s.max_a
-        if meter_failed:
+        if s.mode == "off":
+            cap, reason = 0, "off: paused"
+        elif meter_failed:
             cap, reason = s.min_a, f"{note or 'grid meter failed'}: its minimum"
             phases = surplus_states.get(key, Surplus(phases=s.phases)).phases if s.mode != "fast" else s.phases
             new_states[key] = surplus_states.get(key, Surplus(phases=s.phases))
         elif s.mode in ("pv", "minpv"):
+            state, cap, phases, reason = surplus_step(surplus_states.get(key, Surplus(phases=s.phases)), now,
+                                                      0 if grid_w is None else per_connector_w, s, timing)
             if grid_w is None:
-                state, cap, phases, reason = surplus_step(surplus_states.get(key, Surplus(phases=s.phases)), now,
-                                                          0, s, timing)
                 reason += " (no grid meter)"
-            else:
-                state, cap, phases, reason = surplus_step(surplus_states.get(key, Surplus(phases=s.phases)), now,
-                                                          per_connector_w, s, timing)
             new_states[key] = state
         else:
             reason = "fast"
+        if s.max_a == 0 and s.mode != "off":
+            reason += f"; the operator's maximum is below its minimum {site.settings(c.charger).min_a} A"
         why[key] = reason
         phases_of[key] = phases
-        min_a = min(s.min_a, cap)
-        demands.append(Demand(key, phase_names(phases, s.phase), min_a, cap, s.priority, c.started))
-    for key, (amps, names, _) in fixed.items():
-        for p in names:
+        names = phase_names(phases, s.phase)
+        draw = draws[key] or {}
+        used = tuple(p for p in PHASES if p in names or draw.get(p, 0) > site.tolerance_a)  # what it really uses
+        demands.append(Demand(key, used, min(s.min_a, cap), cap, s.priority, c.started))
+    for per_phase, *_ in fixed.values():
+        for p, amps in per_phase.items():
             available[p] -= amps
     shares = share(available, demands)
     left = dict(available)
     for d in demands:
         for p in d.phases:
             left[p] -= shares[d.key][0]
-    idle = sorted((c for c in connectors if c.connector_id > 0 and not charging(c) and not c.failed
-                   and (c.charger, c.connector_id) in profiled and site.settings(c.charger).mode != "off"),
+    idle = sorted((c for c in balanced if c.connected and c.connector_id > 0 and not charging(c) and not c.failed
+                   and (c.charger, c.connector_id) in profiled
+                   and effective(site, controls, c.charger).mode != "unmanaged"),
                   key=lambda c: (-site.settings(c.charger).priority, c.charger, c.connector_id))
     idle_decisions = []
     for c in idle:
-        s = site.settings(c.charger)
+        s = effective(site, controls, c.charger)
         names = phase_names(s.phases, s.phase)
-        if s.mode == "pv":
-            amps, reason = 0, "not charging (pv): 0 A, the surplus starts the next session"
+        if s.mode in ("pv", "off") or s.max_a == 0:
+            amps, reason = 0, f"not charging ({s.mode}): 0 A" + (
+                ", the surplus starts the next session" if s.mode == "pv" else "")
         elif all(left[p] >= s.min_a for p in names):
             amps, reason = s.min_a, f"not charging: its minimum {s.min_a} A is free for the next car"
             for p in names:
                 left[p] -= s.min_a
         else:
             amps, reason = 0, f"not charging: 0 A, its minimum {s.min_a} A is not free on {'/'.join(names)}"
-        idle_decisions.append(Decision(c.charger, c.connector_id, amps, s.phases, reason))
+        idle_decisions.append(Decision(c.charger, c.connector_id, amps, s.phases, reason, mode=s.mode))
     decisions = []
-    for c in active:
+    for c in active + gone:
         key = (c.charger, c.connector_id)
-        s = site.settings(c.charger)
+        s = effective(site, controls, c.charger)
+        draw = draws.get(key)
+        most = round(max(draw.values()), 1) if draw else None
+        honouring, resend = checked.get(key, (True, None))
         if key in fixed:
-            decisions.append(Decision(c.charger, c.connector_id, None, s.phases, fixed[key][2]))
+            _, limit, phases, reason = fixed[key]
+            decisions.append(Decision(c.charger, c.connector_id, limit, phases, reason, c.transaction_id, most,
+                                      honouring, resend, s.mode))
             continue
         amps, shared = shares[key]
         reason = f"{why[key]}; {shared}" + (f"; {note}" if note else "")
-        decisions.append(Decision(c.charger, c.connector_id, amps, phases_of[key], reason, c.transaction_id))
-    return decisions + idle_decisions, new_states
+        decisions.append(Decision(c.charger, c.connector_id, amps, phases_of[key], reason, c.transaction_id, most,
+                                  honouring, resend, s.mode))
+    return Outcome(decisions + idle_decisions, new_states, new_loops, tuple(notes))
 
 
 # -- profiles --------------------------------------------------------------------------------------
 
-@dataclass(frozen=True)
-class Sent:
-    limit_a: int
-    phases: int
-    at: float
+AROUND = "a profile was sent to it around the balancer"
 
 
-def should_send(last, decision, now):
-    """Why a profile goes out now, or None: a change of 1 A or more, of the phases, or a refresh
-    after REFRESH_S (chargers write profiles to flash)."""
+def should_send(last, decision, now, run="", connection="", around_at=None):
+    """Why a profile goes out now, or None: none sent by this run on this connection yet (what a
+    charger holds after our restart or its reconnect is never taken on trust), a profile sent to it
+    around the balancer since (around_at), a change of 1 A or more, of the phases or of the
+    transaction (a TxProfile), a connector drawing above it, or a refresh after REFRESH_S (chargers
+    write profiles to flash: nothing is sent without a reason)."""
     if decision.limit_a is None:
         return None
     if last is None:
         return "first profile"
+    if last.run != run:
+        return "first round of this run: making sure it holds its limit"
+    if last.connection != connection:
+        return "reconnected"
+    if around_at is not None and around_at >= last.at:
+        return AROUND
+    if decision.resend:
+        return decision.resend
     if decision.phases != last.phases:
         return f"phases {last.phases} -> {decision.phases}"
     if abs(decision.limit_a - last.limit_a) >= 1:
         return f"{last.limit_a} A -> {decision.limit_a} A"
+    if last.purpose == "TxProfile" and decision.transaction_id != last.transaction_id:
+        return "a new transaction"
     if now - last.at >= REFRESH_S:
         return "refresh"
     return None
@@ -354,11 +508,13 @@ def should_send(last, decision, now):
 PROFILE_ID_BASE = 1400
 
 
-def charging_profile(decision, settings, stack_level, start_schedule):
-    """The SetChargingProfile payload for a decision."""
-    purpose = settings.purpose if (settings.purpose != "TxProfile" or decision.transaction_id is not None) \
-        else "TxDefaultProfile"
-    if settings.unit == "W":
+def charging_profile(decision, settings, stack_level, start_schedule, purpose=None, unit=None):
+    """The SetChargingProfile payload for a decision; purpose and unit: what the charger was found
+    to take (default: site.json's). A TxProfile needs the transaction, else it is a TxDefaultProfile."""
+    purpose = purpose or settings.purpose
+    if purpose == "TxProfile" and decision.transaction_id is None:
+        purpose = "TxDefaultProfile"
+    if (unit or settings.unit) == "W":
         unit, limit = "W", decision.limit_a * VOLTS * decision.phases
     else:
         unit, limit = "A", decision.limit_a
@@ -372,11 +528,25 @@ def charging_profile(decision, settings, stack_level, start_schedule):
     return {"connectorId": decision.connector_id, "csChargingProfiles": profile}
 
 
+CONFIGURATION_KEYS = ["ChargeProfileMaxStackLevel", "ChargingScheduleAllowedChargingRateUnit"]
+
+
+def _configured(configuration, key):
+    for entry in (configuration or {}).get("configurationKey") or ():
+        if isinstance(entry, dict) and entry.get("key") == key:
+            return str(entry.get("value", "")).strip()
+    return None
+
+
 def stack_level(configuration):
     """ChargeProfileMaxStackLevel from a GetConfiguration confirmation (0 when not there)."""
-    for entry in (configuration or {}).get("configurationKey") or ():
-        if isinstance(entry, dict) and entry.get("key") == "ChargeProfileMaxStackLevel":
-            value = str(entry.get("value", "")).strip()
-            if value.isdigit():
-                return min(int(value), 100)
-    return 0
+    value = _configured(configuration, "ChargeProfileMaxStackLevel")
+    return min(int(value), 100) if value and value.isdigit() else 0
+
+
+def rate_unit(configuration):
+    """The unit a charger takes, from ChargingScheduleAllowedChargingRateUnit ("Current", "Power" or
+    both): "A" or "W" when it takes only that one, None when both or not said."""
+    value = _configured(configuration, "ChargingScheduleAllowedChargingRateUnit") or ""
+    units = {{"current": "A", "power": "W"}.get(v.strip().lower()) for v in value.split(",")} - {None}
+    return units.pop() if len(units) == 1 else None

@@ -3,11 +3,10 @@
 import math
 from datetime import datetime, timezone
 
-from . import matching, meter_values, months, numbers, timestamps, transaction_id
+from . import meter_values, months, numbers, timestamps, transaction_id, verdicts
 from .tags import UNKNOWN_ACCOUNT
 
 EARLIEST_PLAUSIBLE = datetime(2015, 1, 1, tzinfo=timezone.utc)  # OCPP 1.6 came out in 2015
-NEGATIVE, IMPLAUSIBLE = "negative", "implausible"
 # What the ledger keeps of the text a charger sent, at most: the schema's lengths (idTag is a
 # CiString20; reason an enum whose longest value has 14 characters); a timestamp is about 30.
 ID_TAG_LENGTH, REASON_LENGTH, TIME_LENGTH = 20, 32, 64
@@ -44,54 +43,71 @@ def start_record(charger, payload, account, tid, now):
     }
 
 
-def stop_record(charger, payload, tags, now, records=(), max_power_kw=50):
-    """The ledger record for a StopTransaction payload whose transactionId and meterStop are usable,
-    tied to its start among `records` (the ledger's, oldest first) when it can be."""
-    tid, meter_stop = numbers.whole(payload["transactionId"]), numbers.whole(payload["meterStop"])
-    decoded = transaction_id.decode(tid)
-    found = matching.match(charger, tid, records, tags.by_index)
-    start = found.start
-    record = {"event": "stop", "charger": charger, "transaction_id": tid}
-    if found.flags == (matching.RECONCILED,):
-        record.update(start_transaction_id=start["transaction_id"], account=start["account"],
-                      account_index=start["account_index"])
-    else:
-        record.update(account=tags.account_name(decoded.index) if decoded else UNKNOWN_ACCOUNT,
-                      account_index=decoded.index if decoded else None)
-    if "idTag" in payload:
-        record["id_tag"] = bounded(payload["idTag"], ID_TAG_LENGTH)
-    record.update(_energy(decoded, meter_stop, payload.get("transactionData")))
+def stop_facts(charger, payload, now):
+    """The verdicts.Stop of a StopTransaction payload whose transactionId and meterStop are usable."""
+    tag = payload.get("idTag")
+    return verdicts.Stop(charger, numbers.whole(payload["transactionId"]), numbers.whole(payload["meterStop"]),
+                         None if tag is None else bounded(tag, ID_TAG_LENGTH), payload.get("timestamp"), now,
+                         begin_register_wh(payload.get("transactionData")))
+
+
+def site_of(tags, charger_listed=False, max_session_wh=200_000, max_power_kw=50, tz=None):
+    """The verdicts.Site of tags.json and the settings."""
+    def tag_index(id_tag):
+        account = tags.lookup(id_tag)
+        return account.index if account else transaction_id.UNKNOWN_INDEX
+    return verdicts.Site({i: a.name for i, a in tags.by_index.items()}, tag_index, charger_listed, max_session_wh,
+                         max_power_kw, tz)
+
+
+def stop_record(charger, payload, tags, now, records=(), max_power_kw=50, **site):
+    """The ledger record of a StopTransaction judged against `records` (the ledger's, oldest first)."""
+    stop = stop_facts(charger, payload, now)
+    return stop_line(stop, payload, verdicts.classify(stop, records, site_of(tags, max_power_kw=max_power_kw,
+                                                                             **site)))
+
+
+CANDIDATE_FIELDS = ("charger", "connector_id", "transaction_id", "id_tag", "account", "account_index",
+                    "meter_start_wh", "start_time")
+
+
+def stop_line(stop, payload, verdict):
+    """The ledger record of a stop, as its Verdict judged it."""
+    tid, meter_stop, start = stop.transaction_id, stop.meter_stop_wh, verdict.start
+    record = {"event": "stop", "charger": stop.charger, "transaction_id": tid}
+    if start is not None and start.get("transaction_id") != tid:
+        record["start_transaction_id"] = start.get("transaction_id")
+    record.update(account=verdict.account or UNKNOWN_ACCOUNT, account_index=verdict.account_index)
+    if stop.id_tag is not None:
+        record["id_tag"] = stop.id_tag
+    record.update(_energy(transaction_id.decode(tid), meter_stop, payload.get("transactionData")))
     if start is not None:
-        record.update(_from_start(start, meter_stop, payload.get("timestamp")))
+        record.update(_from_start(start, stop, verdicts.CLOCK_OFF in verdict.flags))
     kwh = record["consumed_kwh"]
     record["energy_wh"] = record.get("consumed_wh", None if kwh is None else kwh * 1000)
     record["stop_time"] = bounded(payload.get("timestamp"), TIME_LENGTH)
     if "reason" in payload:
         record["reason"] = bounded(payload["reason"], REASON_LENGTH)
-    record["flags"] = list(found.flags) + _odd(record, max_power_kw)
-    record["recorded_at"] = timestamps.format_utc(now)
+    record["verdict"] = verdict.outcome
+    if verdict.reason is not None:
+        record["review"] = verdict.reason
+    if verdict.repeat_of is not None:
+        record["repeat_of"] = verdict.repeat_of
+    if verdict.candidate is not None:
+        record["candidate"] = {k: verdict.candidate.get(k) for k in CANDIDATE_FIELDS}
+    record["flags"] = list(verdict.flags)
+    record["recorded_at"] = timestamps.format_utc(stop.received)
     return record
 
 
-def _from_start(start, meter_stop, stop_time):
+def _from_start(start, stop, clock_off):
     fields = {"connector_id": start.get("connector_id"), "start_time": start.get("start_time"),
-              "meter_start_wh": start["meter_start_wh"],
-              "consumed_wh": transaction_id.consumed_wh(start["meter_start_wh"], meter_stop)}
-    began, ended = timestamps.parse(start.get("start_time")), timestamps.parse(stop_time)
-    if began is not None and ended is not None:
-        fields["duration_s"] = math.floor((ended - began).total_seconds())
+              "meter_start_wh": start["meter_start_wh"], "start_id_tag": start.get("id_tag"),
+              "consumed_wh": transaction_id.consumed_wh(start["meter_start_wh"], stop.meter_stop_wh)}
+    duration = verdicts.duration_s(start, stop.stop_time, stop.received, clock_off)
+    if duration is not None:
+        fields["duration_s"] = duration
     return fields
-
-
-def _odd(record, max_power_kw):
-    """The flags of what no meter can do: run backwards, or deliver more than the site's chargers can."""
-    energy, duration = record["energy_wh"], record.get("duration_s")
-    flags = []
-    if energy is not None and energy < 0:
-        flags.append(NEGATIVE)
-    if duration is not None and (duration < 0 or (energy or 0) * 3600 > max_power_kw * 1000 * duration):
-        flags.append(IMPLAUSIBLE)
-    return flags
 
 
 def _energy(decoded, meter_stop, transaction_data):

@@ -4,7 +4,7 @@ Pure: the clock, the tags and the settings come in a Context; what must happen
 outside (a ledger line, a status file) goes out as effects for the I/O shell.
 """
 
-from . import billing, matching, months, numbers, schemas, timestamps, transaction_id
+from . import billing, numbers, schemas, timestamps, transaction_id, verdicts
 from .effects import Record, SaveBoot, SaveMeterValues, SaveStatus
 from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION,
                     TYPE_CONSTRAINT_VIOLATION, CallError, CallResult)
@@ -27,10 +27,13 @@ TOLERANT = {
 
 
 class Context(plain("Context", ["charger", "tags", "now", "tz", "heartbeat_interval", "strict", "records",
-                               "max_power_kw"], defaults=(300, False, None, 50))):
+                               "max_power_kw", "max_session_wh", "charger_listed", "starts"],
+                    defaults=(300, False, None, 50, 200_000, False, None))):
     """What a handler knows besides the CALL: `tags` (None for the actions not in NEEDS_TAGS), `now`
-    (an aware datetime), `tz` (the site's zone for ledger months; None: the machine's), and
-    `records(month, tid, charger)`, the ledger's records a StopTransaction's start is looked for in."""
+    (an aware datetime), `tz` (the site's zone for ledger months; None: the machine's),
+    `records(month, tid, charger)`, the ledger's records a StopTransaction's start is looked for in,
+    `starts(month, record)`, the start record already in the ledger that `record` retransmits (or
+    None), and `charger_listed`: the charger is in chargers.json."""
     __slots__ = ()
 
 
@@ -187,32 +190,43 @@ def start_transaction(call, ctx):
     tid = transaction_id.encode(index, numbers.whole(call.payload["meterStart"]))
     record = billing.start_record(ctx.charger, call.payload, account, tid, ctx.now)
     month = billing.ledger_month(call.payload.get("timestamp"), ctx.now, ctx.tz)
-    note = f"start: tag {id_tag!r} -> account {account.name if account else 'unknown'}, transactionId {tid}"
     reply = {"idTagInfo": _id_tag_info(ctx, id_tag), "transactionId": tid}
+    earlier = ctx.starts(month, record) if ctx.starts is not None else None
+    if earlier is not None:
+        # A retransmission: the transactionId the charger was given, whatever tags.json says now.
+        reply["transactionId"] = earlier["transaction_id"]
+        return _result(call, reply, notes=[f"start: already recorded (retransmission), not written again: "
+                                           f"transactionId {earlier['transaction_id']}, as given at "
+                                           f"{earlier.get('recorded_at')}"])
+    note = f"start: tag {id_tag!r} -> account {account.name if account else 'unknown'}, transactionId {tid}"
     return _result(call, reply, Record(month, record, _not_recorded(call)), notes=[note])
 
 
 def stop_transaction(call, ctx):
-    month = billing.ledger_month(call.payload.get("timestamp"), ctx.now, ctx.tz)
-    tid = numbers.whole(call.payload["transactionId"])
-    record = billing.stop_record(ctx.charger, call.payload, ctx.tags, ctx.now, _searched(ctx, month, tid),
-                                 ctx.max_power_kw)
+    stop = billing.stop_facts(ctx.charger, call.payload, ctx.now)
+    site = billing.site_of(ctx.tags, ctx.charger_listed, ctx.max_session_wh, ctx.max_power_kw, ctx.tz)
+    verdict = verdicts.classify(stop, _searched(ctx, stop), site)
+    record = billing.stop_line(stop, call.payload, verdict)
     id_tag = _tag(call.payload)
     reply = {} if id_tag is None else {"idTagInfo": _id_tag_info(ctx, id_tag)}
-    return _result(call, reply, Record(month, record, _not_recorded(call)))
+    notes = () if verdict.outcome == verdicts.BILLED else (
+        f"stop of transactionId {stop.transaction_id}: {verdict.outcome}"
+        + (f" ({verdict.reason})" if verdict.reason else "") + ": not counted until decided" * (
+            verdict.outcome == verdicts.REVIEW),)
+    return _result(call, reply, Record(verdict.month, record, _not_recorded(call)), notes=notes)
 
 
-def _searched(ctx, month, tid):
-    """The records a stop's start is looked for in: its month's and the month before's, no more, so
-    that the cost of a stop is bounded (a longer session is billed from its transactionId alone); of
-    those, the ones of its transactionId, and the charger's own only when the stop may have to be
-    reconciled with the charger's open session."""
+def _searched(ctx, stop):
+    """The records a stop's start is looked for in: of the months verdicts.search_months() names, no
+    more, so that the cost of a stop is bounded (a longer session is billed from its transactionId
+    alone); of those, the ones of its transactionId, and the charger's own only when the transactionId
+    has no start on this charger (its running sessions and history then decide)."""
     if ctx.records is None:
         return []
-    charger = ctx.charger if matching.may_reconcile(tid, ctx.tags.by_index) else None
-    found = []
-    for month_ in (months.label(months.previous(months.parse(month))), month):
-        found += ctx.records(month_, tid, charger)
+    labels = verdicts.search_months(stop.stop_time, stop.received, ctx.tz)
+    found = [r for label in labels for r in ctx.records(label, stop.transaction_id, None)]
+    if verdicts.needs_charger_records(stop, found):
+        found = [r for label in labels for r in ctx.records(label, stop.transaction_id, ctx.charger)]
     return found
 
 

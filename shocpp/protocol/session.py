@@ -29,9 +29,11 @@ V16 = Protocol("1.6", handlers, schemas.V16, FORMATION_VIOLATION, None)
 
 class Session:
     def __init__(self, charger, new_id, tz=None, heartbeat_interval=300, strict=False, max_power_kw=50,
-                 protocol=V16):
+                 max_session_wh=200_000, charger_listed=False, protocol=V16):
         self.charger = charger
         self.protocol = protocol
+        self.max_session_wh = max_session_wh
+        self.charger_listed = charger_listed  # in chargers.json: a stop without its start may be trusted
         self.tz = tz  # the site's zone for ledger months; None: the machine's
         self.heartbeat_interval = heartbeat_interval
         self.strict = strict
@@ -39,27 +41,28 @@ class Session:
         self.outbox = Outbox(new_id)
         self.lines = Reassembly()
 
-    def receive(self, line, now, mono, tags=None, records=None):
+    def receive(self, line, now, mono, tags=None, records=None, starts=None):
         """The Step for one line from the charger.
 
         `tags()` gives the current Tags; it is called only for the actions that look tags up, so the
         shell reads tags.json only for those. `records(month, tid, charger=None)` gives the ledger's
         records of a month ('YYYY-MM') that concern the transactionId (or the charger, when given),
-        oldest first, for a StopTransaction to find its start. A line that begins a frame split over lines is held and
+        oldest first, for a StopTransaction to find its start; `starts(month, record)` the start record a
+        StartTransaction retransmits (handlers.Context). A line that begins a frame split over lines is held and
         answered with the line that ends it (reassembly.py).
         """
         frames = self.lines.receive(line, mono)
         if len(frames) == 1:
-            return self._on_frame(frames[0], now, mono, tags, records)
-        return sum((self._on_frame(frame, now, mono, tags, records) for frame in frames), Step())
+            return self._on_frame(frames[0], now, mono, tags, records, starts)
+        return sum((self._on_frame(frame, now, mono, tags, records, starts) for frame in frames), Step())
 
     def finish(self):
         """The Step at end of input: a held fragment is given up."""
         return _given_up(self.lines.finish(), self.protocol.format_violation)
 
-    def _on_frame(self, frame, now, mono, tags, records):
+    def _on_frame(self, frame, now, mono, tags, records, starts=None):
         if isinstance(frame, Call):
-            return self._answer(frame, now, tags, records)
+            return self._answer(frame, now, tags, records, starts)
         if isinstance(frame, ocppj.Malformed):
             return _malformed(frame, self.protocol.format_violation)
         if isinstance(frame, ocppj.Ignored):
@@ -93,12 +96,13 @@ class Session:
         deadlines = [d for d in (self.outbox.next_deadline(), self.lines.next_deadline()) if d is not None]
         return min(deadlines, default=None)
 
-    def _answer(self, call, now, tags, records):
+    def _answer(self, call, now, tags, records, starts=None):
         try:
             protocol = self.protocol.handlers
             current = tags() if tags is not None and call.action in protocol.NEEDS_TAGS else None
             context = handlers.Context(self.charger, current, now, self.tz, self.heartbeat_interval, self.strict,
-                                       records, self.max_power_kw)
+                                       records, self.max_power_kw, self.max_session_wh, self.charger_listed,
+                                       starts)
             outcome = protocol.handle(call, context)
         except Unavailable as e:
             return Step(replies=(CallError(call.unique_id, INTERNAL_ERROR, str(e), {}),),

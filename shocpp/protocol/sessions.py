@@ -1,10 +1,12 @@
 """Running sessions and when chargers were last seen, from ledger records (pure).
 
 A running session is a start record without its stop (matching.open_starts). The records given are
-those of the months looked at (this month and the month before), oldest first.
+those of the months looked at (this month and the month before), oldest first. One open for longer
+than a session can last (verdicts.MAX_SESSION_TIME) is shown as stale: its stop was lost, it is not
+charging.
 """
 
-from . import matching, timestamps, transaction_id
+from . import matching, timestamps, transaction_id, verdicts
 
 
 def running(records):
@@ -49,6 +51,7 @@ def session(start, now, energy_wh=None, power_w=None, meter_time=None):
         "duration_s": None if began is None else max(0, int((now - began).total_seconds())),
         "energy_wh": energy,
         "power_w": power_w if current else None,
+        "stale": matching.is_stale(start, now, verdicts.MAX_SESSION_TIME),
     }
 
 

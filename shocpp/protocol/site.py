@@ -16,7 +16,7 @@ from typing import Optional
 
 from .schemas.compiler import compile_schema
 
-MODES = ("off", "fast", "pv", "minpv")
+MODES = ("off", "fast", "pv", "minpv", "unmanaged")  # unmanaged: no profile, counted at max_a
 PHASE_NAMES = ("L1", "L2", "L3")
 
 _CURRENT = {"type": "integer", "minimum": 0, "maximum": 1000}
@@ -59,6 +59,8 @@ SCHEMA = {
         "disable_delay_s": _SECONDS,
         "phase_switch_pause_s": _SECONDS,
         "meter_settle_s": _SECONDS,
+        "ramp_s": {"type": "integer", "minimum": 1, "maximum": 30},
+        "tolerance_a": {"type": "integer", "minimum": 0, "maximum": 10},
     },
     "required": ["grid_limit_a"],
     "additionalProperties": False,
@@ -103,6 +105,8 @@ class Site:
     disable_delay_s: int = 180
     phase_switch_pause_s: int = 120
     meter_settle_s: int = 60        # the grid meter's readings are ignored this long after a phase switch
+    ramp_s: int = 30                # a charger has this long to follow a limit before its draw is held against it
+    tolerance_a: int = 1            # what it may draw above its limit (meters and cars are not exact)
 
     def settings(self, identity):
         return self.chargers.get(identity, self.default)
@@ -139,9 +143,22 @@ def parse(text, source="site.json"):
             raise SiteError(f"{source}: grid_meter.pointer {pointer!r} is not a JSON pointer (RFC 6901: starts with /)")
         grid_meter = GridMeter(kinds[0], meter[kinds[0]], pointer, meter.get("timeout_s", 10))
     scalars = {k: data[k] for k in ("interval_s", "enable_delay_s", "disable_delay_s", "phase_switch_pause_s",
-                                    "meter_settle_s") if k in data}
+                                    "meter_settle_s", "ramp_s", "tolerance_a") if k in data}
     return Site(grid_limit_a=data["grid_limit_a"], default=Settings(**default),
                 chargers={n: Settings(**s) for n, s in chargers.items()}, grid_meter=grid_meter, **scalars)
+
+
+def warnings(site):
+    """What a good site.json may still mean otherwise: mode "off" pauses a charger (a 0 A limit) since
+    the balancer became the site's one controller; the old "off" (no profile, counted at max_a) is
+    "unmanaged"."""
+    off = sorted(n for n, s in site.chargers.items() if s.mode == "off")
+    if site.default.mode == "off":
+        off.insert(0, "default")
+    if not off:
+        return []
+    return [f'mode "off" ({", ".join(off)}) pauses the charger with a 0 A limit; for the old meaning of "off" '
+            f'(no profile sent, counted at its max_a) write "unmanaged"']
 
 
 @lru_cache(maxsize=None)

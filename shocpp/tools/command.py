@@ -479,6 +479,32 @@ def report(action, answer, charger, timeout, out=None, err=None, ocpp="1.6"):
     return TIMEOUT
 
 
+AROUND_THE_BALANCER = ("SetChargingProfile", "ClearChargingProfile")
+
+
+def warn_balanced(run_dir, charger, err=None):
+    """True, after a warning, when a running shocpp-balance balances the charger: it owns its limits."""
+    import time
+    from .. import balance_control  # only for these two actions
+    last = balance_control.status(run_dir)
+    if not (balance_control.running(run_dir, time.time(), last) and charger in last.get("chargers", {})):
+        return False
+    say(f"WARNING: shocpp-balance is running and owns the limits of {charger}: it corrects this profile at "
+        f"its next round. Set the charger's maximum or mode instead: shocpp-balance --max {charger}=AMPS, "
+        f"--mode {charger}=off|fast|minpv|pv", err)
+    return True
+
+
+def sent_around(run_dir, charger):
+    """Tell the balancer that a profile went to the charger around it: it sends its limit again next round."""
+    import time
+    from .. import balance_control
+    try:
+        balance_control.sent_around(run_dir, charger, time.time())
+    except OSError:
+        pass  # a member of the group may not write there: the closed loop still sees what it draws
+
+
 def say(message, err=None):
     """A message on stderr, on one line and with nothing in it that draws on the terminal."""
     print(f"shocpp-command: {printable(message)}", file=err or sys.stderr)
@@ -513,7 +539,10 @@ def main(argv=None, env=None):
         conn = choose(run_dir, args.charger)
         payload = payload_for(args, config_module.from_env(env), conn)
         action = action_for(args.action, version(conn))
+        balanced = action in AROUND_THE_BALANCER and warn_balanced(run_dir, conn.identity)
         answer = send(run_dir, conn, action, payload, args.timeout)
+        if balanced:
+            sent_around(run_dir, conn.identity)
         return report(action, answer, conn.identity, args.timeout, ocpp=version(conn))
     except Failure as e:
         say(str(e))

@@ -149,6 +149,10 @@ def command(body, config):
         ocpp = command_tool.version(conn)  # the call as the charger's protocol has it
         action = command_tool.action_for(action, ocpp)
         payload = command_tool.parse_payload(action, json.dumps(payload), ocpp)
+        if action in command_tool.AROUND_THE_BALANCER:
+            instead = operator_limit(config.run_dir, conn.identity, action, payload)
+            if instead is not None:
+                return instead
         answer = command_tool.send(config.run_dir, conn, action, payload, float(timeout))
     except command_tool.Failure as e:
         return error(HTTP_OF.get(e.status, 500), str(e))
@@ -163,6 +167,31 @@ def command(body, config):
     if kind == "refused":
         return error(400, f"the backend refused the call: {answer.get('message')} (nothing was sent)")
     return error(504, f"no answer from {conn.identity} to {action} within {timeout:g} s")
+
+
+def operator_limit(run_dir, charger, action, payload):
+    """A limit set or cleared while shocpp-balance runs and balances the charger: the charger's maximum
+    (balance_control.set_max), which the balancer applies at its next round, never a profile sent
+    around it. None when the balancer does not run or balance it."""
+    import time
+    from .. import balance_control
+    last = balance_control.status(run_dir)
+    if not balance_control.running(run_dir, time.time(), last) or charger not in last.get("chargers", {}):
+        return None
+    max_a = None
+    if action == "SetChargingProfile":
+        schedule = (payload["csChargingProfiles"]["chargingSchedule"] if "csChargingProfiles" in payload
+                    else payload["chargingProfile"]["chargingSchedule"][0])  # 2.0.1: a list of schedules
+        period = schedule["chargingSchedulePeriod"][0]
+        volts = 230 * (period.get("numberPhases") or 3)
+        max_a = int(period["limit"] if schedule["chargingRateUnit"] == "A" else period["limit"] / volts)
+    try:
+        balance_control.set_max(run_dir, charger, max_a)
+    except ValueError as e:
+        return error(400, str(e))
+    said = "site.json's maximum" if max_a is None else f"a maximum of {max_a} A"
+    return Answer(200, {"answer": {"status": "Accepted", "balancer": f"shocpp-balance balances {charger}: "
+                                   f"{said} set, applied at its next round"}, "charger": charger})
 
 
 def read_body(environ, stream):

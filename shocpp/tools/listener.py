@@ -232,6 +232,9 @@ def check(env, out):
               with_copy(lambda: f"{len(chargers_file.load(config.chargers_file))} chargers", "chargers.json"))
     else:
         print(f"ok      chargers.json: no {config.chargers_file}, chargers are NOT authenticated", file=out)
+    from .. import site_file  # shocpp-balance's; only here
+    for warning in site_file.warnings(config.site_file):
+        print(f"warning site.json: {warning}", file=out)
     if config.tls_cert or config.tls_key:
         def tls():
             tls_arguments(config)

@@ -1,6 +1,6 @@
 """The statement of one account: its sessions with their energy and cost, ready to hand to whoever pays.
 
-build() makes the model from the sessions summary.read_sessions() read; render_text, render_csv,
+build() makes the model from the sessions ledger_sessions.read_sessions() read; render_text, render_csv,
 render_json and render_html turn it into text. All of it is free of I/O: shocpp-summary's main()
 reads the ledger, tags.json and tariffs.json and writes what these return. Money is Decimal,
 energy integer Wh; a session's cost is rounded to the cent and a total is the sum of those costs.
@@ -19,17 +19,21 @@ from typing import Optional
 from ..protocol import months
 from ..protocol.tags import UNKNOWN_ACCOUNT
 from ..protocol.tariffs import cost as cost_of
-from .summary import (LEGACY, _cell, _count, _inert, _layout, duration, kwh_text, local_time, moment, order,
-                      period)
+from . import inert as _inert
+from .ledger_sessions import LEGACY, duration, kwh_text, local_time, moment, order, period
+from .ledger_sessions import cell as _cell
+from .ledger_sessions import count as _count
+from .ledger_sessions import layout as _layout
 
 FORMATS = ("text", "csv", "json", "html")
-CSV_FIELDS = ("section", "start", "stop", "duration", "duration_s", "charger", "connector", "tag",
-              "meter_start_kwh", "meter_stop_kwh", "kwh", "energy_wh", "price_per_kwh", "currency", "cost", "note")
+# One column a meaning (issue 19): the duration as hours:minutes, the energy as exact kWh.
+CSV_FIELDS = ("section", "start", "stop", "duration", "charger", "connector", "tag", "meter_start_kwh",
+              "meter_stop_kwh", "kwh", "price_per_kwh", "currency", "cost", "note")
 SECTION_SESSION, SECTION_REVIEW, SECTION_TOTAL = "session", "to review", "total"
 HEADER = ("start", "stop", "duration", "charger", "connector", "tag", "meter start", "meter stop", "kWh",
           "price/kWh", "cost", "note")
 ALIGNS = "<<><><>>>>><"
-REVIEW_TITLE = "To review: flagged negative or implausible, not in the totals"
+REVIEW_TITLE = "To review: waiting for the operator's decision, not in the totals"
 
 
 @dataclass(frozen=True)
@@ -57,7 +61,7 @@ class Statement:
     priced: bool              # a tariffs file was given
     currency: Optional[str]
     lines: list               # the sessions billed, by start
-    review: list              # flagged negative or implausible: listed, not in the totals
+    review: list              # waiting for the operator's decision: listed, not in the totals
     skipped: int = 0          # ledger lines that could not be read
 
     @property
@@ -96,7 +100,7 @@ def build(sessions, account, first, last, site, tags=(), tariffs=None, skipped=0
     return Statement(site, account, first, last, tuple(tags), tariffs is not None,
                      tariffs.currency(account) if tariffs is not None else None,
                      [line for line in lines if line.session.counted],
-                     [line for line in lines if not line.session.counted], skipped)
+                     [line for line in lines if line.session.waiting], skipped)
 
 
 def _line(session, tariffs):
@@ -155,6 +159,8 @@ def _note(line):
     if line.start is None and line.stop is None:
         parts.append("time unknown")
     parts += list(s.flags)
+    if s.review_reason is not None and s.review_reason not in s.flags:
+        parts.append(s.review_reason)
     return ", ".join(parts)
 
 
@@ -195,7 +201,7 @@ def notes(st):
         found.append(f"{_count(st.without_price, 'session')} had no price valid on its day in tariffs.json: "
                      "no cost, not in the total cost.")
     if st.review:
-        found.append(f"{_count(len(st.review), 'session')} flagged negative or implausible "
+        found.append(f"{_count(len(st.review), 'session')} waiting for review "
                      f"({kwh_text(sum(l.session.energy_wh or 0 for l in st.review))} kWh) "
                      f"{'is' if len(st.review) == 1 else 'are'} listed under To review and not in the totals.")
     if st.skipped:
@@ -239,13 +245,13 @@ def render_csv(st):
             s = line.session
             writer.writerow(["" if v is None else v for v in (
                 section, line.start or _inert(s.start_time), line.stop or _inert(s.stop_time), _hm(s.duration_s),
-                s.duration_s, _inert(s.charger), s.connector_id, _inert(s.id_tag), s.meter_start, s.meter_stop,
-                kwh_text(s.energy_wh), s.energy_wh, line.price_text, line.price and line.price.currency,
+                _inert(s.charger), s.connector_id, _inert(s.id_tag), s.meter_start, s.meter_stop,
+                kwh_text(s.energy_wh), line.price_text, line.price and line.price.currency,
                 line.cost, _inert(_note(line)))])
     total = st.total_cost
     writer.writerow(["" if v is None else v for v in (
-        SECTION_TOTAL, None, None, None, None, None, None, None, None, None, kwh_text(st.total_energy_wh),
-        st.total_energy_wh, None, st.currency, total, _count(len(st.lines), "session"))])
+        SECTION_TOTAL, None, None, None, None, None, None, None, None, kwh_text(st.total_energy_wh),
+        None, st.currency, total, _count(len(st.lines), "session"))])
     return out.getvalue()
 
 

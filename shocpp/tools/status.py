@@ -69,10 +69,12 @@ class Connector:
     vendor_error_code: Optional[str] = None
     status_time: Optional[str] = None          # the StatusNotification's timestamp, else when it arrived
     meter_time: Optional[str] = None           # the newest meterValue timestamp used, else when it arrived
+    meter_received_at: Optional[str] = None    # when the backend received those MeterValues (its clock)
     power_w: Optional[Number] = None
     energy_wh: Optional[Number] = None
     current_a: Dict[str, Number] = field(default_factory=dict)   # L1, L2, L3 (and 'unphased')
     session: Optional[dict] = None   # the running session (sessions.session), None without one
+    balance: Optional[dict] = None   # the running balancer's word on it: mode, limit_a, draw_a, honouring, reason
 
 
 @dataclass(frozen=True)
@@ -131,6 +133,7 @@ def connector_status(connector_id, status, meter, start=None, now=None):
         vendor_error_code=_text(status.get("vendorErrorCode")),
         status_time=_text(status.get("timestamp") or status.get("received_at")),
         meter_time=readings.time,
+        meter_received_at=_text(meter.get("received_at")) if isinstance(meter, dict) else None,
         power_w=readings.power_w,
         energy_wh=readings.energy_wh,
         current_a=readings.current_a,
@@ -288,6 +291,8 @@ def _block(c):
             lines.append(" " * 14 + meter)
         if k.session is not None:
             lines.append(" " * 14 + session_line(k.session))
+        if k.balance is not None:
+            lines.append(" " * 14 + balance_line(k.balance))
     return "\n".join(lines) + "\n"
 
 
@@ -306,7 +311,36 @@ def session_line(s):
         parts.append(f"{s['energy_wh'] / 1000:.3f} kWh so far")
     if s["power_w"] is not None:
         parts.append(f"{s['power_w']} W")
+    if s.get("stale"):
+        parts.append("STALE: no stop for longer than a session can last (its stop was lost; not charging)")
     return ", ".join(parts)
+
+
+def balance_line(b):
+    """The balancer's limit for a connector, its mode, and whether the connector honours it."""
+    limit = "no limit sent" if b.get("limit_a") is None else f"limit {b['limit_a']} A"
+    text = f"balancer    {limit} ({printable(b.get('mode'))})"
+    if isinstance(b.get("draw_a"), (int, float)):
+        text += f", draws {b['draw_a']:g} A"
+    return text + ("" if b.get("honouring", True) else ": NOT HONOURING ITS LIMIT")
+
+
+def with_balance(chargers, last):
+    """The chargers with the running balancer's last round (balance_control.status()) on their connectors."""
+    shown = []
+    for c in chargers:
+        entry = (last or {}).get("chargers", {}).get(c.identity) if isinstance(last, dict) else None
+        if not isinstance(entry, dict) or not isinstance(entry.get("connectors"), dict):
+            shown.append(c)
+            continue
+        connectors = []
+        for k in c.connectors:
+            round_ = entry["connectors"].get(str(k.connector_id))
+            connectors.append(k if not isinstance(round_, dict) else replace(k, balance={
+                "mode": entry.get("mode"), "limit_a": round_.get("limit_a"), "draw_a": round_.get("draw_a"),
+                "honouring": round_.get("honouring") is not False, "reason": round_.get("reason")}))
+        shown.append(replace(c, connectors=tuple(connectors)))
+    return shown
 
 
 def _escaped(c):
@@ -385,7 +419,10 @@ def load(run_dir, accounting_dir=None, known=(), now=None):
         info = data.get("info") if isinstance(data.get("info"), dict) else {}
         shown[identity] = _shown(identity, info, _by_connector(data.get("statuses")),
                                  _by_connector(data.get("meters")), running.get(identity), now, False, last_seen)
-    return [shown[identity] for identity in sorted(shown)]
+    chargers = [shown[identity] for identity in sorted(shown)]
+    from .. import balance_control
+    last = balance_control.status(run_dir)
+    return with_balance(chargers, last) if balance_control.running(run_dir, now, last) else chargers
 
 
 def ledger_records(accounting_dir, now):

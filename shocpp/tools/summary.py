@@ -1,56 +1,56 @@
-"""shocpp-summary: the energy charged per account in a month or a range of months.
+"""shocpp-summary: the energy charged per account in a month or a range of months, and the review.
 
-Reads the ledger, `<dir>/YYYY-MM.jsonl`, and the records of the bash original,
-`<dir>/YYYY/MM/*.json`, and prints a table, CSV or JSON. Parsing, adding up and
-rendering are pure functions; only read_sessions() and main() do I/O. Energy is
-integer Wh throughout and printed as exact kWh text, never through a float.
+Reads the ledger once into sessions (ledger_sessions.read_sessions) and renders views of them: a
+table, CSV or JSON, or an account's statement (statement.py). Lines waiting for the operator are
+decided with --accept ID / --reject ID, which append a decision record to the ledger. Adding up and
+rendering are pure functions; only main() and what it calls at the edge do I/O.
 """
 
 import argparse
 import csv
-import fcntl
 import io
 import json
 import os
 import re
 import sys
-import time
 from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from decimal import Decimal
-from functools import lru_cache
 from pathlib import Path
-from typing import Optional, Union
+from typing import Optional
 
 from .. import config as config_module
-from . import inert, printable, printable_json_text, printable_output
 from .. import ledger
 from ..exits import FAILED, OK, USAGE, describe
-from ..protocol import months, numbers, timestamps
+from ..protocol import matching, months, review
 from ..protocol.tags import UNKNOWN_ACCOUNT
+from . import inert, printable, printable_json_text, printable_output
+from .ledger_sessions import (LEDGER, LEGACY, BadRecord, Problem, Session, be, cell, count, duration,  # noqa: F401
+                              kwh_text, layout, local_time, or_dash, order, parse_legacy, parse_line, period,
+                              read_sessions, reason_text, session_of)
 
 EXITS = (OK, USAGE, FAILED)
-EXIT_DETAILS = {USAGE: "or a broken tags.json or tariffs.json for a statement or --format json",
-                FAILED: "the ledger cannot be read, or a statement cannot be written"}
+EXIT_DETAILS = {USAGE: "or a broken tags.json or tariffs.json for a statement or --format json, or an id "
+                       "--accept or --reject cannot decide",
+                FAILED: "the ledger cannot be read or written, or a statement cannot be written"}
 BAR_WIDTH = 24
 EIGHTHS = ("", "▏", "▎", "▍", "▌", "▋", "▊", "▉")
-LEGACY, LEDGER = "legacy", "ledger"
-START, STOP = "start", "stop"
-NEGATIVE, IMPLAUSIBLE, UNKNOWN_ENERGY = "negative", "implausible", "unknown_energy"
-LEFT_OUT = frozenset((NEGATIVE, IMPLAUSIBLE))  # flags whose energy no account is billed
-TIME_FORMAT = "%Y-%m-%d %H:%M %Z"
-CSV_FIELDS = ("month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh", "meter_stop_kwh",
-              "consumed_kwh", "consumed_wh", "reason", "transaction_id", "source", "flag",
-              "start_time", "duration_s", "connector_id", "meter_start_wh", "meter_stop_wh", "energy_wh", "kwh",
-              "flags", "counted")
+# One column a meaning: the energy once (exact kWh), the readings once, the flags once.
+CSV_FIELDS = ("id", "month", "start_time", "stop_time", "duration_s", "charger", "connector_id", "account", "id_tag",
+              "transaction_id", "meter_start_kwh", "meter_stop_kwh", "kwh", "stop_reason", "source", "flags",
+              "status", "review_reason", "counted")
 
 EXAMPLES = """\
 examples:
   shocpp-summary                          the previous month
-  shocpp-summary 2026 10                  October 2026
+  shocpp-summary 2026 10                  October 2026 (or: shocpp-summary 2026-10)
   shocpp-summary 2026 10 --format csv     the sessions as CSV, for a spreadsheet
   shocpp-summary 2026 10 --format json    totals and sessions as JSON, for scripts
   shocpp-summary --from 2026-01 --to 2026-06 --account company-x
+
+review (lines the backend could not tie to a session with confidence, listed under To review):
+  shocpp-summary --accept 3f9a2c1b7e      count the line (its id from the table or the JSON)
+  shocpp-summary --reject 3f9a2c1b7e      leave it out for good (a later --accept still can count it)
 
 statements (energy and cost per session, to hand to whoever pays):
   shocpp-summary 2026 10 --account company-x --statement                  text, in the terminal
@@ -60,10 +60,9 @@ statements (energy and cost per session, to hand to whoever pays):
                                                          as HTML and CSV (the monthly job)
 
 Sessions under the account 'unknown' (charged with unknown tags) are totalled on a line of
-their own, outside the accounts' total and inside the grand total. Sessions flagged negative or
-implausible are left out of every total and listed under 'To review' with the other flagged
-ones. Times are shown in the local time zone (TZ). Ledger lines that cannot be read are named on
-stderr and skipped.
+their own, outside the accounts' total and inside the grand total. Lines to review are in no
+total until accepted; repeats of a stop already billed never are. Times are shown in the local
+time zone (TZ). Ledger lines that cannot be read are named on stderr and skipped.
 
 A statement's prices come from SHOCPP_TARIFFSFILE (default conf/tariffs.json; without the file,
 no price and cost): the price valid on the local day each session started. Its header names the
@@ -71,64 +70,6 @@ site (SHOCPP_SITE_NAME, default the host name) and the account's tags (SHOCPP_TA
 account 'unknown' gets a statement of its own, so that energy nobody claimed is seen.
 
 """
-
-class BadRecord(ValueError):
-    def __init__(self, message, line=1):
-        super().__init__(message)
-        self.line = line
-
-
-@dataclass(slots=True)
-class Session:
-    account: str
-    energy_wh: Optional[int]          # the figure billed; None: unknown
-    stop_time: Optional[str] = None   # as recorded: the charger's text, legacy: local time
-    start_time: Optional[str] = None
-    duration_s: Optional[int] = None
-    charger: Optional[str] = None
-    connector_id: Optional[int] = None
-    id_tag: Optional[str] = None
-    start_wh: Optional[int] = None    # meter readings in Wh, when known to the Wh
-    stop_wh: Optional[int] = None
-    start_kwh: Optional[int] = None   # whole kWh: old lines, the bash original
-    stop_kwh: Optional[int] = None
-    consumed_kwh: Optional[int] = None  # the ledger's own figures, passed on to CSV and JSON
-    consumed_wh: Optional[int] = None
-    reason: Optional[str] = None
-    transaction_id: Optional[Union[int, str]] = None  # 2.0.1: the charger's text
-    flags: tuple = ()
-    source: str = LEDGER
-    month: Optional[str] = None
-
-    @property
-    def counted(self):
-        return LEFT_OUT.isdisjoint(self.flags)
-
-    @property
-    def flag(self):
-        """The one flag of the CSV before flags came: unknown_energy or negative."""
-        if self.energy_wh is None:
-            return UNKNOWN_ENERGY
-        return NEGATIVE if self.energy_wh < 0 else None
-
-    @property
-    def meter_start(self):
-        return kwh_text(self.start_wh) if self.start_wh is not None else _str_or_none(self.start_kwh)
-
-    @property
-    def meter_stop(self):
-        return kwh_text(self.stop_wh) if self.stop_wh is not None else _str_or_none(self.stop_kwh)
-
-
-@dataclass(frozen=True)
-class Problem:
-    path: str
-    line: int
-    message: str
-
-    def __str__(self):
-        return f"{self.path}:{self.line}: {self.message}"
-
 
 @dataclass
 class Tally:
@@ -177,7 +118,11 @@ class Summary:
 
     @property
     def review(self):
-        return [s for s in self.sessions if s.flags]
+        """The lines waiting for a decision."""
+        return [s for s in self.sessions if s.waiting]
+
+    def having(self, status):
+        return [s for s in self.sessions if s.status == status]
 
 
 # --- months ---------------------------------------------------------------------------------
@@ -205,7 +150,10 @@ def month_range(year, month, first, last, today):
         if first or last:
             raise ValueError("give either YEAR MONTH or --from/--to, not both")
         if month is None:
-            raise ValueError(f"YEAR needs a MONTH too, e.g. {year} 10")
+            one = months.parse(year) if re.fullmatch(r"[0-9]{4}-[0-9]{2}", year, re.ASCII) else None
+            if one is None:
+                raise ValueError(f"YEAR needs a MONTH too, e.g. {year} 10 (or {year}-10)")
+            return one, one
         if not re.fullmatch(r"[0-9]{4}", year, re.ASCII) or not re.fullmatch(r"[0-9]{1,2}", month, re.ASCII):
             raise ValueError(f"{year} {month} is not a year and month like 2026 10")
         one = _checked(int(year), int(month), f"{year} {month}")
@@ -223,244 +171,18 @@ def month_range(year, month, first, last, today):
     return start, end
 
 
-def period(first, last):
-    return months.name(first) if first == last else f"{months.name(first)} to {months.name(last)}"
-
-
-# --- parsing --------------------------------------------------------------------------------
-
-def parse_line(line, month=None):
-    """A Session from one ledger line (str or bytes), None for a start line; BadRecord saying what is wrong."""
-    try:
-        record = json.loads(line)
-    except (ValueError, RecursionError) as e:
-        raise BadRecord(f"not JSON ({e})") from None
-    if type(record) is not dict:
-        raise BadRecord("not a JSON object")
-    get = record.get
-    event = get("event", STOP)
-    if event != STOP:
-        if event == START:
-            return None
-        raise BadRecord(f"event {json.dumps(event, ensure_ascii=False)} is neither start nor stop")
-    account = get("account")
-    if type(account) is not str or not account:
-        raise BadRecord("no account")
-    wh = _energy(record)
-    kwh = get("consumed_kwh")
-    return Session(
-        account, wh, _text(get("stop_time")), _text(get("start_time")), _int_or_none(get("duration_s")),
-        _text(get("charger")), _int_or_none(get("connector_id")), _text(get("id_tag")),
-        _int_or_none(get("meter_start_wh")), _int_or_none(get("meter_stop_wh")),
-        _int_or_none(get("meter_start_kwh")), None, kwh if type(kwh) is int else None,
-        _int_or_none(get("consumed_wh")), _text(get("reason")), _transaction_id(get("transaction_id")),
-        _flags(get("flags"), wh), LEDGER, month)
-
-
-def _transaction_id(value):
-    """1.6's number, or 2.0.1's text (made by the charger)."""
-    return _text(value) if isinstance(value, str) else _int_or_none(value)
-
-
-def _energy(record):
-    """The Wh to bill: energy_wh; before it was written, consumed_wh, else consumed_kwh in Wh."""
-    if "energy_wh" in record:
-        wh = record["energy_wh"]
-        if wh is not None and type(wh) is not int:
-            raise BadRecord(f"energy_wh {json.dumps(wh)} is not a whole number or null")
-        return wh
-    wh = record.get("consumed_wh")
-    if type(wh) is int:
-        return wh
-    if "consumed_kwh" not in record:
-        raise BadRecord("no energy_wh, consumed_wh or consumed_kwh")
-    kwh = record["consumed_kwh"]
-    if kwh is not None and type(kwh) is not int:
-        raise BadRecord(f"consumed_kwh {json.dumps(kwh)} is not a whole number or null")
-    return None if kwh is None else kwh * 1000
-
-
-def _flags(flags, wh):
-    """The flags as texts; a line written before flags were, or a meter that ran backwards, gets `negative`."""
-    if not flags:
-        flags = ()
-    elif type(flags) is list:
-        flags = tuple(f if type(f) is str else json.dumps(f, ensure_ascii=False) for f in flags)
-    else:
-        flags = (_text(flags),)  # not a list: shown for review rather than dropped
-    if wh is not None and wh < 0 and NEGATIVE not in flags:
-        flags += (NEGATIVE,)
-    return flags
-
-
-def parse_legacy(text, month=None):
-    """A Session from a record file of the bash original (string values); BadRecord if unusable."""
-    try:
-        record = json.loads(text)
-    except json.JSONDecodeError as e:
-        raise BadRecord(f"not JSON ({e})", e.lineno) from None
-    except ValueError as e:
-        raise BadRecord(f"not JSON ({e})") from None
-    if type(record) is not dict:
-        raise BadRecord("not a JSON object")
-    account = record.get("account")
-    if not isinstance(account, str):
-        raise BadRecord("no account")
-    if "consumed_kwh" not in record:
-        raise BadRecord("no consumed_kwh")
-    kwh = numbers.integer(record["consumed_kwh"])
-    if kwh is None:
-        raise BadRecord(f"consumed_kwh {json.dumps(record['consumed_kwh'])} is not a whole number")
-    # The original wrote an empty account for an index missing from tags.json.
-    return Session(account or UNKNOWN_ACCOUNT, kwh * 1000, _text(record.get("localtime")),
-                   start_kwh=numbers.integer(record.get("begin_kwh")), stop_kwh=numbers.integer(record.get("end_kwh")),
-                   consumed_kwh=kwh, flags=_flags((), kwh), source=LEGACY, month=month)
-
-
-def kwh_text(wh):
-    """Wh as exact kWh text, '12350.999'; None for None."""
-    if wh is None:
-        return None
-    kwh, rest = divmod(abs(wh), 1000)
-    return f"{'-' if wh < 0 else ''}{kwh}.{rest:03d}"
-
-
-def _int_or_none(value):
-    return value if type(value) is int else None
-
-
-def _str_or_none(value):
-    return None if value is None else str(value)
-
-
-def _text(value):
-    return value if value is None or type(value) is str else json.dumps(value, ensure_ascii=False)
-
-
-# --- times ----------------------------------------------------------------------------------
-
-def moment(text, local=False):
-    """POSIX seconds of a recorded time, or None; zone-less means UTC (as the backend reads it), or the
-    local zone when `local` (the bash original's localtime)."""
-    if text is None or not 16 <= len(text) <= 64:
-        return None
-    try:
-        value = datetime.fromisoformat(text)
-    except ValueError:
-        value = None if local else timestamps.parse(text)  # the rarer forms chargers send
-        if value is None:
-            return None
-    if value.tzinfo is None and not local:
-        value = value.replace(tzinfo=timezone.utc)
-    try:
-        return value.timestamp()
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def local_time(text, local=False):
-    """A recorded time in the local zone, '2026-11-01 11:00 CET'; a time that cannot be read as sent."""
-    seconds = moment(text, local)
-    if seconds is not None:
-        try:
-            return time.strftime(TIME_FORMAT, time.localtime(seconds))
-        except (OverflowError, OSError, ValueError):
-            pass
-    return "-" if text is None else _cell(text)
-
-
-def order(session):
-    """The sort key: the start, else the stop; a session without either at the end of its month."""
-    seconds = moment(session.start_time)
-    if seconds is None:
-        seconds = moment(session.stop_time, session.source == LEGACY)
-    return _month_end(session.month) if seconds is None else seconds
-
-
-@lru_cache(maxsize=None)
-def _month_end(label):
-    month = months.parse(label) if label else None
-    if month is None:
-        return float("inf")
-    year, number = months.shift(month, 1)
-    return datetime(year, number, 1).timestamp() - 0.5 if year <= 9999 else float("inf")
-
-
-def duration(seconds):
-    """'2:05' (hours and minutes) for 7500 s; '-' for None."""
-    if seconds is None:
-        return "-"
-    hours, minutes = divmod(abs(seconds) // 60, 60)
-    return f"{'-' if seconds < 0 else ''}{hours}:{minutes:02d}"
-
-
-# --- reading --------------------------------------------------------------------------------
-
-def read_sessions(directory, wanted):
-    """The sessions of the months wanted, as read (legacy records first in a month), and the problems."""
-    sessions, problems = [], []
-    for month in wanted:
-        label = months.label(month)
-        year, number = label.split("-")
-        for path in sorted((Path(directory) / year / number).glob("*.json")):
-            _read_legacy(path, label, sessions, problems)
-        _read_ledger(ledger.month_file(directory, label), label, sessions, problems)
-    return sessions, problems
-
-
-def _read_ledger(path, label, sessions, problems):
-    try:
-        with open(path, "rb") as f:
-            fcntl.flock(f, fcntl.LOCK_SH)  # ledger.append() writes under LOCK_EX: never half a line
-            data = f.read()
-    except FileNotFoundError:
-        return
-    lines = _lines(data)
-    for number, line in enumerate(lines[:-1], 1):
-        if not line.strip():
-            continue
-        try:
-            session = parse_line(line, label)
-        except BadRecord as e:
-            problems.append(Problem(str(path), number, str(e)))
-        else:
-            if session is not None:
-                sessions.append(session)
-    if lines[-1].strip():
-        problems.append(Problem(str(path), len(lines), "no newline at the end: a line cut by a crash, never "
-                                                       "confirmed (the next append removes it)"))
-
-
-def _lines(data):
-    try:
-        return data.decode("utf-8").split("\n")
-    except UnicodeDecodeError:  # keep the bad lines as bytes: parse_line() names them
-        return [_utf8_or_bytes(line) for line in data.split(b"\n")]
-
-
-def _utf8_or_bytes(line):
-    try:
-        return line.decode("utf-8")
-    except UnicodeDecodeError:
-        return line
-
-
-def _read_legacy(path, label, sessions, problems):
-    try:
-        sessions.append(parse_legacy(path.read_bytes(), label))
-    except BadRecord as e:
-        problems.append(Problem(str(path), e.line, str(e)))
-
-
 # --- adding up ------------------------------------------------------------------------------
 
 def aggregate(sessions, first, last, account=None, skipped=()):
-    """Totals of the sessions counted, per account, sorted most Wh first; the sessions sorted by start."""
+    """Totals of the sessions counted, per account, sorted most Wh first; the sessions sorted by start. The
+    lines left out are those waiting for a decision or rejected (repeats are neither: they are copies)."""
     if account is not None:
         sessions = [s for s in sessions if s.account == account]
     sessions = sorted(sessions, key=order)
     tallies, unknown, left_out = {}, Tally(), Tally()
     for session in sessions:
+        if session.status == review.REPEAT:
+            continue
         if not session.counted:
             left_out.add(session)
         elif session.account == UNKNOWN_ACCOUNT:
@@ -503,12 +225,12 @@ def total_cost(costs):
 # --- rendering ------------------------------------------------------------------------------
 
 REVIEW_TEXT = [
-    "Sessions the backend flagged: check them before the bill goes out (the flags are explained in",
-    "the README, 'The billing ledger').",
-    "- not counted: flagged negative or implausible; their energy is in no total above.",
-    "- counted: flagged otherwise (no_start, other_charger, reconciled, or a flag this version does",
-    "  not know); their energy is in the totals, and they are listed under Sessions too.",
+    "Lines the backend could not tie to a session with confidence: in no total until you decide.",
+    "Count one with `shocpp-summary --accept ID`, leave it out with `--reject ID` (the README,",
+    "'The billing ledger', explains each reason).",
 ]
+REVIEW_HEADER = ("id", "stop", "charger", "account", "tag", "transactionId", "kWh", "reason")
+REVIEW_ALIGNS = "<<<<<>><"
 SESSION_HEADER = ("start", "stop", "duration", "charger", "connector", "account", "tag", "meter start",
                   "meter stop", "kWh", "note")
 SESSION_ALIGNS = "<<><><<>>><"
@@ -522,28 +244,43 @@ def bar(wh, largest, width=BAR_WIDTH):
     return "█" * (eighths // 8) + EIGHTHS[eighths % 8]
 
 
-def render_table(summary):
+def render_table(summary, hint=None):
+    """The table; `hint`: a line to add when there are no sessions (where else to look)."""
     title = f"Energy charged in {period(summary.first, summary.last)}"
     if summary.account is not None:
-        title += f", account {_cell(summary.account)}"
+        title += f", account {cell(summary.account)}"
     lines = [title, ""]
     if not summary.sessions:
-        return "\n".join(lines + ["No sessions."] + _notes(summary)) + "\n"
+        return "\n".join(lines + ["No sessions."] + ([hint] if hint else []) + _notes(summary)) + "\n"
     lines += _totals_table(summary) + [""] + _notes(summary)
-    counted, review = summary.counted, summary.review
+    counted, waiting = summary.counted, summary.review
     if counted:
         lines += ["Sessions", ""] + _sessions_table(counted, _note)
-    if review:
+    if waiting:
         lines += ([""] if counted else []) + ["To review", ""] + REVIEW_TEXT + [""]
-        lines += _sessions_table(review, _review_note)
+        lines += _review_table(waiting)
+    for status, title in ((review.ACCEPTED, "Accepted on review (counted above)"),
+                          (review.REJECTED, "Rejected on review (in no total)"),
+                          (review.REPEAT, "Repeats of a stop already billed (in no total)")):
+        shown = summary.having(status)
+        if shown:
+            lines += ["", title, ""] + _sessions_table(shown, _decided_note)
     return "\n".join(lines) + "\n"
+
+
+def _review_table(sessions):
+    rows = [REVIEW_HEADER, None]
+    rows += [(s.id, local_time(s.stop_time), cell(s.charger or "-"), cell(s.account), cell(s.id_tag or "-"),
+              or_dash(s.transaction_id), "?" if s.energy_wh is None else kwh_text(s.energy_wh), cell(reason_text(s)))
+             for s in sessions]
+    return layout(rows, REVIEW_ALIGNS)
 
 
 def _totals_table(summary):
     show_unknown = summary.account in (None, UNKNOWN_ACCOUNT)
     largest = max([t.wh for _, t in summary.accounts] + [summary.unknown.wh])
     rows = [("account", "sessions", "kWh", "")]
-    rows += [(_cell(name), str(t.sessions), t.kwh, bar(t.wh, largest)) for name, t in summary.accounts]
+    rows += [(cell(name), str(t.sessions), t.kwh, bar(t.wh, largest)) for name, t in summary.accounts]
     if summary.account != UNKNOWN_ACCOUNT:
         total = summary.accounts_total
         rows += [None, ("accounts total", str(total.sessions), total.kwh, "")]
@@ -553,23 +290,25 @@ def _totals_table(summary):
     if summary.account is None:
         total = summary.grand_total
         rows.append(("grand total, with unknown tags", str(total.sessions), total.kwh, ""))
-    return _layout(rows, "<>><")
+    return layout(rows, "<>><")
 
 
 def _notes(summary):
     unknown_energy = summary.grand_total.unknown_energy + summary.left_out.unknown_energy
-    left_out, flagged = summary.left_out.sessions, sum(1 for s in summary.counted if s.flags)
+    waiting, rejected = len(summary.review), len(summary.having(review.REJECTED))
+    repeats = len(summary.having(review.REPEAT))
     notes = []
     if unknown_energy:
-        notes.append(f"{_count(unknown_energy, 'session')} had unknown energy: shown as '?', counted as 0 kWh.")
-    if left_out:
-        notes.append(f"{_count(left_out, 'session')} flagged negative or implausible ({summary.left_out.kwh} kWh) "
-                     f"{_be(left_out)} left out of the totals: see To review below.")
-    if flagged:
-        notes.append(f"{_count(flagged, 'session')} counted in the totals {_be(flagged)} flagged too: "
-                     "see To review below.")
+        notes.append(f"{count(unknown_energy, 'session')} had unknown energy: shown as '?', counted as 0 kWh.")
+    if waiting:
+        notes.append(f"{count(waiting, 'line')} ({kwh_text(sum(s.energy_wh or 0 for s in summary.review))} kWh) "
+                     f"{be(waiting)} waiting for your decision, in no total: see To review below.")
+    if rejected:
+        notes.append(f"{count(rejected, 'line')} rejected on review {be(rejected)} in no total.")
+    if repeats:
+        notes.append(f"{count(repeats, 'stop')} repeating a stop already billed {be(repeats)} in no total.")
     if summary.skipped:
-        notes.append(f"{_count(len(summary.skipped), 'ledger line')} could not be read and "
+        notes.append(f"{count(len(summary.skipped), 'ledger line')} could not be read and "
                      f"{'was' if len(summary.skipped) == 1 else 'were'} skipped (named on stderr).")
     return notes + [""] if notes else []
 
@@ -577,55 +316,39 @@ def _notes(summary):
 def _sessions_table(sessions, note):
     rows = [SESSION_HEADER, None]
     rows += [_session_row(s, note(s)) for s in sessions]
-    return _layout(rows, SESSION_ALIGNS)
+    return layout(rows, SESSION_ALIGNS)
 
 
 def _session_row(s, note):
     return (local_time(s.start_time), local_time(s.stop_time, s.source == LEGACY), duration(s.duration_s),
-            _cell(s.charger or "-"), _or_dash(s.connector_id), _cell(s.account), _cell(s.id_tag or "-"),
+            cell(s.charger or "-"), or_dash(s.connector_id), cell(s.account), cell(s.id_tag or "-"),
             s.meter_start or "-", s.meter_stop or "-", "?" if s.energy_wh is None else kwh_text(s.energy_wh), note)
 
 
 def _note(session):
-    if session.source == LEDGER and session.energy_wh is not None and not session.flags:
-        return ""
+    """What is odd about a session: legacy, energy unknown, its flags (the charger's clock was off...)."""
     parts = [LEGACY] if session.source == LEGACY else []
     if session.energy_wh is None:
         parts.append("energy unknown")
-    return _cell(", ".join(parts + list(session.flags)))
+    return cell(", ".join(parts + [FLAG_WORDS.get(f, f) for f in session.flags]))
 
 
-def _review_note(session):
-    return ("counted: " if session.counted else "not counted: ") + _note(session)
+FLAG_WORDS = {"clock_off": "clock_off: the charger's clock was off, billed by receipt time"}
 
 
-def _cell(text):
-    """Text for a terminal: a character that is not printable (newline, escape, bidi control) as its escape."""
-    return printable(text)
+def _decided_note(session):
+    if session.status == review.REPEAT:
+        return cell(f"repeats {session.repeat_of or 'an earlier stop'}")
+    reason = f" ({session.review_reason})" if session.review_reason else ""
+    return cell(f"{session.id}: {session.status}{reason}")
 
 
-def _or_dash(value):
-    return "-" if value is None else str(value)
 
-
-def _count(n, noun):
-    return f"{n} {noun}{'' if n == 1 else 's'}"
-
-
-def _be(n):
-    return "is" if n == 1 else "are"
-
-
-def _layout(rows, aligns):
-    """Rows of text cells in columns padded to their widest cell, `aligns` '<' or '>' each; None is a rule."""
-    widths = [max(map(len, column)) for column in zip(*(row for row in rows if row is not None))]
-    form = "  ".join(f"{{:{a}{w}}}" for a, w in zip(aligns, widths)).format
-    rule = "-" * (sum(widths[:-1]) + 2 * (len(widths) - 2))  # up to the last column
-    return [rule if row is None else form(*row).rstrip() for row in rows]
+_inert = inert
 
 
 def render_csv(summary):
-    """One row a session (RFC 4180: header, CRLF), counted or not; sum `energy_wh` where `counted` is yes."""
+    """One row a session (RFC 4180: header, CRLF), counted or not; sum `kwh` where `counted` is yes."""
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(CSV_FIELDS)
@@ -634,10 +357,10 @@ def render_csv(summary):
 
 
 def _csv_values(s):
-    return (s.month, _inert(s.stop_time), _inert(s.charger), _inert(s.account), _inert(s.id_tag), s.meter_start,
-            s.meter_stop, s.consumed_kwh, s.consumed_wh, _inert(s.reason), s.transaction_id, s.source, s.flag,
-            _inert(s.start_time), s.duration_s, s.connector_id, s.start_wh, s.stop_wh, s.energy_wh,
-            kwh_text(s.energy_wh), _inert(" ".join(s.flags)), "yes" if s.counted else "no")
+    return (s.id, s.month, _inert(s.start_time), _inert(s.stop_time), s.duration_s, _inert(s.charger), s.connector_id,
+            _inert(s.account), _inert(s.id_tag), s.transaction_id, s.meter_start, s.meter_stop, kwh_text(s.energy_wh),
+            _inert(s.reason), s.source, _inert(" ".join(s.flags)), s.status, s.review_reason,
+            "yes" if s.counted else "no")
 
 
 _inert = inert
@@ -655,6 +378,9 @@ def render_json(summary):
         "grand_total": _tally_dict(summary.grand_total),
         "left_out": _tally_dict(summary.left_out),
         "to_review": len(summary.review),
+        "review": [{"id": s.id, "month": s.month, "reason": s.review_reason, "reason_text": reason_text(s),
+                    "charger": s.charger, "transaction_id": s.transaction_id, "account": s.account,
+                    "stop_time": s.stop_time, "energy_wh": s.energy_wh} for s in summary.review],
         "skipped_lines": len(summary.skipped),
         "skipped": [{"file": p.path, "line": p.line, "problem": p.message} for p in summary.skipped],
     }
@@ -685,9 +411,10 @@ def _session_dict(s):
         "month": s.month, "stop_time": s.stop_time, "charger": s.charger, "account": s.account, "id_tag": s.id_tag,
         "meter_start_kwh": _number(s.meter_start), "meter_stop_kwh": _number(s.meter_stop),
         "consumed_kwh": s.consumed_kwh, "consumed_wh": s.consumed_wh, "reason": s.reason,
-        "transaction_id": s.transaction_id, "source": s.source, "flag": s.flag, "start_time": s.start_time,
+        "transaction_id": s.transaction_id, "source": s.source, "start_time": s.start_time,
         "duration_s": s.duration_s, "connector_id": s.connector_id, "meter_start_wh": s.start_wh,
         "meter_stop_wh": s.stop_wh, "energy_wh": s.energy_wh, "kwh": kwh_text(s.energy_wh), "flags": list(s.flags),
+        "id": s.id, "status": s.status, "review_reason": s.review_reason, "repeat_of": s.repeat_of,
         "counted": s.counted}
 
 
@@ -710,7 +437,7 @@ def parse_args(argv, today):
         formatter_class=argparse.RawDescriptionHelpFormatter,
         description="The energy charged per account in a month (default: the previous month), with\n"
                     "every session, from the ledger in SHOCPP_ACCOUNTINGDIR; or an account's statement.")
-    parser.add_argument("year", nargs="?", help="the year, e.g. 2026")
+    parser.add_argument("year", nargs="?", help="the year, e.g. 2026 (or the month as YYYY-MM)")
     parser.add_argument("month", nargs="?", help="the month, 1 to 12")
     parser.add_argument("--from", dest="first", metavar="YYYY-MM", help="the first month of a range")
     parser.add_argument("--to", dest="last", metavar="YYYY-MM",
@@ -724,7 +451,24 @@ def parse_args(argv, today):
     parser.add_argument("--statements", metavar="DIR",
                         help="write the statement of every account with sessions into DIR, as HTML and CSV "
                              "(<month>-<account>.html and .csv)")
+    decide = parser.add_mutually_exclusive_group()
+    decide.add_argument("--accept", metavar="ID", help="count the ledger line ID that waits for review "
+                                                       "(appends a decision record to the ledger)")
+    decide.add_argument("--reject", metavar="ID", help="leave the ledger line ID out of every total "
+                                                       "(appends a decision record to the ledger)")
     args = parser.parse_args(argv)
+    if args.accept or args.reject:
+        others = [name for name, given in (("YEAR MONTH", args.year), ("--from", args.first), ("--to", args.last),
+                                           ("--account", args.account), ("--format", args.format),
+                                           ("--statement", args.statement), ("--statements", args.statements))
+                  if given]
+        if others:
+            parser.error(f"--accept and --reject take only the line's id (not {', '.join(others)})")
+        if not re.fullmatch(f"[0-9a-f]{{{review.ID_LENGTH}}}", args.accept or args.reject, re.ASCII):
+            parser.error(f"{args.accept or args.reject!r} is not a line id ({review.ID_LENGTH} hex digits, as "
+                         "To review and the JSON show it)")
+        return args
+    args.defaulted = args.year is None and args.first is None
     try:
         args.first, args.last = month_range(args.year, args.month, args.first, args.last, today)
     except ValueError as e:
@@ -760,14 +504,16 @@ def _run(args, env):
         directory = settings.accounting_dir
         if not directory.is_dir():
             raise FileNotFoundError(f"the ledger directory {directory} does not exist (SHOCPP_ACCOUNTINGDIR)")
+        if args.accept or args.reject:
+            return _decide(directory, args.accept or args.reject, review.ACCEPT if args.accept else review.REJECT)
         sessions, problems = read_sessions(directory, months.between(args.first, args.last))
-    except (OSError, config_module.ConfigError) as e:
+    except (OSError, ledger.Unavailable, config_module.ConfigError) as e:
         print(f"shocpp-summary: {e}", file=sys.stderr)
         return USAGE if isinstance(e, config_module.ConfigError) else FAILED
     for problem in problems:
         print(f"shocpp-summary: {printable(problem)}; skipped", file=sys.stderr)
     if problems:
-        print(f"shocpp-summary: {_count(len(problems), 'line')} skipped; the summary covers the rest",
+        print(f"shocpp-summary: {count(len(problems), 'line')} skipped; the summary covers the rest",
               file=sys.stderr)
     if args.statement or args.statements:
         return _statements(args, settings, sessions, problems)
@@ -782,7 +528,91 @@ def _run(args, env):
             return USAGE
     if args.account is not None and not summary.sessions:
         _no_sessions(args.account, sessions)
+    if args.format == "table":
+        return _write(render_table(summary, _hint(args, summary)))
     return _write(RENDERERS[args.format](summary))
+
+
+def _hint(args, summary):
+    """For a newcomer who ran it without arguments: the default is last month, not this one."""
+    if not args.defaulted or summary.sessions:
+        return None
+    this = months.shift(summary.last, 1)
+    return (f"(Without arguments it shows last month; this month so far: "
+            f"shocpp-summary {months.label(this)}.)")
+
+
+def _decide(directory, line_id, decision):
+    """Append the operator's decision on a stop line to its month's file; the exit status."""
+    found = _find_line(directory, line_id)
+    if found is None:
+        print(f"shocpp-summary: no stop line with id {line_id} in {directory} (the ids are in the To review "
+              "list and in --format json)", file=sys.stderr)
+        return USAGE
+    label, line, decided = found
+    refusal = review.decidable(line)
+    if refusal:
+        print(f"shocpp-summary: {line_id} cannot be decided: {refusal}", file=sys.stderr)
+        return USAGE
+    if decision == review.ACCEPT:
+        twice = _billed_since(directory, label, line)
+        if twice:
+            print(f"shocpp-summary: {line_id} cannot be accepted: {twice}; --reject it", file=sys.stderr)
+            return USAGE
+    session = _session(line, label, decided)
+    if (session.status, decision) in ((review.ACCEPTED, review.ACCEPT), (review.REJECTED, review.REJECT),
+                                      (review.BILLED, review.ACCEPT)):
+        print(f"{line_id} is {'counted' if session.counted else 'rejected'} already: nothing written")
+        return OK
+    record = review.decision_record(line, decision, datetime.now(timezone.utc), _operator())
+    ledger.append(directory, label, record)
+    after = _session(line, label, {**decided, line_id: record})
+    what = (f"{after.account}'s {'?' if after.energy_wh is None else kwh_text(after.energy_wh)} kWh "
+            f"(charger {cell(after.charger or '-')}, transactionId {after.transaction_id}, stopped "
+            f"{local_time(after.stop_time)})")
+    print(f"{decision}ed {line_id}: {what} " + (f"counted in {label}" if after.counted else "in no total"))
+    return OK
+
+
+def _find_line(directory, line_id):
+    """(month label, the stop line, its month's decisions) of the line with that id, newest month first."""
+    for path in sorted(Path(directory).glob("[0-9][0-9][0-9][0-9]-[0-9][0-9].jsonl"), reverse=True):
+        records = ledger.records(directory, path.stem, None)
+        for record in records:
+            if record.get("event", "stop") == "stop" and review.line_id(record) == line_id:
+                return path.stem, record, review.decisions(records)
+    return None
+
+
+def _billed_since(directory, label, line):
+    """Why accepting the line would bill a session twice (closed since by another line), or None: the
+    session is its candidate's, or its own start's when it was tied to one (and rejected since)."""
+    session = line.get("candidate") if isinstance(line.get("candidate"), dict) else line
+    if "meter_start_wh" not in session:
+        return None
+    tid = session.get("start_transaction_id", session.get("transaction_id"))
+    mine = review.line_id(line)
+    records = [r for month in (months.label(months.previous(months.parse(label))), label)
+               for r in ledger.records(directory, month, tid)
+               if r.get("line") != mine and not (r.get("event", "stop") == "stop" and review.line_id(r) == mine)]
+    closer = matching.closer(records, session)
+    if closer is None:
+        return None
+    by = closer.get("line") if matching.is_decision(closer) else review.line_id(closer)
+    return (f"the session it names (transactionId {tid}, started {local_time(session.get('start_time'))}) "
+            f"was closed since by line {by}: accepting would bill it twice")
+
+
+def _session(line, label, decided):
+    return session_of(line, label, decided)
+
+
+def _operator():
+    import pwd
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())
 
 
 def _load_tariffs(settings):
@@ -794,7 +624,7 @@ def _load_tariffs(settings):
 
 
 def _no_sessions(account, sessions):
-    names = ", ".join(sorted({_cell(s.account) for s in sessions})) or "none"
+    names = ", ".join(sorted({cell(s.account) for s in sessions})) or "none"
     print(f"shocpp-summary: no sessions of {account!r} (accounts with sessions: {names})", file=sys.stderr)
 
 

@@ -1,5 +1,7 @@
 """shocpp-balance's pure core: sharing, the grid meter, the surplus and phase state machine (fake clock)."""
 
+from dataclasses import replace
+
 import pytest
 from hypothesis import given, settings as hsettings, strategies as st
 
@@ -177,11 +179,16 @@ def test_unknown_surplus_holds_the_state():
 # -- one round --------------------------------------------------------------------------------------
 
 SITE = site_module.parse('{"grid_limit_a": 32, "default": {"min_a": 6, "max_a": 16}, '
-                         '"chargers": {"c": {"max_a": 32}, "off": {"mode": "off"}, "sun": {"mode": "pv"}}}')
+                         '"chargers": {"a": {}, "b": {}, "idle": {}, "r": {}, "c": {"max_a": 32}, '
+                         '"unmanaged": {"mode": "unmanaged"}, "off": {"mode": "off"}, "sun": {"mode": "pv"}}}')
 
 
 def charging(name, started="", power=0):
     return Connector(name, 1, "Charging", power, started)
+
+
+def decided(*args, **options):
+    return balance.decide(*args, **options).decisions
 
 
 def limits(decisions):
@@ -189,7 +196,7 @@ def limits(decisions):
 
 
 def test_a_round_without_a_meter_shares_the_grid_limit():
-    decisions, _ = balance.decide(SITE, [charging("a", "1"), charging("b", "2"), charging("c", "3"),
+    decisions = decided(SITE, [charging("a", "1"), charging("b", "2"), charging("c", "3"),
                                          Connector("idle", 1, "Available")], None, {}, 0)
     assert limits(decisions) == {"a": 10, "b": 10, "c": 10}
 
@@ -198,41 +205,49 @@ def test_a_connector_whose_session_ended_gets_its_minimum_when_that_is_free_else
     """Its share went to the others; a stale limit would let the next car overload the grid (or a
     stale 0 A leave it waiting): min_a when free after the others, 0 A when not, pv always 0 A."""
     site = site_module.parse('{"grid_limit_a": 32, "default": {"min_a": 6, "max_a": 16}, '
-                             '"chargers": {"small": {"max_a": 10}, "off": {"mode": "off"}, '
-                             '"sun": {"mode": "pv"}, "first": {"priority": 1}}}')
+                             '"chargers": {"small": {"max_a": 10}, "unmanaged": {"mode": "unmanaged"}, '
+                             '"sun": {"mode": "pv"}, "first": {"priority": 1}, "a": {}, "b": {}, "idle": {}}}')
     ended = lambda name, status="Available": Connector(name, 1, status)  # noqa: E731
     everyone = {(n, 1) for n in ("a", "b", "small", "sun", "off", "idle", "first")}
-    decisions, _ = balance.decide(site, [charging("a", "1"), charging("b", "2"), ended("idle", "Finishing")],
+    decisions = decided(site, [charging("a", "1"), charging("b", "2"), ended("idle", "Finishing")],
                                   None, {}, 0, profiled=everyone)
     assert [(d.charger, d.limit_a, d.reason) for d in decisions] == [
         ("a", 16, "fast; capped at 16 A"), ("b", 16, "fast; capped at 16 A"),
         ("idle", 0, "not charging: 0 A, its minimum 6 A is not free on L1/L2/L3")]
     # 10 + 6 A used: 16 A free, two minimums fit, the higher priority first, then by name; pv 0 A,
     # off and a connector without a profile from us get nothing
-    decisions, _ = balance.decide(site, [charging("small", "1"), Connector("b", 1, "Preparing"),
+    decisions = decided(site, [charging("small", "1"), Connector("b", 1, "Preparing"),
                                          ended("idle"), ended("first"), ended("sun"), ended("off"),
                                          ended("never")], 6 * 230 * 3, {}, 0, profiled=everyone)
     assert [(d.charger, d.limit_a) for d in decisions] == [("small", 10), ("first", 6), ("b", 6), ("idle", 0),
                                                            ("sun", 0)]
     assert decisions[-1].reason == "not charging (pv): 0 A, the surplus starts the next session"
-    decisions, _ = balance.decide(site, [ended("idle")], None, {}, 0)
+    decisions = decided(site, [ended("idle")], None, {}, 0)
     assert decisions == []
 
 
 def test_the_rest_of_the_building_is_taken_off():
     # 9660 W on the grid, 6900 W of it the chargers: 2760 W = 4 A per phase for the building
-    decisions, _ = balance.decide(SITE, [charging("a", "1", 3450), charging("b", "2", 3450)], 9660, {}, 0)
+    decisions = decided(SITE, [charging("a", "1", 3450), charging("b", "2", 3450)], 9660, {}, 0)
     assert limits(decisions) == {"a": 14, "b": 14}
 
 
-def test_off_and_refusing_chargers_are_counted_at_their_max_and_get_nothing_sent():
+def test_unmanaged_and_refusing_chargers_are_counted_at_their_max_and_get_nothing_sent():
     refusing = Connector("r", 1, "Charging", None, "0", failed=True)
-    decisions, _ = balance.decide(SITE, [charging("off", "1"), refusing, charging("a", "2")], None, {}, 0)
-    assert limits(decisions) == {"off": None, "r": None, "a": 0}
+    decisions = decided(SITE, [charging("unmanaged", "1"), refusing, charging("a", "2")], None, {}, 0)
+    assert limits(decisions) == {"unmanaged": None, "r": None, "a": 0}
+    assert decisions[0].reason == "unmanaged: no profile, counted at its max"
+
+
+def test_off_pauses_a_charger_with_0_a_and_counts_it_at_0_a():
+    decisions = decided(SITE, [charging("off", "1"), charging("a", "2"), charging("b", "3")], None, {}, 0)
+    assert [(d.charger, d.limit_a, d.reason) for d in decisions] == [
+        ("off", 0, "off: paused; no current wanted"), ("a", 16, "fast; capped at 16 A"),
+        ("b", 16, "fast; capped at 16 A")]
 
 
 def test_a_failed_meter_gives_every_charging_connector_its_minimum_not_the_whole_limit():
-    decisions, _ = balance.decide(SITE, [charging("a", "1"), charging("sun", "2")], None, {}, 0, meter_failed=True)
+    decisions = decided(SITE, [charging("a", "1"), charging("sun", "2")], None, {}, 0, meter_failed=True)
     assert limits(decisions) == {"a": 6, "sun": 6}
     assert all("minimum" in d.reason for d in decisions)
 
@@ -240,7 +255,8 @@ def test_a_failed_meter_gives_every_charging_connector_its_minimum_not_the_whole
 def test_pv_uses_the_export():
     states = {}
     for t in (0, 30, 60):
-        decisions, states = balance.decide(SITE, [charging("sun", "1", 0)], -5000, states, t)
+        outcome = balance.decide(SITE, [charging("sun", "1", 0)], -5000, states, t)
+        decisions, states = outcome.decisions, outcome.surplus
     assert limits(decisions) == {"sun": 7}
     assert decisions[0].phases == 3
 
@@ -276,11 +292,236 @@ def test_stack_level_from_get_configuration():
 
 
 def test_the_readme_worked_example():
-    site = site_module.parse('{"grid_limit_a": 32, "chargers": {"small": {"max_a": 8}}}')
+    site = site_module.parse('{"grid_limit_a": 32, "chargers": {"small": {"max_a": 8}, "a": {}, "b": {}, "d": {}}}')
     three = [Connector("a", 1, "Charging", 3450, "1"), Connector("b", 1, "Charging", 3450, "2"),
              Connector("small", 1, "Charging", 0, "3")]
-    assert limits(balance.decide(site, three, 9660, {}, 0)[0]) == {"a": 10, "b": 10, "small": 8}
+    assert limits(decided(site, three, 9660, {}, 0)) == {"a": 10, "b": 10, "small": 8}
     four = three + [Connector("d", 1, "Charging", 0, "4")]
-    assert limits(balance.decide(site, four, 9660, {}, 0)[0]) == {"a": 7, "b": 7, "small": 7, "d": 7}
+    assert limits(decided(site, four, 9660, {}, 0)) == {"a": 7, "b": 7, "small": 7, "d": 7}
     heat_pump = 9660 + 12 * 690
-    assert limits(balance.decide(site, four, heat_pump, {}, 0)[0]) == {"a": 8, "b": 8, "small": 0, "d": 0}
+    assert limits(decided(site, four, heat_pump, {}, 0)) == {"a": 8, "b": 8, "small": 0, "d": 0}
+
+
+# -- the closed loop and what is trusted --------------------------------------------------------------
+
+LOOP_SITE = site_module.parse('{"grid_limit_a": 32, "ramp_s": 10, "tolerance_a": 1, '
+                              '"default": {"min_a": 6, "max_a": 16}, '
+                              '"chargers": {"a": {}, "b": {}, "one": {"phases": 1, "phase": "L2"}, '
+                              '"big": {"max_a": 32}}}')
+RUN = "run-1"
+CONNECTIONS = {"a": "a@1", "b": "b@2", "one": "one@3", "big": "big@4"}
+
+
+def at(name, limit, phases=3, sent=0, run=RUN):
+    """A limit `name` accepted at `sent` in `run`."""
+    return balance.Sent(limit, phases, sent, run, CONNECTIONS.get(name, ""))
+
+
+def drawing(name, amps, accepted=None, phases=THREE, started="1", **more):
+    """A charging connector drawing `amps` on `phases` (Current.Import)."""
+    return Connector(name, 1, "Charging", None, started, current_a=tuple((p, amps) for p in phases),
+                     accepted=accepted, **more)
+
+
+def loop_round(connectors, now, loops=None, grid_w=None, controls=None, site=LOOP_SITE):
+    return balance.decide(site, connectors, grid_w, {}, now, loops=loops, run=RUN, connection_of=CONNECTIONS,
+                          controls=controls)
+
+
+def shown(outcome):
+    return [(d.charger, d.limit_a, d.honouring, d.resend is not None) for d in outcome.decisions]
+
+
+LOOP_CASES = [
+    # (what, connectors, now, loops, [(charger, limit, honouring, resend)])
+    ("at its limit: nothing to say", [drawing("a", 16, at("a", 16)), drawing("b", 16, at("b", 16))], 100, {},
+     [("a", 16, True, False), ("b", 16, True, False)]),
+    ("within the tolerance", [drawing("a", 11, at("a", 10)), drawing("b", 10, at("b", 10))], 100, {},
+     [("a", 16, True, False), ("b", 16, True, False)]),
+    ("above it within the ramp allowance after a send: no judgement yet",
+     [drawing("a", 16, at("a", 10, sent=95)), drawing("b", 10, at("b", 10))], 100, {},
+     [("a", 16, True, False), ("b", 16, True, False)]),
+    ("above it after the ramp allowance: sent again, still counted at its limit",
+     [drawing("big", 16, at("big", 10)), drawing("b", 10, at("b", 10)), drawing("a", 10, at("a", 10))], 100, {},
+     [("big", 10, True, True), ("b", 10, True, False), ("a", 10, True, False)]),
+    ("above it within the ramp allowance after it was sent again: still counted at its limit",
+     [drawing("big", 16, at("big", 10)), drawing("b", 10, at("b", 10)), drawing("a", 10, at("a", 10))], 100,
+     {("big", 1): balance.Loop(95)}, [("big", 10, True, False), ("b", 10, True, False), ("a", 10, True, False)]),
+    ("still above it a ramp allowance after it was sent again: not honouring",
+     [drawing("big", 20, at("big", 10)), drawing("b", 10, at("b", 10))], 100, {("big", 1): balance.Loop(90)},
+     [("big", 10, False, False), ("b", 12, True, False)]),
+    ("a limit of another run is a hint: no judgement, it is sent again anyway",
+     [drawing("a", 16, at("a", 10, run="old")), drawing("b", 10, at("b", 10))], 100, {},
+     [("a", 16, True, False), ("b", 16, True, False)]),
+]
+
+
+@pytest.mark.parametrize("what, connectors, now, loops, expected", LOOP_CASES, ids=[c[0] for c in LOOP_CASES])
+def test_the_closed_loop(what, connectors, now, loops, expected):
+    outcome = loop_round(connectors, now, loops)
+    assert shown(outcome) == expected
+
+
+def test_a_charger_drawing_above_its_limit_is_counted_at_its_draw_and_every_phase_stays_within_the_limit():
+    outcome = loop_round([drawing("big", 20, at("big", 10)), drawing("b", 10, at("b", 10))], 100,
+                         {("big", 1): balance.Loop(90)})
+    a, b = outcome.decisions
+    assert a.reason == "not honouring its limit: draws 20 A with a limit of 10 A; counted at its draw"
+    assert (a.draw_a, b.limit_a) == (20, 12) and 20 + b.limit_a <= 32
+    assert outcome.loops == {("big", 1): balance.Loop(90)}
+    # back within its limit: honouring again, the loop forgotten
+    outcome = loop_round([drawing("big", 10, at("big", 10)), drawing("b", 10, at("b", 10))], 130, outcome.loops)
+    assert shown(outcome) == [("big", 16, True, False), ("b", 16, True, False)] and outcome.loops == {}
+
+
+def test_a_charger_on_other_phases_than_asked_is_counted_on_the_phases_it_uses():
+    """'one' is a one-phase charger on L2, asked for 1 phase, but draws 8 A on all three."""
+    outcome = loop_round([drawing("one", 8, at("one", 8, phases=1)), drawing("a", 16, at("a", 16)),
+                          drawing("b", 16, at("b", 16))], 100)
+    # counted on all three phases (not on L2 alone): the three share every phase, 10 A each
+    assert [(d.charger, d.limit_a, d.phases) for d in outcome.decisions] == [("one", 10, 1), ("a", 10, 3),
+                                                                              ("b", 10, 3)]
+    # two one-phase chargers on a 20 A site, 'one' on L2, 'two' on L1: each could have 16 A; 'one'
+    # drawing on L1 and L2 shares L1 with 'two': 10 A each
+    site = site_module.parse('{"grid_limit_a": 20, "ramp_s": 10, "chargers": {"one": {"phases": 1, "phase": "L2"}, '
+                             '"two": {"phases": 1, "phase": "L1"}}}')
+    connections = {"one": "one@3", "two": "two@5"}
+    two = drawing("two", 10, balance.Sent(10, 1, 0, RUN, "two@5"), phases=("L1",))
+    for phases, expected in [(("L2",), [("one", 16), ("two", 16)]), (("L1", "L2"), [("one", 10), ("two", 10)])]:
+        one = drawing("one", 10, at("one", 10, phases=1), phases=phases)
+        outcome = balance.decide(site, [one, two], None, {}, 100, run=RUN, connection_of=connections)
+        assert [(d.charger, d.limit_a) for d in outcome.decisions] == expected
+
+
+@pytest.mark.parametrize("reading, note", [
+    ({"current_a": (("L1", -5), ("L2", 0), ("L3", 0))},
+     "a connector 1: reading ignored: Current.Import L1 -5 A, L2 0 A, L3 0 A is outside 0..18.6 A"),
+    ({"current_a": (("L1", 100), ("L2", 100), ("L3", 100))},
+     "a connector 1: reading ignored: Current.Import L1 100 A, L2 100 A, L3 100 A is outside 0..18.6 A"),
+    ({"power_w": 1e9}, "a connector 1: reading ignored: Power.Active.Import 1000000000.0 W is outside 0..12834 W"),
+    ({"power_w": -1e9}, "a connector 1: reading ignored: Power.Active.Import -1000000000.0 W is outside 0..12834 W"),
+    ({"power_w": float("nan")}, "a connector 1: reading ignored: Power.Active.Import nan W is outside 0..12834 W"),
+])
+def test_a_reading_outside_what_the_connector_can_draw_is_ignored_and_it_is_counted_at_its_limit(reading, note):
+    """With a grid meter of 9660 W: an absurd reading would make 'the rest of the building' 0 W (or
+    huge); ignored, the rest is the whole 9660 W (4 A per phase... here 14 A): a and b share 32 - 14 A."""
+    absurd = Connector("a", 1, "Charging", reading.get("power_w"), "1", current_a=reading.get("current_a", ()),
+                       accepted=at("a", 9))
+    outcome = loop_round([absurd, drawing("b", 0, at("b", 9))], 100, grid_w=9660)
+    assert outcome.notes == (note,)
+    assert [(d.charger, d.limit_a, d.draw_a, d.honouring) for d in outcome.decisions] == [
+        ("a", 9, None, True), ("b", 9, 0, True)]
+
+
+def test_a_stranger_gets_nothing_and_changes_nothing():
+    """An identity that is not in site.json reports two connectors charging at 1e9 W, -1e9 W or 0 W
+    (the grid meter reads the truth, 6900 W: a and b): the round is the one without it."""
+    ours = [drawing("a", 10, at("a", 10)), drawing("b", 10, at("b", 10))]
+    without = loop_round(ours, 100, grid_w=6900)
+    assert [(d.charger, d.limit_a) for d in without.decisions] == [("a", 16), ("b", 16)]
+    for watts in (1e9, -1e9, 0):
+        stranger = [Connector("stranger", k, "Charging", watts, "0") for k in (1, 2)]
+        outcome = loop_round(stranger + ours, 100, grid_w=6900)
+        assert outcome.decisions == without.decisions
+        assert outcome.notes == ("not in site.json, ignored: stranger",)
+
+
+def test_a_gone_charger_is_counted_at_the_limit_it_last_accepted_and_gets_nothing_sent():
+    gone = Connector("a", 1, None, None, "1", connected=False, accepted=at("a", 10, sent=50, run="old"))
+    outcome = loop_round([gone, drawing("b", 0, at("b", 16))], 100)
+    assert [(d.charger, d.limit_a, d.reason) for d in outcome.decisions] == [
+        ("b", 16, "fast; capped at 16 A"),
+        ("a", None, "gone: counted at the limit it last accepted, 10 A, until it comes back or its session ends")]
+    site = site_module.parse('{"grid_limit_a": 20, "chargers": {"a": {}, "b": {}}}')
+    outcome = loop_round([gone, drawing("b", 0, at("b", 16))], 100, site=site)
+    assert outcome.decisions[0].limit_a == 10  # 20 - 10
+    never = Connector("a", 1, None, None, "1", connected=False)
+    outcome = loop_round([never, drawing("b", 0, at("b", 16))], 100, site=site)
+    assert [(d.limit_a, d.reason) for d in outcome.decisions] == [
+        (0, "fast; paused: not enough current for every minimum (priority 0)"),
+        (None, "gone: counted at its max 16 A (no limit accepted), until it comes back or its session ends")]
+
+
+MODE_CASES = [
+    # (controls, {charger: limit}) for a and b charging on a 32 A site without a meter
+    ({}, {"a": 16, "b": 16}),
+    ({"a": {"mode": "off"}}, {"a": 0, "b": 16}),
+    ({"a": {"mode": "pv"}}, {"a": 0, "b": 16}),
+    ({"a": {"mode": "minpv"}}, {"a": 6, "b": 16}),
+    ({"a": {"max_a": 10}}, {"a": 10, "b": 16}),
+    ({"a": {"max_a": 20}}, {"a": 16, "b": 16}),     # never above site.json's max_a
+    ({"a": {"max_a": 5}}, {"a": 0, "b": 16}),       # below its minimum: paused
+    ({"a": {"mode": "fast", "max_a": 8}, "b": {"mode": "off"}}, {"a": 8, "b": 0}),
+]
+
+
+@pytest.mark.parametrize("controls, expected", MODE_CASES)
+def test_the_operators_mode_and_maximum_are_applied(controls, expected):
+    outcome = loop_round([drawing("a", 0, at("a", 16)), drawing("b", 0, at("b", 16))], 100, controls=controls)
+    assert {d.charger: d.limit_a for d in outcome.decisions} == expected
+    assert {d.charger: d.mode for d in outcome.decisions} == {
+        n: (controls.get(n) or {}).get("mode") or "fast" for n in ("a", "b")}
+
+
+SEND_CASES = [
+    # (last accepted, decision, now, why)
+    (None, balance.Decision("a", 1, 10, 3, "x"), 0, "first profile"),
+    (at("a", 10, run="old"), balance.Decision("a", 1, 10, 3, "x"), 1,
+     "first round of this run: making sure it holds its limit"),
+    (balance.Sent(10, 3, 0, RUN, "a@0"), balance.Decision("a", 1, 10, 3, "x"), 1, "reconnected"),
+    (at("a", 10), balance.Decision("a", 1, 10, 3, "x", resend="draws 16 A"), 1, "draws 16 A"),
+    (at("a", 10), balance.Decision("a", 1, 10, 3, "x"), 899, None),
+    (at("a", 10), balance.Decision("a", 1, 10, 3, "x"), 900, "refresh"),
+    (at("a", 11), balance.Decision("a", 1, 10, 3, "x"), 1, "11 A -> 10 A"),
+    (at("a", 10, phases=1), balance.Decision("a", 1, 10, 3, "x"), 1, "phases 1 -> 3"),
+    (balance.Sent(10, 3, 0, RUN, "a@1", "TxProfile", 7), balance.Decision("a", 1, 10, 3, "x", 8), 1,
+     "a new transaction"),
+    (None, balance.Decision("a", 1, None, 3, "unmanaged"), 0, None),
+]
+AROUND_CASES = [
+    # (when a profile was sent around the balancer, why)
+    (None, None), (9.5, None), (10, balance.AROUND), (15, balance.AROUND),
+]
+
+
+@pytest.mark.parametrize("around_at, why", AROUND_CASES)
+def test_a_profile_sent_around_the_balancer_since_its_own_is_answered_with_its_own_again(around_at, why):
+    last = balance.Sent(10, 3, 10, RUN, "a@1")
+    assert balance.should_send(last, balance.Decision("a", 1, 10, 3, "x"), 20, RUN, "a@1", around_at) == why
+
+
+@pytest.mark.parametrize("last, decision, now, why", SEND_CASES)
+def test_when_a_profile_is_sent(last, decision, now, why):
+    assert balance.should_send(last, decision, now, RUN, "a@1") == why
+
+
+@pytest.mark.parametrize("value, unit", [("Current", "A"), ("Power", "W"), ("Current,Power", None),
+                                          (" power ", "W"), ("", None)])
+def test_the_unit_a_charger_takes_from_its_configuration(value, unit):
+    answer = {"configurationKey": [{"key": "ChargingScheduleAllowedChargingRateUnit", "readonly": True,
+                                    "value": value}]}
+    assert balance.rate_unit(answer) == unit
+    assert balance.rate_unit({"unknownKey": ["ChargingScheduleAllowedChargingRateUnit"]}) is None
+
+
+def test_the_learned_purpose_and_unit_shape_the_profile():
+    d = balance.Decision("a", 1, 10, 3, "x", transaction_id=77)
+    profile = balance.charging_profile(d, Settings(), 0, "x", "TxProfile", "W")["csChargingProfiles"]
+    assert (profile["chargingProfilePurpose"], profile["transactionId"]) == ("TxProfile", 77)
+    assert profile["chargingSchedule"]["chargingRateUnit"] == "W"
+    assert profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"] == 6900
+
+
+def test_the_first_round_without_a_good_reading_says_so():
+    _, watts, note = balance.grid_step(GridState(), 0, None, 30, 32)
+    assert (watts, note) == (None, "grid meter: no reading; no good reading yet")
+
+
+def test_a_reading_from_before_the_charger_had_time_to_follow_is_not_held_against_it():
+    """A charger that sends MeterValues every few minutes: its last reading (at 50) predates the end of the
+    ramp after its limit was lowered (at 60, ramp_s 10): no judgement until a newer one arrives."""
+    big = drawing("big", 16, at("big", 10, sent=60), reading_at=50)
+    others = [drawing("b", 10, at("b", 10)), drawing("a", 10, at("a", 10))]
+    assert shown(loop_round([big] + others, 100))[0] == ("big", 10, True, False)
+    fresh = replace(big, reading_at=71)
+    assert shown(loop_round([fresh] + others, 100))[0] == ("big", 10, True, True)

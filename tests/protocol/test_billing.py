@@ -91,7 +91,8 @@ def stop(**fields):
 
 
 def test_known_account(site_tags):
-    result = stop_record("CP001", stop(), site_tags, NOW)
+    # no start record: billed from the transactionId, as the charger is in chargers.json
+    result = stop_record("CP001", stop(), site_tags, NOW, charger_listed=True)
     assert result == {
         "event": "stop",
         "charger": "CP001",
@@ -105,27 +106,34 @@ def test_known_account(site_tags):
         "energy_wh": 5_000,
         "stop_time": "2026-11-21T13:50:00Z",
         "reason": "Local",
+        "verdict": "billed",
         "flags": ["no_start"],
         "recorded_at": "2026-11-21T13:52:07.123Z",
     }
     assert list(result) == ["event", "charger", "transaction_id", "account", "account_index", "id_tag",
                             "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "energy_wh", "stop_time", "reason",
-                            "flags", "recorded_at"]
+                            "verdict", "flags", "recorded_at"]
 
 
 @pytest.mark.parametrize("changes, expected", [
     # an index that is no longer in tags.json: unknown account, index kept
-    ({"transactionId": 90_012_345}, {"transaction_id": 90_012_345, "account": "unknown", "account_index": 9}),
+    ({"transactionId": 90_012_345}, {"transaction_id": 90_012_345, "account": "unknown", "account_index": 9,
+                                     "verdict": "review", "review": "unknown_account"}),
     # index 0: the tag was unknown when the transaction started
-    ({"transactionId": 12_345}, {"transaction_id": 12_345, "account": "unknown", "account_index": 0}),
-    ({"transactionId": 20_012_345}, {"transaction_id": 20_012_345, "account": "company-x",
-                                     "account_index": 2}),
+    ({"transactionId": 12_345}, {"transaction_id": 12_345, "account": "unknown", "account_index": 0,
+                                 "verdict": "review", "review": "unknown_account"}),
+    ({"transactionId": 20_012_345, "idTag": "3333"}, {"transaction_id": 20_012_345, "account": "company-x",
+                                                     "account_index": 2, "id_tag": "3333"}),
+    # home's tag on company-x's transactionId, no start to tell whose: to review
+    ({"transactionId": 20_012_345}, {"transaction_id": 20_012_345, "account": "company-x", "account_index": 2,
+                                     "verdict": "review", "review": "tag_of_other_account"}),
     # an id no encode() made: no account index, no start, nothing consumed
     ({"transactionId": 2**63 - 1}, {"transaction_id": 2**63 - 1, "account": "unknown",
                                     "account_index": None, "meter_start_kwh": None, "consumed_kwh": None,
-                                    "energy_wh": None}),
+                                    "energy_wh": None, "verdict": "review", "review": "unknown_account"}),
     ({"transactionId": -1}, {"transaction_id": -1, "account": "unknown", "account_index": None,
-                             "meter_start_kwh": None, "consumed_kwh": None, "energy_wh": None}),
+                             "meter_start_kwh": None, "consumed_kwh": None, "energy_wh": None,
+                             "verdict": "review", "review": "unknown_account"}),
     # numbers as strings and floats
     ({"transactionId": "10012345", "meterStop": "12350999.7"}, {}),
     ({"transactionId": 10012345.0, "meterStop": 12350999.0}, {}),
@@ -133,25 +141,27 @@ def test_known_account(site_tags):
     ({"idTag": None}, {"id_tag": "-"}),
     ({"reason": None}, {"reason": "-"}),
     ({"idTag": None, "reason": None}, {"id_tag": "-", "reason": "-"}),
-    ({"idTag": "unknown-tag", "reason": "EVDisconnected"}, {"id_tag": "unknown-tag", "reason": "EVDisconnected"}),
+    # a tag that is not the account's: the stop without its start is not trusted
+    ({"idTag": "unknown-tag", "reason": "EVDisconnected"}, {"id_tag": "unknown-tag", "reason": "EVDisconnected",
+                                                           "verdict": "review", "review": "tag_of_other_account"}),
     # the stop time is copied as sent, None when missing
     ({"timestamp": None}, {"stop_time": None}),
     ({"timestamp": "garbage"}, {"stop_time": "garbage"}),
     # across the meter's wrap-around and backwards
     ({"meterStop": 10_012_350_999}, {"meter_stop_wh": 10_012_350_999}),
     ({"meterStop": 12_000_000}, {"meter_stop_wh": 12_000_000, "consumed_kwh": -345, "energy_wh": -345_000,
-                                 "flags": ["no_start", "negative"]}),
+                                 "verdict": "review", "review": "negative"}),
 ])
 def test_stop_record(site_tags, changes, expected):
     want = {
         "event": "stop", "charger": "CP001", "transaction_id": TID, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12_345, "meter_stop_wh": STOP_WH, "consumed_kwh": 5,
-        "energy_wh": 5_000, "stop_time": "2026-11-21T13:50:00Z", "reason": "Local", "flags": ["no_start"],
-        "recorded_at": RECORDED_AT,
+        "energy_wh": 5_000, "stop_time": "2026-11-21T13:50:00Z", "reason": "Local", "verdict": "billed",
+        "flags": ["no_start"], "recorded_at": RECORDED_AT,
     }
     want.update(expected)
     want = {k: v for k, v in want.items() if v != "-"}
-    assert stop_record("CP001", stop(**changes), site_tags, NOW) == want
+    assert stop_record("CP001", stop(**changes), site_tags, NOW, charger_listed=True) == want
 
 
 def begin(value, **fields):
@@ -217,10 +227,10 @@ def test_consumed_wh_across_the_wrap_around(site_tags):
 
 
 def test_consumed_wh_key_order(site_tags):
-    result = stop_record("CP001", stop(transactionData=begin("12345678")), site_tags, NOW)
+    result = stop_record("CP001", stop(transactionData=begin("12345678")), site_tags, NOW, charger_listed=True)
     assert list(result) == ["event", "charger", "transaction_id", "account", "account_index", "id_tag",
                             "meter_start_kwh", "meter_stop_wh", "consumed_kwh", "consumed_wh", "energy_wh",
-                            "stop_time", "reason", "flags", "recorded_at"]
+                            "stop_time", "reason", "verdict", "flags", "recorded_at"]
 
 
 def test_undecodable_id_uses_the_begin_register(site_tags):
@@ -238,6 +248,8 @@ def test_undecodable_id_uses_the_begin_register(site_tags):
         "consumed_wh": 5_321,
         "energy_wh": 5_321,
         "stop_time": "2026-11-21T13:50:00Z",
+        "verdict": "review",
+        "review": "unknown_account",
         "flags": ["no_start"],
         "recorded_at": RECORDED_AT,
     }
@@ -436,25 +448,28 @@ def test_a_stop_with_id_minus_one_is_reconciled_with_the_chargers_open_session(s
         "energy_wh": 5_321, "flags": ["reconciled"]}
 
 
-@pytest.mark.parametrize("meter_stop, stop_time, flags", [
-    (12_345_000, "2026-11-21T13:50:00Z", ["negative"]),                 # the meter ran backwards
-    (12_345_678 + 50_000 * 6600 // 3600, "2026-11-21T13:50:00Z", []),   # exactly 50 kW for 6,600 s
-    (12_345_678 + 50_000 * 6600 // 3600 + 1, "2026-11-21T13:50:00Z", ["implausible"]),
-    (12_350_999, "2026-11-21T11:59:59Z", ["implausible"]),              # a stop before its start
-    (12_345_000, "2026-11-21T11:00:00Z", ["negative", "implausible"]),
-    (12_350_999, "garbage", []),                                        # no duration: nothing to judge by
+@pytest.mark.parametrize("meter_stop, stop_time, review, flags", [
+    (12_345_000, "2026-11-21T13:50:00Z", "negative", []),               # the meter ran backwards
+    (12_345_678 + 50_000 * 6600 // 3600, "2026-11-21T13:50:00Z", None, []),   # exactly 50 kW for 6,600 s
+    (12_345_678 + 50_000 * 6600 // 3600 + 1, "2026-11-21T13:50:00Z", "implausible", []),
+    # a stop before its start: the charger's clock was off, the receipt time counts (6,727 s)
+    (12_350_999, "2026-11-21T11:59:59Z", None, ["clock_off"]),
+    (12_345_678 + 50_000 * 6727 // 3600 + 1, "2026-11-21T11:59:59Z", "implausible", ["clock_off"]),
+    (12_345_000, "2026-11-21T11:00:00Z", "negative", ["clock_off"]),
+    (12_350_999, "garbage", None, []),                                  # no duration: nothing to judge by
 ])
-def test_energy_no_meter_can_give_is_flagged(site_tags, meter_stop, stop_time, flags):
+def test_energy_no_meter_can_give_goes_to_review(site_tags, meter_stop, stop_time, review, flags):
     result = stop_record("CP001", stop(meterStop=meter_stop, timestamp=stop_time), site_tags, NOW,
                          [start_of(site_tags)])
-    assert result["flags"] == flags
-    assert result["energy_wh"] == meter_stop - 12_345_678  # flagged lines are written all the same
+    assert (result.get("review"), result["verdict"], result["flags"]) == (review, "review" if review else "billed",
+                                                                         flags)
+    assert result["energy_wh"] == meter_stop - 12_345_678  # lines to review are written all the same
 
 
 def test_the_power_limit_is_a_setting(site_tags):
     over = stop(meterStop=12_345_678 + 60_000 * 6600 // 3600)
-    assert stop_record("CP001", over, site_tags, NOW, [start_of(site_tags)])["flags"] == ["implausible"]
-    assert stop_record("CP001", over, site_tags, NOW, [start_of(site_tags)], max_power_kw=60)["flags"] == []
+    assert stop_record("CP001", over, site_tags, NOW, [start_of(site_tags)])["review"] == "implausible"
+    assert stop_record("CP001", over, site_tags, NOW, [start_of(site_tags)], max_power_kw=60)["verdict"] == "billed"
 
 
 def test_consumed_wh_wraps_like_consumed_kwh():

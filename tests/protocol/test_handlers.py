@@ -110,14 +110,16 @@ STOP = {"transactionId": 10_012_345, "meterStop": 12_350_999, "timestamp": "2026
 
 
 def test_stop_transaction_records_the_decoded_energy():
+    # no start record, a charger the site does not know: kept and confirmed, but to review
     outcome = handle("StopTransaction", {**STOP, "idTag": "1111", "reason": "Local"})
     assert result(outcome) == {"idTagInfo": {"status": "Accepted"}}
     assert outcome.effects == (Record("2026-11", {
         "event": "stop", "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12_350_999, "consumed_kwh": 5,
-        "energy_wh": 5_000, "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "flags": ["no_start"],
-        "recorded_at": STAMP},
+        "energy_wh": 5_000, "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "verdict": "review",
+        "review": "unknown_charger", "flags": ["no_start"], "recorded_at": STAMP},
         CallError("u1", "InternalError", "the ledger could not be written", {})),)
+    assert outcome.notes == ("stop of transactionId 10012345: review (unknown_charger): not counted until decided",)
 
 
 def test_stop_transaction_without_id_tag_gets_an_empty_confirmation():
@@ -261,3 +263,24 @@ def test_status_and_meter_values_texts_are_kept_bounded_too():
     (effect,) = handle("MeterValues", meter).effects
     assert effect.payload["meterValue"][0]["sampledValue"][0]["value"] == "1" * 255
     assert handlers.bounded({"a": "x" * 255, "b": [1, None, True]}) == ({"a": "x" * 255, "b": [1, None, True]}, ())
+
+
+def test_a_retransmitted_start_gets_the_transaction_id_of_its_original_and_no_second_record():
+    # the tag 1111 was home's (index 1) when the original was recorded; tags.json now gives it to company-x
+    moved = tags.parse(__import__("json").dumps([{"index": 2, "account": "company-x", "ids": ["3333", "1111"]}]))
+    payload = {"connectorId": 1, "idTag": "1111", "meterStart": 12_345_678, "timestamp": "2026-11-21T13:00:00Z"}
+    original = {"event": "start", "charger": "CP1", "connector_id": 1, "transaction_id": 10_012_345,
+                "id_tag": "1111", "account": "home", "account_index": 1, "meter_start_wh": 12_345_678,
+                "start_time": "2026-11-21T13:00:00Z", "recorded_at": "2026-11-21T13:00:01.000Z"}
+    asked = []
+
+    def starts(month, record):
+        asked.append((month, record["meter_start_wh"], record["id_tag"]))
+        return original
+    context = handlers.Context("CP1", moved, NOW, tz.UTC, starts=starts)
+    outcome = handlers.handle(Call("u1", "StartTransaction", payload), context)
+    assert result(outcome)["transactionId"] == 10_012_345
+    assert outcome.effects == ()
+    assert asked == [("2026-11", 12_345_678, "1111")]
+    fresh = handlers.handle(Call("u1", "StartTransaction", payload), context._replace(starts=lambda m, r: None))
+    assert result(fresh)["transactionId"] == 20_012_345 and len(fresh.effects) == 1

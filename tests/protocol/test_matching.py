@@ -1,10 +1,10 @@
-"""Tying a stop to its start record, pure: records in, the start and the flags out."""
+"""Open, closed and running start records, pure: records in, starts out."""
 
-import pytest
+from datetime import datetime, timedelta, timezone
 
-from shocpp.protocol.matching import Match, match, open_starts
+from shocpp.protocol.matching import agrees, closer, open_starts, running
 
-LISTED = {1, 2}
+NOW = datetime(2026, 11, 2, tzinfo=timezone.utc)
 
 
 def start(tid, wh, charger="CP1", connector=1, at="2026-11-01T10:00:00Z", index=None):
@@ -22,48 +22,39 @@ def stop_of(record):
 A = start(10_012_345, 12_345_678)
 
 
-def test_a_stop_finds_its_start():
-    assert match("CP1", 10_012_345, [A], LISTED) == Match(A, ())
-
-
-def test_a_reused_transaction_id_takes_the_newest_open_start():
-    first, second = start(10_000_000, 100, at="2026-11-01T10:00:00Z"), start(10_000_000, 646, at="2026-11-01T12:00:00Z")
-    assert match("CP1", 10_000_000, [first, second], LISTED) == Match(second, ())
-    assert match("CP1", 10_000_000, [first, second, stop_of(second)], LISTED) == Match(first, ())
-    assert match("CP1", 10_000_000, [first, stop_of(first), second, stop_of(second)], LISTED) == \
-        Match(None, ("no_start",))
-
-
-def test_a_start_whose_reading_disagrees_with_the_id_is_no_start():
-    edited = {**A, "meter_start_wh": 99_000_000}
-    assert match("CP1", 10_012_345, [edited], LISTED) == Match(None, ("no_start",))
-
-
-def test_a_start_on_another_charger_is_flagged():
-    assert match("CP2", 10_012_345, [A], LISTED) == Match(None, ("other_charger",))
-    assert match("CP2", 10_012_345, [A, stop_of(A)], LISTED) == Match(None, ("other_charger",))
-
-
-@pytest.mark.parametrize("tid", [-1, 0, 2**63 - 1, 90_000_000])  # none, zero, undecodable, unlisted index
-def test_an_unusable_id_is_reconciled_with_the_one_open_session_of_the_charger(tid):
-    other = start(20_000_001, 1_500, charger="CP2")
-    assert match("CP1", tid, [A, other], LISTED) == Match(A, ("reconciled",))
-
-
-def test_no_reconciling_when_the_charger_has_none_or_several_open_sessions():
-    second = start(20_000_001, 1_500, connector=2)
-    assert match("CP1", -1, [A, second], LISTED) == Match(None, ("no_start",))
-    assert match("CP1", -1, [A, stop_of(A)], LISTED) == Match(None, ("no_start",))
-    assert match("CP1", -1, [], LISTED) == Match(None, ("no_start",))
+def test_a_start_agrees_with_its_own_transaction_id_only():
+    assert agrees(A, 10_012_345)
+    assert not agrees(A, 10_012_346)
+    assert not agrees({**A, "meter_start_wh": 99_000_000}, 10_012_345)
+    assert not agrees({**A, "account_index": "1"}, 10_012_345)
 
 
 def test_open_starts_are_those_without_a_matched_stop_and_old_lines_count_as_stops():
     b = start(20_000_001, 1_500, connector=2)
     old_stop = {"charger": "CP1", "transaction_id": 10_012_345, "meter_stop_wh": 1}  # no event, no start fields
     assert open_starts([A, b, old_stop, stop_of(b)]) == [A]
+    assert closer([A, b, old_stop, stop_of(b)], b) == stop_of(b)
+    assert closer([A], A) is None
+
+
+def test_an_accepted_decision_closes_a_start_a_rejected_one_does_not():
+    accepted = {"event": "decision", "decision": "accept", "line": "x", **{k: A[k] for k in
+                ("charger", "connector_id", "meter_start_wh", "start_time")}}
+    assert open_starts([A, accepted]) == []
+    assert open_starts([A, {**accepted, "decision": "reject"}]) == [A]
+
+
+def test_running_is_open_not_stale_and_the_newest_of_a_connector():
+    old = start(10_000_001, 1_000, at="2026-10-01T10:00:00Z")
+    b = start(20_000_001, 1_500, connector=2)
+    other = start(20_000_002, 2_500, charger="CP2")
+    records = [old, A, b, other]
+    assert running(records, NOW, timedelta(days=7)) == [A, b, other]
+    assert running(records, NOW, timedelta(days=7), "CP1") == [A, b]
+    assert running([old], NOW, timedelta(days=7)) == []  # stale
 
 
 def test_records_with_odd_values_neither_match_nor_break():
     odd = {**A, "start_time": ["2026"], "account_index": "1"}
-    assert match("CP1", 10_012_345, [odd], LISTED) == Match(None, ("no_start",))
+    assert not agrees(odd, 10_012_345)
     assert open_starts([{**A, "start_time": {"a": 1}}, stop_of({**A, "start_time": {"a": 1}})]) == []

@@ -165,7 +165,8 @@ def test_a_stop_that_names_no_account_asks_for_the_chargers_records_too():
         return [start] if month == "2026-11" else []
     minus_one = STOP.replace(b"10012345", b"-1")
     step = session().receive(minus_one, NOW, 0.0, lambda: TAGS_NOW, records)
-    assert asked == [("2026-10", -1, "CP1"), ("2026-11", -1, "CP1")]
+    # its transactionId's records first; as no start of it is on this charger, the charger's records too
+    assert asked == [("2026-10", -1, None), ("2026-11", -1, None), ("2026-10", -1, "CP1"), ("2026-11", -1, "CP1")]
     (record,) = step.effects
     assert (record.record["start_transaction_id"], record.record["energy_wh"], record.record["flags"]) == \
         (10012345, 5321, ["reconciled"])

@@ -37,7 +37,14 @@ def test_the_open_starts_by_charger_and_connector_newest_wins():
 def test_a_session_with_its_energy_so_far_duration_and_power():
     shown = sessions.session(start(), NOW, energy_wh=4_212_345, power_w=7360, meter_time="2026-11-21T10:59:00Z")
     assert shown == {"transaction_id": 10004200, "account": "home", "id_tag": "1111",
-                     "start_time": "2026-11-21T10:00:00Z", "duration_s": 3600, "energy_wh": 12345, "power_w": 7360}
+                     "start_time": "2026-11-21T10:00:00Z", "duration_s": 3600, "energy_wh": 12345, "power_w": 7360,
+                     "stale": False}
+
+
+def test_a_start_without_a_stop_for_longer_than_a_session_can_last_is_stale():
+    week = datetime(2026, 11, 28, 10, 0, 1, tzinfo=timezone.utc)
+    assert sessions.session(start(), week)["stale"] is True
+    assert sessions.session(start(), datetime(2026, 11, 28, 9, 59, tzinfo=timezone.utc))["stale"] is False
 
 
 def test_a_reading_older_than_the_start_is_not_the_sessions():

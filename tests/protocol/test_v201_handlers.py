@@ -38,9 +38,9 @@ class Ledger:
         return [{k: v for k, v in r.items() if k != "recorded_at"} for m in sorted(self.months) for r in self.months[m]]
 
 
-def ctx(ledger=None, strict=False):
+def ctx(ledger=None, strict=False, listed=False):
     return handlers.Context("CS1", tags.parse(json.dumps(TAGS)), NOW, tz.UTC, 300, strict,
-                            None if ledger is None else ledger.records, 50)
+                            None if ledger is None else ledger.records, 50, 200_000, listed)
 
 
 def handle(action, payload, ledger=None, **kw):
@@ -91,7 +91,7 @@ STOP_LINE = {"event": "stop", "ocpp": "2.0.1", "charger": "CS1", "transaction_id
              "account_index": 2, "id_tag": "3333", "connector_id": 1, "start_time": "2026-11-01T10:00:00Z",
              "meter_start_wh": 1_000_500, "meter_stop_wh": 1_031_750, "energy_wh": 31_250,
              "stop_time": "2026-11-01T12:00:00Z", "duration_s": 7200, "reason": "EVDisconnected", "seq_no": 2,
-             "flags": []}
+             "start_id_tag": "3333", "verdict": "billed", "flags": []}
 
 
 def test_boot_is_accepted_and_kept_in_the_run_files_shape():
@@ -165,23 +165,41 @@ def test_the_idtoken_of_a_later_event_gives_the_session_its_account():
     assert stop == STOP_LINE
 
 
-def test_an_ended_without_a_start_is_billed_from_its_readings_and_flagged_no_start():
-    ledger = Ledger()
+def test_an_ended_without_a_start_follows_the_trust_rule_of_a_1_6_stop_without_its_start():
     meter = energy(5_000, "Transaction.Begin") + energy(9_000, "Transaction.End", "2026-11-01T12:00:00Z")
-    handle("TransactionEvent", {**ENDED, "meterValue": meter, "idToken": TOKEN, "evse": {"id": 3}}, ledger)
-    (stop,) = ledger.lines()
-    assert (stop["account"], stop["connector_id"], stop["energy_wh"], stop["flags"]) == \
-        ("company-x", 3, 4_000, ["no_start"])
+    lost = {**ENDED, "meterValue": meter, "idToken": TOKEN, "evse": {"id": 3}}
+    listed, unknown, vouched = Ledger(), Ledger(), Ledger()
+    handle("TransactionEvent", lost, listed, listed=True)  # in chargers.json: billed from its readings
+    handle("TransactionEvent", lost, unknown)  # nobody vouches for it: kept for review
+    handle("TransactionEvent", {**STARTED, "transactionInfo": {"transactionId": "earlier"}}, vouched)
+    handle("TransactionEvent", lost, vouched)  # an earlier session of a listed account vouches for it
+    (stop,) = listed.lines()
+    assert (stop["account"], stop["connector_id"], stop["energy_wh"], stop["flags"], stop["verdict"]) == \
+        ("company-x", 3, 4_000, ["no_start"], "billed")
+    assert (unknown.lines()[0]["verdict"], unknown.lines()[0]["review"]) == ("review", "unknown_charger")
+    assert vouched.lines()[-1]["verdict"] == "billed"
     handle("TransactionEvent", {**ENDED, "meterValue": energy(9_000, "Transaction.End"), "transactionInfo":
-                                {"transactionId": "bare"}}, ledger)
-    assert (ledger.lines()[1]["energy_wh"], ledger.lines()[1]["flags"]) == (None, ["no_start", "no_meter"])
+                                {"transactionId": "bare"}}, listed, listed=True)
+    bare = listed.lines()[1]
+    assert (bare["energy_wh"], bare["flags"], bare["verdict"], bare["review"]) == \
+        (None, ["no_start", "no_meter"], "review", "no_meter")
 
 
 def test_a_meter_running_backwards_is_flagged():
     ledger = Ledger()
     handle("TransactionEvent", STARTED, ledger)
     handle("TransactionEvent", {**ENDED, "meterValue": energy(999_000, "Transaction.End")}, ledger)
-    assert (ledger.lines()[1]["energy_wh"], ledger.lines()[1]["flags"]) == (-1_500, ["negative"])
+    stop = ledger.lines()[1]
+    assert (stop["energy_wh"], stop["verdict"], stop["review"]) == (-1_500, "review", "negative")
+
+
+def test_an_ended_with_another_accounts_tag_or_too_much_energy_is_kept_for_review():
+    for ended, reason in (({**ENDED, "idToken": {"idToken": "1111", "type": "ISO14443"}}, "tag_of_other_account"),
+                          ({**ENDED, "meterValue": energy(1_300_000, "Transaction.End")}, "too_much_energy")):
+        ledger = Ledger()
+        handle("TransactionEvent", STARTED, ledger)
+        handle("TransactionEvent", ended, ledger)
+        assert (ledger.lines()[1]["verdict"], ledger.lines()[1]["review"]) == ("review", reason)
 
 
 def test_every_station_message_is_answered_schema_valid():
@@ -264,3 +282,17 @@ def test_a_deviating_transaction_event_is_billed_all_the_same_and_noted():
     handle("TransactionEvent", {**ENDED, "triggerReason": "Whatever"}, ledger)
     start, stop = ledger.lines()
     assert (start["seq_no"], stop["energy_wh"], stop["flags"]) == (None, 31_250, [])
+
+
+def test_what_a_station_takes_from_its_device_model():
+    from shocpp.protocol.v201 import profiles
+    assert schemas.outgoing_problem("GetVariables", profiles.LEARN) is None
+
+    def answer(rate, level, status="Accepted"):
+        return {"getVariableResult": [
+            {"attributeStatus": status, "attributeValue": rate, **profiles.RATE_UNIT},
+            {"attributeStatus": status, "attributeValue": level, **profiles.STACK_LEVEL}]}
+    assert profiles.learned(answer("W", "3")) == {"stack_level": 3, "unit": "W"}
+    assert profiles.learned(answer("A,W", "250")) == {"stack_level": 100, "unit": None}
+    assert profiles.learned(answer("W", "3", "UnknownVariable")) == {"stack_level": 0, "unit": None}
+    assert profiles.learned(None) == {"stack_level": 0, "unit": None}

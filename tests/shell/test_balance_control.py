@@ -122,3 +122,21 @@ def test_the_command_line_sets_and_drops_settings_for_chargers_of_site_json_only
         assert raised.value.code == 2
         assert message in capsys.readouterr().err
     assert control.controls(site.run_dir) == {}
+
+
+def test_a_profile_sent_around_the_balancer_is_noted_for_it(run_dir):
+    assert control.around(run_dir) == {}
+    control.sent_around(run_dir, "a", 1_800_000_000)
+    control.sent_around(run_dir, "b", 1_800_000_005.5)
+    assert control.around(run_dir) == {"a": 1_800_000_000.0, "b": 1_800_000_005.5}
+    assert control.controls(run_dir) == {}
+
+
+def test_the_unit_lets_a_serial_meter_through():
+    """Issue 24 item 7: PrivateDevices=yes hid a USB-serial grid meter from its command."""
+    from conftest import ROOT
+    unit = (ROOT / "misc" / "shocpp-balance.service").read_text()
+    settings = [line for line in unit.splitlines() if not line.startswith("#")]
+    assert "PrivateDevices=yes" not in settings
+    assert {"DevicePolicy=closed", "DeviceAllow=char-ttyUSB rw", "DeviceAllow=char-ttyACM rw",
+            "SupplementaryGroups=dialout"} <= set(settings)

@@ -33,6 +33,7 @@ def test_defaults():
         tariffs_file=ROOT / "conf" / "tariffs.json",
         site_name=os.uname().nodename,
         operators_file=ROOT / "conf" / "operators.json",
+        max_session_kwh=200,
     )
 
 

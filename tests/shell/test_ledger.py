@@ -107,3 +107,28 @@ def test_records_without_a_transaction_id_are_the_chargers_or_all(tmp_path):
     assert ledger.records(tmp_path, "2026-11", None, "CP3") == []
     assert ledger.records(tmp_path, "2026-11", None) == lines_
     assert ledger.records(tmp_path, "2026-12", None) == []
+
+
+def start_line(**changes):
+    return {"event": "start", "charger": "CP1", "connector_id": 1, "transaction_id": 10012345, "id_tag": "1111",
+            "account": "home", "account_index": 1, "meter_start_wh": 12345678, "start_time": "2026-11-01T10:00:00Z",
+            "recorded_at": "2026-11-01T10:00:01.000Z", **changes}
+
+
+def test_the_start_a_retransmission_repeats_is_found_in_its_month_or_a_neighbour(tmp_path):
+    ledger.append(tmp_path, "2026-11", start_line())
+    again = start_line(transaction_id=20012345, account="company-x", account_index=2, recorded_at="later")
+    assert ledger.retransmitted_start(tmp_path, "2026-11", again) == start_line()
+    assert ledger.retransmitted_start(tmp_path, "2026-12", again) == start_line()
+    assert ledger.retransmitted_start(tmp_path, "2026-11", start_line(connector_id=2)) is None
+    assert ledger.retransmitted_start(tmp_path, "2027-03", again) is None
+
+
+def test_decisions_are_deduplicated_as_decisions_never_as_stops(tmp_path):
+    decision = {"event": "decision", "decision": "accept", "line": "0123456789", "charger": "CP1",
+                "transaction_id": 10012345, "recorded_at": "2026-11-02T10:00:00.000Z"}
+    assert ledger.append(tmp_path, "2026-11", decision)
+    assert not ledger.append(tmp_path, "2026-11", dict(decision))
+    assert ledger.append(tmp_path, "2026-11", {**decision, "line": "9876543210"})
+    assert ledger.append(tmp_path, "2026-11", {**decision, "decision": "reject", "recorded_at": "later"})
+    assert len(lines(tmp_path / "2026-11.jsonl")) == 3

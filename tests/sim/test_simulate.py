@@ -1,5 +1,6 @@
 """shocpp-simulate's pure parts: the meter, the answers to the central system's calls, its messages."""
 
+from dataclasses import replace
 from fractions import Fraction
 
 import pytest
@@ -7,7 +8,7 @@ import pytest
 from shocpp.protocol import billing, schemas
 from shocpp_sim import answers, messages, meter
 from shocpp_sim.answers import (Answer, ConfigChanged, Reboot, Send, StartSession, State, StopSession, answer,
-                                power_limit_w)
+                                default_config, power_limit_w)
 from shocpp_sim.cli import charger_urls
 from shocpp_sim.stats import Stats, percentile, summary
 
@@ -215,3 +216,26 @@ def test_meter_values_report_the_current_per_phase_in_use():
                                         "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 16, "numberPhases": 1}]}})
     assert one.phases == 1 and one.limit_w == 16 * 230
     assert answers.phases_allowed((one,)) == 1 and answers.phases_allowed(()) is None
+
+
+def test_the_knobs_for_chargers_in_the_field():
+    """--ignore-profiles, --reject-tx-default-profile, --rate-unit: what chargers in the field do."""
+    tx_running = State(transaction_id=77, busy=True)
+    tx = dict(A10, chargingProfilePurpose="TxProfile", transactionId=77)
+    abb = replace(tx_running, reject_tx_default=True)
+    assert answer(abb, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": A10}).payload == \
+        {"status": "Rejected"}
+    taken = answer(abb, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": tx})
+    assert taken.payload == {"status": "Accepted"} and power_limit_w(taken.state.profiles, 77) == 6900
+    watts = dict(A10, chargingSchedule={"chargingRateUnit": "W", "chargingSchedulePeriod": [{"startPeriod": 0,
+                                                                                           "limit": 4000}]})
+    huawei = State(config=default_config(rate_unit="W"), rate_unit="W")
+    assert answer(huawei, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": A10}).payload == \
+        {"status": "Rejected"}
+    assert answer(huawei, "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": watts}).payload == \
+        {"status": "Accepted"}
+    assert answer(huawei, "GetConfiguration", {"key": ["ChargingScheduleAllowedChargingRateUnit"]}).payload == \
+        {"configurationKey": [{"key": "ChargingScheduleAllowedChargingRateUnit", "readonly": True, "value": "Power"}]}
+    ignoring = answer(State(ignore_profiles=True), "SetChargingProfile", {"connectorId": 1, "csChargingProfiles": A10})
+    assert ignoring.payload == {"status": "Accepted"}
+    assert power_limit_w(ignoring.state.profiles, None, ignored=True) is None

@@ -31,7 +31,8 @@ def test_a_whole_session_over_pipes_is_answered_and_billed(site):
         "event": "stop", "charger": "CP-7", "transaction_id": 10012345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12350999, "consumed_kwh": 5,
         "consumed_wh": 5321, "connector_id": 1, "start_time": "2026-11-01T10:00:00Z", "meter_start_wh": 12345678,
-        "duration_s": 7200, "energy_wh": 5321, "stop_time": "2026-11-01T12:00:00Z", "reason": "Local", "flags": []}
+        "start_id_tag": "1111", "duration_s": 7200, "energy_wh": 5321, "stop_time": "2026-11-01T12:00:00Z",
+        "reason": "Local", "verdict": "billed", "flags": []}
     assert (site.accounting / "2026-11.jsonl").exists()
     assert connection_dirs(site) == []  # everything it created is gone at EOF (the last good tags.json stays)
 

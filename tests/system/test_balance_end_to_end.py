@@ -103,6 +103,7 @@ def test_three_chargers_share_32_a_and_follow_the_grid_meter(site, listener_url)
     site_file = site.root / "site.json"
     site_file.write_text(json.dumps({
         "grid_limit_a": 32, "interval_s": 1, "default": {"min_a": 6, "max_a": 16, "phases": 3, "mode": "fast"},
+        "chargers": {c: {} for c in CHARGERS},
         "grid_meter": {"file": str(grid_file)}, "enable_delay_s": 1, "disable_delay_s": 2,
         "phase_switch_pause_s": 2}))
     building = {"w": 0}
@@ -140,7 +141,7 @@ def test_three_chargers_share_32_a_and_follow_the_grid_meter(site, listener_url)
 
 def test_once_dry_run_prints_the_decisions_and_sends_nothing(site, listener_url):
     site_file = site.root / "site.json"
-    site_file.write_text('{"grid_limit_a": 32}')
+    site_file.write_text('{"grid_limit_a": 32, "chargers": {"sim-1": {}, "sim-2": {}}}')
     env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
     simulate = [listener_url, "--id", "sim", "--chargers", "2", "--sessions", "1", "--session-seconds", "60",
                 "--meter-interval", "0", "--duration", "60", "--quiet"]
@@ -218,3 +219,30 @@ def test_solar_charging_starts_after_the_enable_delay_and_stops_after_the_disabl
     log = (site.root / "balance.err").read_text()
     assert "pv connector 1: 8 A on 1 phase(s): pv: surplus 2000 W on 1 phase(s)" in log
     assert "pv connector 1: 0 A on 1 phase(s): pv: stopped, surplus -500 W under 1380 W for 3 s" in log
+
+
+def test_the_simulator_as_a_charger_that_rejects_tx_default_profile_and_takes_w_only(site, listener_url):
+    """shocpp-simulate --reject-tx-default-profile --rate-unit W: the balancer learns W from its
+    configuration, and gives it a TxProfile for its transaction when the TxDefaultProfile is rejected."""
+    site_file = site.root / "site.json"
+    site_file.write_text('{"grid_limit_a": 32, "chargers": {"sim": {"max_a": 10}}}')
+    env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
+    simulate = [listener_url, "--id", "sim", "--sessions", "1", "--session-seconds", "60", "--meter-interval", "0.3",
+                "--duration", "60", "--quiet", "--reject-tx-default-profile", "--rate-unit", "W"]
+    with running(site, env, simulate, balance=False):
+        wait_until(lambda: meter(site, "sim") is not None and meter(site, "sim")[0] > 0)
+        done = subprocess.run([str(BIN / "shocpp-balance"), "--once"], env=env, capture_output=True, text=True,
+                              timeout=60)
+        assert done.returncode == 0, done.stderr
+        wait_until(lambda: meter(site, "sim") == (6900.0, {"L1": 10.0, "L2": 10.0, "L3": 10.0}))
+    frames = []
+    for line in site.log_file.read_text().splitlines():
+        match = LOG_LINE.match(line)
+        if match and match.group(2) == ">":
+            frame = json.loads(match.group(3))
+            if frame[0] == 2 and frame[2] == "SetChargingProfile":
+                profile = frame[3]["csChargingProfiles"]
+                frames.append((profile["chargingProfilePurpose"], profile["chargingSchedule"]["chargingRateUnit"],
+                               profile["chargingSchedule"]["chargingSchedulePeriod"][0]["limit"],
+                               "transactionId" in profile))
+    assert frames == [("TxDefaultProfile", "W", 6900, False), ("TxProfile", "W", 6900, True)]

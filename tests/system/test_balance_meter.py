@@ -27,9 +27,12 @@ def test_a_command_s_output_is_the_grid_power(capsys):
 
 
 @pytest.mark.parametrize("line, problem", [
-    ("echo abc", "could not convert string to float: 'abc'"),
-    ("echo", "could not convert string to float: ''"),
-    ("echo 1 2", "could not convert string to float: '1 2'"),
+    ("echo abc", "its output 'abc' is not a number"),
+    ("echo", "it printed nothing"),
+    ("echo 1 2", "its output '1 2' is not a number"),
+    # mbpoll prints its error on stderr and exits 0 (issue 24 item 7): the error is in the log
+    ("echo 'Connection failed: Connection timed out.' >&2", "it printed nothing; on stderr: Connection failed: "
+                                                           "Connection timed out."),
     ("echo 5; exit 3", "the command exited with 3"),
     ("echo broken >&2; exit 1", "the command exited with 1: broken"),
     ("nonesuch-meter-command", "the command exited with 127"),
@@ -137,6 +140,61 @@ def test_a_url_that_answers_an_http_error_or_nothing_reads_nothing(http_meter, c
     assert "Connection refused" in capsys.readouterr().err
 
 
+def test_a_url_answering_a_number_of_400_digits_reads_nothing_and_the_round_goes_on(
+        http_meter, site, chargers, monkeypatch, capsys):
+    """Issue 24 item 3: it raised an uncaught OverflowError (the balancer exited and restarted in a
+    loop); now it is a failed reading: the last good one for an interval, then every connector's minimum."""
+    server, url = http_meter
+    server.reply = (200, b'{"power": ' + b"9" * 400 + b"}")
+    assert tool.read_grid_meter(GridMeter("url", url, "/power")) is None
+    assert "cannot read: a number of 400 digits is not a power reading" in capsys.readouterr().err
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}},
+                                          "grid_meter": {"url": url, "pointer": "/power"}})
+    chargers.connect("a", 11)
+    monkeypatch.setattr(command, "send", FakeSend())
+    decided, state = one_round(settings, parsed, NOW)
+    assert decided[("a", 1)].limit_a == 6
+    assert "grid meter: no reading; no good reading yet" in capsys.readouterr().err
+
+
+class Dripping(http.server.BaseHTTPRequestHandler):
+    """A meter that sends its answer one byte every `self.server.every` seconds."""
+
+    def do_GET(self):
+        answer = b'HTTP/1.0 200 OK\r\nContent-Type: application/json\r\n\r\n{"power": 100}'
+        try:
+            for i in range(len(answer)):
+                self.wfile.write(answer[i:i + 1])
+                self.wfile.flush()
+                if self.server.stop.wait(self.server.every):
+                    return
+        except OSError:
+            pass
+
+    def log_message(self, *args):
+        pass
+
+
+def test_a_url_that_drips_its_answer_is_cut_off_at_the_timeout_for_the_whole_request(capsys):
+    """Issue 24 item 3: one byte every 0.5 s with timeout_s 1 kept a round going (a read timeout, not
+    the request's); now the whole request ends after timeout_s."""
+    port = free_port()
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", port), Dripping)
+    server.daemon_threads, server.every, server.stop = True, 0.5, threading.Event()
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        started = time.monotonic()
+        assert tool.read_grid_meter(GridMeter("url", f"http://127.0.0.1:{port}/", "/power", timeout_s=1)) is None
+        assert 0.9 < time.monotonic() - started < 2
+        assert "cannot read: timed out: no whole answer within 1 s" in capsys.readouterr().err
+    finally:
+        server.stop.set()
+        server.shutdown()
+        server.server_close()
+        thread.join(5)
+
+
 def test_a_url_that_does_not_answer_in_time_reads_nothing_after_its_timeout(http_meter, capsys):
     server, url = http_meter
     server.delay, server.reply = 4, (200, b'{"total_power": 5}')
@@ -150,7 +208,7 @@ def test_a_url_that_does_not_answer_in_time_reads_nothing_after_its_timeout(http
 
 def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_round(
         site, chargers, monkeypatch, capsys):
-    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}, "c": {}}})
     for name, pid in (("a", 11), ("b", 12), ("c", 13)):
         chargers.connect(name, pid)
     fake = FakeSend({"a": silent})
@@ -162,15 +220,40 @@ def test_a_charger_that_does_not_answer_holds_up_nobody_and_is_tried_again_next_
     assert 4 <= took < 6
     sent = {c: at for c, action, limit, at in fake.calls if action == "SetChargingProfile"}
     assert sent["b"] < 1 and sent["c"] < 1 and sent["a"] >= 4
-    assert set(state["sent"]) == {"b@12", "c@13"}
+    assert set(state["accepted"]) == {"b", "c"}
     err = capsys.readouterr().err
-    assert "a: GetConfiguration ChargeProfileMaxStackLevel: no answer in time; using stack level 0" in err
+    assert "a: GetConfiguration: no answer in time; using stack level 0 and site.json's unit" in err
     assert "a connector 1: SetChargingProfile no answer in time; tried again next round" in err
-    assert "failed" not in state["connections"]["a@11"]
-    # next round: a answers; only a is sent (b and c unchanged), at the stack level kept from before
+    assert state["failed"] == {} and "a" not in state["learned"]
+    # next round: a answers; only a is sent (b and c unchanged), its configuration asked again (no
+    # answer is not an answer) and then remembered
     fake.answers, fake.calls[:] = {}, []
     decided, state = one_round(settings, parsed, NOW + 30, state)
-    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [("a", "SetChargingProfile", 10)]
-    assert state["connections"]["a@11"] == {"stack_level": 0}
+    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [("a", "GetConfiguration", None),
+                                                                          ("a", "SetChargingProfile", 10)]
+    assert state["learned"]["a"] == {"stack_level": 3, "unit": None}
 
 
+
+
+def test_the_readme_site_json_and_its_mbpoll_meter_run_as_written(tmp_path, monkeypatch, capsys):
+    """Issue 24 item 7: the README's example parses, and its mbpoll command gives the number mbpoll
+    prints (a stand-in mbpoll on PATH prints what mbpoll 1.4 does), and mbpoll's own error when it fails."""
+    from conftest import ROOT
+    from shocpp.protocol import site as site_module
+    readme = (ROOT / "README.md").read_text()
+    section = readme[readme.index("## Site sharing and solar charging"):]
+    example = section[section.index("```json\n") + len("```json\n"):]
+    parsed = site_module.parse(example[:example.index("```")])
+    assert parsed.grid_meter.kind == "command" and "mbpoll" in parsed.grid_meter.source
+    fake = tmp_path / "bin" / "mbpoll"
+    fake.parent.mkdir()
+    fake.write_text('#!/bin/sh\nif [ -e "$MBPOLL_FAILS" ]; then echo "Connection failed: No such file or directory" >&2;'
+                    ' exit 1; fi\nprintf "mbpoll 1.4-12 - FieldTalk(tm) Modbus(R) Master Simulator\\n'
+                    '-- Polling slave 1...\\n[53]: \\t-812.500000\\n"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{fake.parent}:{__import__('os').environ['PATH']}")
+    assert tool.read_grid_meter(parsed.grid_meter) == -812.5
+    monkeypatch.setenv("MBPOLL_FAILS", str(fake))
+    assert tool.read_grid_meter(parsed.grid_meter) is None
+    assert "the command exited with 1: Connection failed: No such file or directory" in capsys.readouterr().err

@@ -48,8 +48,8 @@ def test_a_whole_rfid_session_is_billed(site, listener_url):
         "event": "stop", "charger": "CP1", "transaction_id": 10_012_345, "account": "home", "account_index": 1,
         "id_tag": "1111", "meter_start_kwh": 12345, "meter_stop_wh": 12_350_999, "consumed_kwh": 5,
         "consumed_wh": 5321, "connector_id": 1, "start_time": "2026-11-01T10:00:00Z", "meter_start_wh": 12_345_678,
-        "duration_s": 7200, "energy_wh": 5321, "stop_time": "2026-11-01T12:00:00Z", "reason": "EVDisconnected",
-        "flags": []}]
+        "start_id_tag": "1111", "duration_s": 7200, "energy_wh": 5321, "stop_time": "2026-11-01T12:00:00Z",
+        "reason": "EVDisconnected", "verdict": "billed", "flags": []}]
 
 
 async def rfid_session_for(url, identity, *args):
@@ -78,8 +78,8 @@ def test_a_retransmitted_stop_is_billed_once_even_after_a_reconnect(site, listen
         "event": "stop", "charger": "CP1", "transaction_id": 20_000_001, "account": "company-x", "account_index": 2,
         "id_tag": "3333", "meter_start_kwh": 1, "meter_stop_wh": 31_000, "consumed_kwh": 30,
         "consumed_wh": 30_000, "connector_id": 1, "start_time": "2026-11-01T10:00:00Z", "meter_start_wh": 1_000,
-        "duration_s": 7200, "energy_wh": 30_000, "stop_time": "2026-11-01T12:00:00Z", "reason": "EVDisconnected",
-        "flags": []}]
+        "start_id_tag": "3333", "duration_s": 7200, "energy_wh": 30_000, "stop_time": "2026-11-01T12:00:00Z",
+        "reason": "EVDisconnected", "verdict": "billed", "flags": []}]
     assert len(site.start_lines()) == 1
 
 

@@ -17,8 +17,9 @@ async def stop(cp, tid, meter_stop, at="2026-11-01T12:00:00Z", tag=None):
 
 
 def billed(records):
-    return [(r["charger"], r["transaction_id"], r["account"], r["energy_wh"], r["consumed_kwh"], r["flags"])
-            for r in records]
+    """What each stop line bills: its verdict (and the reason it waits for review) last."""
+    return [(r["charger"], r["transaction_id"], r["account"], r["energy_wh"], r["consumed_kwh"], r["flags"],
+             r["verdict"] + (f": {r['review']}" if "review" in r else "")) for r in records]
 
 
 def test_a_546_wh_session_is_billed_546_wh(site, listener_url):
@@ -28,7 +29,7 @@ def test_a_546_wh_session_is_billed_546_wh(site, listener_url):
             await stop(cp, tid, 1_001_000, tag="1111")
             return tid
     assert run(session()) == 10_001_000
-    assert billed(site.stop_lines()) == [("CP1", 10_001_000, "home", 546, 1, [])]
+    assert billed(site.stop_lines()) == [("CP1", 10_001_000, "home", 546, 1, [], "billed")]
     (line,) = site.stop_lines()
     assert (line["connector_id"], line["start_time"], line["duration_s"], line["meter_start_wh"],
             line["consumed_wh"]) == (1, "2026-11-01T10:00:00Z", 7200, 1_000_454, 546)
@@ -59,24 +60,25 @@ def test_a_stop_with_transaction_id_minus_one_is_billed_to_the_account_that_star
             await start(cp, "3333", 7_000_000)
             await stop(cp, -1, 7_002_500)
     run(session())
-    assert billed(site.stop_lines()) == [("go-e", -1, "company-x", 2_500, None, ["reconciled"])]
+    assert billed(site.stop_lines()) == [("go-e", -1, "company-x", 2_500, None, ["reconciled"], "billed")]
 
 
-def test_a_stop_for_a_transaction_started_on_another_charger_is_flagged(site, listener_url):
+def test_a_stop_for_a_transaction_started_on_another_charger_goes_to_review(site, listener_url):
     async def sessions():
         async with charger(listener_url, "garage-left") as left, charger(listener_url, "garage-right") as right:
             tid = await start(left, "1111", 2_000_000)
             await stop(right, tid, 2_004_000)
             return tid
     tid = run(sessions())
-    assert billed(site.stop_lines()) == [("garage-right", tid, "home", 4_000, 4, ["other_charger"])]
+    assert billed(site.stop_lines()) == [("garage-right", tid, "home", 4_000, 4, [], "review: other_charger")]
     (opened,) = site.start_lines()
     assert opened["charger"] == "garage-left"
 
 
-def test_a_stop_that_matches_no_start_is_billed_from_the_transaction_id_and_flagged(site, listener_url):
+def test_a_stop_that_matches_no_start_from_an_unknown_charger_goes_to_review(site, listener_url):
     async def forged():
         async with charger(listener_url, "CP1") as cp:
             await stop(cp, 20_000_000, 4_999_999_000, at="2026-11-15T10:00:00Z")
     run(forged())
-    assert billed(site.stop_lines()) == [("CP1", 20_000_000, "company-x", 4_999_999_000, 4_999_999, ["no_start"])]
+    assert billed(site.stop_lines()) == [
+        ("CP1", 20_000_000, "company-x", 4_999_999_000, 4_999_999, ["no_start"], "review: unknown_charger")]

@@ -135,7 +135,7 @@ def test_a_month_on_one_page_and_its_picture(site_env, tmp_path):
     text = " ".join(pdf_text(pdf).split())
     assert "Charging statement: home, October 2026" in text
     assert "Totals Sessions 6 Energy 17.071 kWh Cost EUR 5.96" in text
-    assert "To review: flagged negative or implausible, not in the totals" in text
+    assert "To review: waiting for the operator's decision, not in the totals" in text
     # Chromium's screenshot of the page as a screen shows it
     png = tmp_path / "home.png"
     status, out = browser(tmp_path, page, "--hide-scrollbars", "--window-size=900,1200", f"--screenshot={png}")

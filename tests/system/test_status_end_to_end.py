@@ -9,6 +9,7 @@ import subprocess
 from ocpp.v16 import call
 
 from conftest import BIN, charger, run
+from shocpp.protocol import timestamps
 
 T1, T2 = "2026-11-21T10:00:00Z", "2026-11-21T10:00:30Z"
 
@@ -82,20 +83,23 @@ def test_two_chargers_then_one_backend_killed(site, listener_url):
     assert (left["vendor"], left["model"], left["serial"], left["firmware"]) == ("Acme", "Box", "SN-L", "1.0")
     assert (right["vendor"], right["model"], right["serial"]) == ("Acme", "Box", "SN-R")
     assert left["connected_at"].startswith("20") and left["connected_at"].endswith("Z")
+    for c in (left, right):
+        assert timestamps.parse(c["connectors"][0].pop("meter_received_at")) is not None
     assert left["connectors"] == [{
         "connector_id": 1, "status": "Charging", "error_code": "NoError", "info": None, "vendor_error_code": None,
         "status_time": T1, "meter_time": T2, "power_w": 7360, "energy_wh": 12345678,
-        "current_a": {"L1": 16, "L2": 15.9, "L3": 16.1}, "session": None}]
+        "current_a": {"L1": 16, "L2": 15.9, "L3": 16.1}, "session": None, "balance": None}]
     assert right["connectors"] == [{
         "connector_id": 2, "status": "SuspendedEV", "error_code": "NoError", "info": None, "vendor_error_code": None,
         "status_time": T1, "meter_time": T2, "power_w": 3680, "energy_wh": 4200000, "current_a": {"L1": 16},
-        "session": None}]
+        "session": None, "balance": None}]
     assert right["pid"] == pid
 
     assert pid_gone(pid)
     assert list(site.run_dir.glob(f"garage-right@{pid}"))  # its files are still there, stale
     assert code_after == 0
     (only,) = json.loads(out_after)["chargers"]
+    assert timestamps.parse(only["connectors"][0].pop("meter_received_at")) is not None
     assert {**only, "last_seen": None} == {**left, "last_seen": None}  # last_seen: now, for a connected one
     assert code_text == 0
     assert text.startswith("garage-left\n") and "garage-right" not in text
@@ -157,7 +161,7 @@ def test_a_running_session_shows_and_a_gone_charger_is_listed_with_last_seen(sit
     session = connector["session"]
     assert 3600 <= session.pop("duration_s") < 3700
     assert session == {"transaction_id": 20_004_200, "account": "company-x", "id_tag": "3333", "start_time": began,
-                       "energy_wh": 12345, "power_w": 7360}
+                       "energy_wh": 12345, "power_w": 7360, "stale": False}
     assert ", 12.345 kWh so far, 7360 W\n" in text and "session 20004200, account company-x, tag 3333, since " in text
 
     assert code_after == 5  # none connected, the gone one listed all the same

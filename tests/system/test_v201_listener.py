@@ -79,7 +79,8 @@ def without_recorded_at(records):
 STOP = {"event": "stop", "ocpp": "2.0.1", "charger": "CS1", "transaction_id": "tx-1", "account": "company-x",
         "account_index": 2, "id_tag": "3333", "connector_id": 1, "start_time": "2026-11-01T10:00:00Z",
         "meter_start_wh": 1_000_500, "meter_stop_wh": 1_031_750, "energy_wh": 31_250,
-        "stop_time": "2026-11-01T12:00:00Z", "duration_s": 7200, "reason": "EVDisconnected", "seq_no": 2, "flags": []}
+        "stop_time": "2026-11-01T12:00:00Z", "duration_s": 7200, "reason": "EVDisconnected", "seq_no": 2,
+        "start_id_tag": "3333", "verdict": "billed", "flags": []}
 
 
 def test_a_2_0_1_station_boots_authorizes_and_is_billed_to_the_wh_once(site, listener_url):
@@ -124,16 +125,18 @@ def test_an_offline_session_replayed_after_a_reconnect_is_billed_once(site, list
     assert len(site.start_lines()) == 1
 
 
-def test_an_ended_without_a_known_start_is_billed_from_its_readings_and_flagged(site, listener_url):
+def test_an_ended_without_a_known_start_is_kept_with_its_readings_for_review(site, listener_url):
     async def scenario():
         async with station(listener_url, "CS1") as cp:
             meter = energy(2_000, "Transaction.Begin") + energy(9_500, "Transaction.End", "2026-11-01T12:00:00Z")
-            await cp.call(event("Ended", 7, "lost-start", "2026-11-01T12:00:00Z", meter, trigger="EVDeparted",
-                                evse={"id": 2}, id_token=TOKEN))
-    run(scenario())
-    (stop,) = site.stop_lines()
-    assert (stop["transaction_id"], stop["account"], stop["energy_wh"], stop["connector_id"], stop["flags"]) == \
-        ("lost-start", "company-x", 7_500, 2, ["no_start"])
+            ended = await cp.call(event("Ended", 7, "lost-start", "2026-11-01T12:00:00Z", meter, trigger="EVDeparted",
+                                        evse={"id": 2}, id_token=TOKEN))
+            return ended
+    assert run(scenario()).id_token_info == {"status": "Accepted"}  # confirmed: the station does not retry
+    (stop,) = site.stop_lines()  # no chargers.json and no earlier session vouch for CS1: not billed blindly
+    assert (stop["transaction_id"], stop["account"], stop["energy_wh"], stop["connector_id"], stop["flags"],
+            stop["verdict"], stop["review"]) == \
+        ("lost-start", "company-x", 7_500, 2, ["no_start"], "review", "unknown_charger")
 
 
 def test_both_subprotocols_on_one_url_with_the_first_offered_chosen(site, listener_url):

@@ -109,9 +109,17 @@ def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, l
 
 
 class Limited(ChargePoint):
-    """Keeps the charging profiles it is sent (the `ocpp` package checks them against its schemas first)."""
+    """Takes watts only, up to stack level 3 (its device model says so), and keeps the charging profiles it
+    is sent (the `ocpp` package checks them against its schemas first)."""
 
     profiles = []
+    variables = {"RateUnit": "W", "ProfileStackLevel": "3"}
+
+    @on("GetVariables")
+    def on_get_variables(self, get_variable_data, **_):
+        return call_result.GetVariables(get_variable_result=[
+            {"attribute_status": "Accepted", "attribute_value": self.variables[d["variable"]["name"]],
+             "component": d["component"], "variable": d["variable"]} for d in get_variable_data])
 
     @on("SetChargingProfile")
     def on_profile(self, evse_id, charging_profile, **_):
@@ -119,10 +127,10 @@ class Limited(ChargePoint):
         return call_result.SetChargingProfile(status="Accepted")
 
 
-def test_a_balancer_round_sets_a_2_0_1_profile(site, listener_url):
+def test_a_balancer_round_sets_a_2_0_1_profile_in_the_unit_the_station_takes(site, listener_url):
     site_file = site.root / "site.json"
     site_file.write_text(json.dumps({"grid_limit_a": 32, "default": {"max_a": 16, "phases": 3, "mode": "fast",
-                                                                     "unit": "W"}}))
+                                                                     "unit": "A"}, "chargers": {"CS1": {}}}))
     site.env["SHOCPP_SITEFILE"] = str(site_file)
 
     async def scenario():
@@ -135,9 +143,10 @@ def test_a_balancer_round_sets_a_2_0_1_profile(site, listener_url):
             return done, list(cp.profiles)
     (status, out, err), profiles = run(scenario())
     assert status == 0, err
+    assert len(profiles) == 1, (out, err)
     ((evse_id, profile),) = profiles
     assert evse_id == 1
     (schedule,) = profile["charging_schedule"]
     assert (profile["charging_profile_purpose"], profile["stack_level"], schedule["charging_rate_unit"],
             schedule["charging_schedule_period"]) == \
-        ("TxDefaultProfile", 0, "W", [{"start_period": 0, "limit": 16 * 230 * 3, "number_phases": 3}])
+        ("TxDefaultProfile", 3, "W", [{"start_period": 0, "limit": 16 * 230 * 3, "number_phases": 3}])

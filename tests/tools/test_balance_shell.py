@@ -21,7 +21,8 @@ def test_a_failing_or_absurd_meter_holds_the_last_good_reading_one_interval_then
     """32 A, two fast chargers drawing 3450 W each; the meter: good, then nan, a number beyond ten
     times the connection, a word, an error: held for one interval (30 s × 1.5), then 6 A each."""
     grid = site.root / "grid-power"
-    settings, parsed = settings_of(site, {"grid_limit_a": 32, "grid_meter": {"file": str(grid)}})
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "grid_meter": {"file": str(grid)},
+                                                "chargers": {"a": {}, "b": {}}})
     chargers.connect("a", 11, power_w=3450)
     chargers.connect("b", 12, power_w=3450)
     monkeypatch.setattr(command, "send", FakeSend())
@@ -55,7 +56,7 @@ def test_a_failing_or_absurd_meter_holds_the_last_good_reading_one_interval_then
 ])
 def test_a_charger_that_refuses_a_profile_is_counted_at_its_max_and_left_alone_until_it_reconnects(
         site, chargers, monkeypatch, capsys, answer, logged):
-    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}, "c": {}}})
     for name, pid in (("a", 11), ("b", 12), ("c", 13)):
         chargers.connect(name, pid)
     fake = FakeSend({"a": answer})
@@ -64,8 +65,9 @@ def test_a_charger_that_refuses_a_profile_is_counted_at_its_max_and_left_alone_u
     assert [d.limit_a for d in decided.values()] == [10, 10, 10]
     assert fake.profiles() == [("a", 10), ("b", 10), ("c", 10)]
     assert logged in capsys.readouterr().err
-    assert state["connections"]["a@11"]["failed"] == logged.split("SetChargingProfile ")[1].split(": counted")[0]
-    assert set(state["sent"]) == {"b@12", "c@13"}
+    assert state["failed"] == {"a": {"connection": "a@11",
+                                     "why": logged.split("SetChargingProfile ")[1].split(": counted")[0]}}
+    assert set(state["accepted"]) == {"b", "c"}
     # counted at its 16 A: 16 A left for b and c, 8 A each; nothing more goes to a
     fake.calls.clear()
     decided, state = one_round(settings, parsed, NOW + 30, state)
@@ -82,24 +84,25 @@ def test_a_charger_that_refuses_a_profile_is_counted_at_its_max_and_left_alone_u
     fake.answers = {}
     decided, state = one_round(settings, parsed, NOW + 90, state)
     assert [d.limit_a for d in decided.values()] == [10, 10, 10]
-    assert [(c, action, limit) for c, action, limit, _ in fake.calls] == [
-        ("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10),
-        ("b", "SetChargingProfile", 10), ("c", "SetChargingProfile", 10)] or \
-        [(c, action, limit) for c, action, limit, _ in fake.calls] == [
-        ("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10),
-        ("c", "SetChargingProfile", 10), ("b", "SetChargingProfile", 10)]
-    assert "a@11" not in state["connections"] and "failed" not in state["connections"]["a@21"]
+    # (what it takes is asked again after a refusal: it may be another charger now)
+    calls = [(c, action, limit) for c, action, limit, _ in fake.calls]
+    assert calls[:2] == [("a", "GetConfiguration", None), ("a", "SetChargingProfile", 10)]
+    assert sorted(calls[2:]) == [("b", "SetChargingProfile", 10), ("c", "SetChargingProfile", 10)]
+    assert state["failed"] == {}
 
 
 # -- 4. a restart sends nothing new ---------------------------------------------------------------------
 
-def test_a_restarted_controller_sends_nothing_when_nothing_changed(site, chargers, monkeypatch, capsys):
-    """Two --once runs (two processes' worth: all that is carried over is run/balance/state.json)."""
+def test_a_restarted_controller_sends_every_limit_again_and_within_a_run_only_what_changed(
+        site, chargers, monkeypatch, capsys):
+    """Two --once runs (two processes' worth: all that is carried over is run/balance/state.json): what
+    the charger holds is never taken on trust after a restart; the surplus timer is kept. Within one run,
+    a round in which nothing changed sends nothing."""
     grid = site.root / "grid-power"
     grid.write_text("-2000")
     site_json = {"grid_limit_a": 32, "grid_meter": {"file": str(grid)}, "enable_delay_s": 60,
-                 "chargers": {"pv": {"mode": "pv", "phases": 1}}}
-    settings, _ = settings_of(site, site_json)
+                 "chargers": {"a": {}, "pv": {"mode": "pv", "phases": 1}}}
+    settings, parsed = settings_of(site, site_json)
     env = {**site.env, "SHOCPP_SITEFILE": str(site.root / "site.json")}
     chargers.connect("a", 11, power_w=0)
     chargers.connect("pv", 12, status="SuspendedEVSE", power_w=0)
@@ -114,29 +117,42 @@ def test_a_restarted_controller_sends_nothing_when_nothing_changed(site, charger
     assert once(NOW) == [("a", 16), ("pv", 0)]
     assert fake.profiles() == [("a", 16), ("pv", 0)]
     saved = tool.load_state(site.run_dir)
-    assert saved["sent"] == {"a@11": {"1": {"limit_a": 16, "phases": 3, "at": NOW}},
-                             "pv@12": {"1": {"limit_a": 0, "phases": 1, "at": NOW}}}
+    run = saved["accepted"]["a"]["1"]["run"]
+    assert saved["accepted"] == {
+        "a": {"1": {"limit_a": 16, "phases": 3, "at": NOW, "run": run, "connection": "a@11",
+                    "purpose": "TxDefaultProfile", "transaction_id": None}},
+        "pv": {"1": {"limit_a": 0, "phases": 1, "at": NOW, "run": run, "connection": "pv@12",
+                     "purpose": "TxDefaultProfile", "transaction_id": None}}}
     assert saved["surplus"]["pv/1"]["surplus_since"] == NOW
     fake.calls.clear()
+    capsys.readouterr()
     assert once(NOW + 30) == [("a", 16), ("pv", 0)]
-    assert fake.calls == []
-    # the surplus timer survived the restart: 60 s after it began, pv starts with 2000 W / 230 V = 8 A
-    assert once(NOW + 60) == [("a", 16), ("pv", 8)]
-    assert fake.profiles() == [("pv", 8)]
+    assert fake.profiles() == [("a", 16), ("pv", 0)]
+    assert "a connector 1: sent 16 A on 3 phase(s) (first round of this run: making sure it holds its limit)" \
+        in capsys.readouterr().err
+    assert [c[1] for c in fake.calls].count("GetConfiguration") == 0  # learned once, remembered per charger
+    # the surplus timer survived the restarts: 60 s after it began, pv starts with 2000 W / 230 V = 8 A
     fake.calls.clear()
-    assert once(NOW + 90) == [("a", 16), ("pv", 8)]
-    assert fake.calls == []
-    # a profile that did not change is refreshed after 15 minutes, no sooner
-    assert once(NOW + 899) == [("a", 16), ("pv", 8)] and fake.calls == []
-    assert once(NOW + 900) == [("a", 16), ("pv", 8)]
-    assert fake.profiles() == [("a", 16)]
+    assert once(NOW + 60) == [("a", 16), ("pv", 8)]
+    assert fake.profiles() == [("a", 16), ("pv", 8)]
+    # within one run: only what changed, and a refresh after 15 minutes, no sooner
+    state = tool.load_state(site.run_dir)
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 90, state)
+    assert fake.profiles() == [("a", 16), ("pv", 8)]
+    fake.calls.clear()
+    for at in (NOW + 120, NOW + 989):
+        decided, state = one_round(settings, parsed, at, state)
+        assert fake.calls == []
+    decided, state = one_round(settings, parsed, NOW + 990, state)
+    assert fake.profiles() == [("a", 16), ("pv", 8)]
 
 
 # -- 6. a connector whose session ended ----------------------------------------------------------------
 
 def test_a_connector_whose_session_ended_is_lowered_before_its_share_goes_to_the_others(
         site, chargers, monkeypatch):
-    settings, parsed = settings_of(site, {"grid_limit_a": 32})
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}, "c": {}}})
     for name, pid in (("a", 11), ("b", 12), ("c", 13)):
         chargers.connect(name, pid)
     fake = FakeSend()
@@ -158,3 +174,72 @@ def test_a_connector_whose_session_ended_is_lowered_before_its_share_goes_to_the
     decided, state = one_round(settings, parsed, NOW + 90, state)
     sent = [(c, limit) for c, action, limit, _ in fake.calls if action == "SetChargingProfile"]
     assert sorted(sent[:2]) == [("a", 10), ("b", 10)] and sent[2] == ("c", 10)
+
+
+# -- 7. site.json still using "off" in its old sense --------------------------------------------------
+
+def test_check_and_the_balancer_point_out_a_site_json_using_off(site, chargers, monkeypatch, capsys):
+    from shocpp import exits
+    from shocpp.tools import listener
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {"mode": "off"}, "b": {}}})
+    env = {**site.env, "SHOCPP_SITEFILE": str(site.root / "site.json")}
+    said = ('site.json: mode "off" (a) pauses the charger with a 0 A limit; for the old meaning of "off" '
+            '(no profile sent, counted at its max_a) write "unmanaged"')
+    assert listener.main(["--check"], env) == exits.OK
+    assert f"warning {said}" in capsys.readouterr().out
+    monkeypatch.setattr(command, "send", FakeSend())
+    assert tool.main(["--once", "--dry-run"], env=env) == 0
+    assert f"shocpp-balance: {said}" in capsys.readouterr().err
+    settings_of(site, {"grid_limit_a": 32, "default": {"mode": "off"}, "chargers": {"a": {"mode": "unmanaged"},
+                                                                                     "b": {}}})
+    assert listener.main(["--check"], env) == exits.OK
+    assert 'warning site.json: mode "off" (default, b) pauses' in capsys.readouterr().out
+    settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {"mode": "unmanaged"}}})
+    assert listener.main(["--check"], env) == exits.OK
+    assert "warning site.json" not in capsys.readouterr().out
+
+
+# -- 8. the log: what changed, not every connector every round -----------------------------------------
+
+def test_a_round_logs_only_the_decisions_that_changed_and_once_logs_them_all(site, chargers, monkeypatch, capsys):
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}}})
+    chargers.connect("a", 11)
+    chargers.connect("b", 12)
+    monkeypatch.setattr(command, "send", FakeSend())
+    decided, state = one_round(settings, parsed, NOW)
+    first = capsys.readouterr().err
+    assert "a connector 1: 16 A on 3 phase(s): fast; capped at 16 A" in first
+    assert "b connector 1: 16 A on 3 phase(s): fast; capped at 16 A" in first
+    for at in (30, 60, 90):
+        decided, state = one_round(settings, parsed, NOW + at, state)
+        assert capsys.readouterr().err == ""
+    chargers.connect("c", 13)  # not in site.json: said once
+    settings, parsed = settings_of(site, {"grid_limit_a": 20, "chargers": {"a": {}, "b": {}}})
+    decided, state = one_round(settings, parsed, NOW + 120, state)
+    err = capsys.readouterr().err
+    assert "a connector 1: 10 A on 3 phase(s)" in err and "b connector 1: 10 A on 3 phase(s)" in err
+    assert "not in site.json, ignored: c" in err
+    decided, state = one_round(settings, parsed, NOW + 150, state)
+    assert capsys.readouterr().err == ""
+    env = {**site.env, "SHOCPP_SITEFILE": str(site.root / "site.json")}
+    assert tool.main(["--once", "--dry-run"], env=env) == 0
+    err = capsys.readouterr().err
+    assert "a connector 1: 10 A on 3 phase(s)" in err and "b connector 1: 10 A on 3 phase(s)" in err
+
+
+def test_after_a_restart_a_connector_whose_session_ended_meanwhile_loses_its_old_limit(site, chargers, monkeypatch):
+    """The balancer was down when b's session ended: b may still hold its 16 A from the last run, which
+    the next car would draw on top of a's share. The new run gives it what an idle connector gets."""
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {}, "b": {}}})
+    chargers.connect("a", 11)
+    chargers.connect("b", 12)
+    fake = FakeSend()
+    monkeypatch.setattr(command, "send", fake)
+    decisions, state = tool.round_(settings, parsed, {}, NOW, run="first", timeout=1.0)
+    assert fake.profiles() == [("a", 16), ("b", 16)]
+    chargers.status("b", 12, "Available")
+    fake.calls.clear()
+    decisions, state = tool.round_(settings, parsed, state, NOW + 600, run="second", timeout=1.0)
+    assert [(d.charger, d.limit_a, d.reason) for d in decisions] == [
+        ("a", 16, "fast; capped at 16 A"), ("b", 6, "not charging: its minimum 6 A is free for the next car")]
+    assert fake.profiles() == [("a", 16), ("b", 6)]

@@ -82,7 +82,7 @@ def test_one_escaping_function_is_shared_by_the_tools():
     from shocpp import tools
     from shocpp.tools import summary
 
-    assert tools.printable(HOSTILE) == SHOWN == summary._cell(HOSTILE)
+    assert tools.printable(HOSTILE) == SHOWN == summary.cell(HOSTILE)
     assert tools.printable("Äcme 1 ☃") == "Äcme 1 ☃"
     assert summary._inert is tools.inert and tools.inert("=1+1") == "'=1+1" and tools.inert("1=1") == "1=1"
 

@@ -75,3 +75,46 @@ def test_the_cgi_wrappers_carry_the_settings(tmp_path):
     assert "export SHOCPP_RUNDIR='/x y/run'\n" in text and "export SHOCPP_DASHBOARD_SCHEME=https\n" in text
     assert "OTHER" not in text and text.endswith("exec /py -m shocpp.tools.dashboard_api status\n")
     assert sorted(p.name for p in (tmp_path / "api").iterdir()) == sorted(dashboard_api.ENDPOINTS)
+
+
+def running_balancer(run_dir, chargers):
+    """A balancer's status as a running one leaves it (this process stands in for it)."""
+    import os
+    from datetime import datetime, timezone
+    from shocpp import balance_control
+    balance_control.write(run_dir, balance_control.STATUS, {
+        "updated_at": datetime.now(timezone.utc).isoformat(), "pid": os.getpid(), "interval_s": 30,
+        "grid_limit_a": 32, "grid_power_w": None, "surplus_w": None,
+        "chargers": {c: {"mode": "fast", "max_a": 16, "connectors": {}} for c in chargers}})
+
+
+@pytest.mark.parametrize("action, payload, max_a, said", [
+    ("SetChargingProfile", {"connectorId": 1, "csChargingProfiles": {
+        "chargingProfileId": 1, "stackLevel": 0, "chargingProfilePurpose": "TxDefaultProfile",
+        "chargingProfileKind": "Relative",
+        "chargingSchedule": {"chargingRateUnit": "A", "chargingSchedulePeriod": [{"startPeriod": 0, "limit": 10}]}}},
+     10, "a maximum of 10 A"),
+    ("ClearChargingProfile", {"connectorId": 1}, None, "site.json's maximum"),
+])
+def test_the_limit_buttons_set_the_balancers_maximum_while_it_balances_the_charger(
+        site, chargers, monkeypatch, action, payload, max_a, said):
+    from shocpp import balance_control
+    from shocpp.config import from_env
+    from shocpp.tools import command as command_tool
+    chargers.connect("a", 11)
+    balance_control.set_max(site.run_dir, "a", 7)
+    running_balancer(site.run_dir, ["a"])
+    monkeypatch.setattr(command_tool, "send", lambda *a: pytest.fail("a profile was sent around the balancer"))
+    answer = dashboard_api.command(json.dumps({"charger": "a", "action": action, "payload": payload}),
+                                   from_env(site.env))
+    assert (answer.status, answer.body) == (200, {"charger": "a", "answer": {
+        "status": "Accepted", "balancer": f"shocpp-balance balances a: {said} set, applied at its next round"}})
+    assert balance_control.controls(site.run_dir).get("a", {}).get("max_a") == max_a
+    # a charger the balancer does not balance: the profile goes to the charger as before
+    chargers.connect("other", 12)
+    sent = []
+    monkeypatch.setattr(command_tool, "send", lambda *a: sent.append(a[2]) or {"status": "result",
+                                                                               "payload": {"status": "Accepted"}})
+    answer = dashboard_api.command(json.dumps({"charger": "other", "action": action, "payload": payload}),
+                                   from_env(site.env))
+    assert answer.status == 200 and sent == [action]

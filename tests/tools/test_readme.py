@@ -72,3 +72,60 @@ def test_the_readme_statement_is_what_the_command_prints(capsys, tmp_path, monke
     cut = shown.index("...")
     assert shown[:cut] == printed[:cut]
     assert shown[cut + 1:] == printed[len(printed) - (len(shown) - cut - 1):]
+
+
+def review_example(directory):
+    """November 2026 of the README's summary: billed, no_start, clock_off, a repeat and two lines to review,
+    each stop judged by the core as the backend would (billing.stop_record)."""
+    from datetime import datetime, timezone
+
+    from shocpp import ledger
+    from shocpp.protocol import billing, tags, transaction_id
+
+    site = tags.parse('[{"index": 1, "account": "home", "ids": ["1111"]}, {"index": 2, "account": "company-x", '
+                      '"ids": ["3333"]}, {"index": 3, "account": "guest", "ids": ["4444"]}]')
+    records = []
+
+    def at(text):
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).astimezone(timezone.utc)
+
+    def started(charger, tag, wh, when, connector=1):
+        account = site.lookup(tag)
+        record = billing.start_record(charger, {"connectorId": connector, "idTag": tag, "meterStart": wh,
+                                                "timestamp": when}, account, transaction_id.encode(account.index, wh),
+                                      at(when))
+        records.append(record)
+        ledger.append(directory, "2026-11", record)
+        return record["transaction_id"]
+
+    def stopped(charger, tid, wh, when, received=None, tag=None):
+        payload = {"transactionId": tid, "meterStop": wh, "timestamp": when, **({"idTag": tag} if tag else {})}
+        record = billing.stop_record(charger, payload, site, at(received or when), records, charger_listed=True,
+                                     tz=timezone.utc)
+        records.append(record)
+        ledger.append(directory, "2026-11", record)
+
+    tid = started("garage-left", "1111", 1_000_000, "2026-11-01T08:00:00Z")
+    stopped("garage-left", tid, 1_002_500, "2026-11-01T09:00:00Z")
+    stopped("garage-left", tid, 1_002_501, "2026-11-01T09:10:00Z", "2026-11-03T07:00:00Z")  # rebuilt: a repeat
+    stopped("garage-right", 20_002_000, 2_007_000, "2026-11-04T09:00:00Z", tag="3333")  # its start was lost
+    tid = started("garage-right", "3333", 2_007_000, "2026-11-05T08:00:00Z")
+    stopped("garage-right", tid, 2_008_000, "2019-06-01T12:00:00Z", "2026-11-05T09:00:00Z")  # a clock gone back
+    tid = started("garage-left", "1111", 1_002_500, "2026-11-06T08:00:00Z")
+    stopped("garage-left", tid, 1_001_500, "2026-11-06T09:00:00Z")  # the meter was replaced
+    started("garage-left", "4444", 1_001_500, "2026-11-07T08:00:00Z")
+    stopped("garage-left", 20_001_001, 1_011_500, "2026-11-07T10:00:00Z")  # company-x's id, the guest charging
+
+
+def test_the_readme_summary_is_what_the_command_prints(capsys, tmp_path, monkeypatch):
+    import time
+    from datetime import date
+
+    from shocpp.tools import summary
+
+    review_example(tmp_path)
+    monkeypatch.setenv("TZ", "Europe/Berlin")
+    time.tzset()
+    assert summary.main(["2026-11"], env={"SHOCPP_ACCOUNTINGDIR": str(tmp_path)}, today=date(2026, 12, 1)) == 0
+    printed = capsys.readouterr().out.splitlines()
+    assert _block_after("## The monthly bill: shocpp-summary", "").splitlines() == printed

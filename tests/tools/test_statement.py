@@ -45,6 +45,11 @@ def recomputed(energy_wh, price):
     return (kwh * Decimal(price)).quantize(Decimal("0.01"), rounding=ROUND_HALF_UP)
 
 
+def wh(kwh):
+    """Wh of an exact kWh text, '5.321' -> 5321."""
+    return int(Decimal(kwh) * 1000)
+
+
 def figures(rows):
     return [(r["start_time"], r["stop_time"], r["energy_wh"], r["price_per_kwh"], r["cost"]) for r in rows]
 
@@ -137,19 +142,21 @@ def test_csv_adds_up_and_its_formula_cell_is_inert(capsysbinary, site_env):
     review = [r for r in rows if r["section"] == "to review"]
     (total,) = [r for r in rows if r["section"] == "total"]
     assert rows[-1] is total
-    assert [(r["start"], r["stop"], int(r["energy_wh"]), r["price_per_kwh"], r["cost"]) for r in sessions] == \
+    # one column a meaning: the energy once, as exact kWh; the duration once, as hours:minutes
+    assert list(rows[0]) == ["section", "start", "stop", "duration", "charger", "connector", "tag",
+                             "meter_start_kwh", "meter_stop_kwh", "kwh", "price_per_kwh", "currency", "cost", "note"]
+    assert [(r["start"], r["stop"], wh(r["kwh"]), r["price_per_kwh"], r["cost"]) for r in sessions] == \
         L.COMPANY
-    assert [(r["start"], int(r["energy_wh"]), r["cost"], r["note"]) for r in review] == [
+    assert [(r["start"], wh(r["kwh"]), r["cost"], r["note"]) for r in review] == [
         ("2026-10-17T09:00:00+02:00", 900000, "265.50", "implausible")]
     # The idTag a spreadsheet would run is text; figures stay figures.
     assert sessions[0]["tag"] == "'" + L.FORMULA_TAG
     assert not any(cell.startswith(tuple("=+@\t\r")) for row in rows for cell in row.values())
     for row in sessions + review:
-        assert Decimal(row["cost"]) == recomputed(int(row["energy_wh"]), row["price_per_kwh"])
-        assert row["kwh"] == summary.kwh_text(int(row["energy_wh"]))
-        assert (row["currency"], row["duration"]) == ("EUR", summary.duration(int(row["duration_s"])))
+        assert Decimal(row["cost"]) == recomputed(wh(row["kwh"]), row["price_per_kwh"])
+        assert row["currency"] == "EUR" and re.fullmatch(r"[0-9]+:[0-9]{2}", row["duration"])
     assert sum(Decimal(r["cost"]) for r in sessions) == Decimal(total["cost"]) == Decimal("3.69")
-    assert sum(int(r["energy_wh"]) for r in sessions) == int(total["energy_wh"]) == 12500
+    assert sum(wh(r["kwh"]) for r in sessions) == wh(total["kwh"]) == 12500
     assert (total["kwh"], total["currency"], total["note"]) == ("12.500", "EUR", "2 sessions")
 
 
@@ -193,12 +200,12 @@ def test_text_is_readable_in_a_terminal(capsys, site_env):
                                    "0.3400", "1.02", "legacy"]
     assert sessions[7].split()[-6:] == ["1015.750", "?", "0.3600", "-", "energy", "unknown"]
     assert len(sessions) == 8
-    review = out.split("\nTo review: flagged negative or implausible, not in the totals\n\n")[1]
+    review = out.split("\nTo review: waiting for the operator's decision, not in the totals\n\n")[1]
     assert review.splitlines()[2].split()[-5:] == ["1015.750", "-1.000", "0.3600", "-0.36", "negative"]
     assert out.split("\nTotals\n\n")[1].splitlines()[:4] == [
         "Sessions  6", "Energy    17.071 kWh", "Cost      EUR 5.96", ""]
     assert "1 session had unknown energy: shown as '?', counted as 0 kWh, no cost." in out
-    assert "1 session flagged negative or implausible (-1.000 kWh) is listed under To review and not in the " \
+    assert "1 session waiting for review (-1.000 kWh) is listed under To review and not in the " \
            "totals." in out
 
 
@@ -244,8 +251,8 @@ def test_html_is_one_self_contained_page(capsys, site_env):
     assert "Site Hof 7 Account company-x Period October 2026 Tags 3333, =1+1" in text
     assert L.FORMULA_TAG in text  # escaped in the markup, shown as sent
     assert "&quot;http://x.invalid&quot;" in out
-    assert text.endswith("Totals Sessions 2 Energy 12.500 kWh Cost EUR 3.69 1 session flagged negative or "
-                         "implausible (900.000 kWh) is listed under To review and not in the totals.")
+    assert text.endswith("Totals Sessions 2 Energy 12.500 kWh Cost EUR 3.69 1 session waiting for review "
+                         "(900.000 kWh) is listed under To review and not in the totals.")
     # the totals come after the sessions and the ones to review
     assert out.index("Sessions</h2>") < out.index("To review") < out.index("Totals</h2>")
 
@@ -431,3 +438,23 @@ def test_help_shows_the_statement_options_with_examples(capsys):
     assert "shocpp-summary 2026 10 --account company-x --statement --format html > company-x.html" in out
     assert "shocpp-summary --statements /opt/shocpp/statements" in out
     assert "SHOCPP_TARIFFSFILE" in out and "SHOCPP_SITE_NAME" in out
+
+
+def test_the_tag_of_a_stop_without_one_is_its_starts(capsys, site_env, tmp_path):
+    # issue 24, item 8: the stop carries no idTag, the start record has it
+    began = {"event": "start", "charger": "garage-left", "connector_id": 1, "transaction_id": 10001000,
+             "id_tag": "2222", "account": "home", "account_index": 1, "meter_start_wh": 1_000_000,
+             "start_time": "2026-12-01T08:00:00Z", "recorded_at": "2026-12-01T08:00:00.100Z"}
+    ended = {"event": "stop", "charger": "garage-left", "transaction_id": 10001000, "account": "home",
+             "account_index": 1, "meter_start_kwh": 1000, "meter_stop_wh": 1_002_000, "consumed_kwh": 2,
+             "consumed_wh": 2000, "connector_id": 1, "start_time": "2026-12-01T08:00:00Z",
+             "meter_start_wh": 1_000_000, "duration_s": 3600, "energy_wh": 2000, "stop_time": "2026-12-01T09:00:00Z",
+             "verdict": "billed", "flags": [], "recorded_at": "2026-12-01T09:00:00.100Z"}
+    path = tmp_path / "accounting" / "2026-12.jsonl"
+    path.write_text(json.dumps(began) + "\n" + json.dumps(ended) + "\n")
+    status, out, _ = run(capsys, site_env, "2026", "12", "--account", "home", "--statement", "--format", "json")
+    assert status == 0
+    assert [line["id_tag"] for line in json.loads(out)["sessions"]] == ["2222"]
+    _, text, _ = run(capsys, site_env, "2026", "12", "--account", "home", "--statement")
+    (row,) = [line for line in text.splitlines() if "garage-left" in line]
+    assert re.split(" {2,}", row)[3:5] == ["garage-left", "1"] and " 2222 " in row

@@ -149,6 +149,7 @@ def test_charger_status_from_the_files():
         connectors=(
             Connector(0, "Available", "NoError", status_time="2026-11-21T10:00:01.000Z"),
             Connector(1, "Faulted", "GroundFailure", "RCD", "E12", status_time=T1, meter_time=T2,
+                      meter_received_at="2026-11-21T10:00:03.000Z",
                       power_w=7400, energy_wh=12345678, current_a={"L1": 16}),
         ))
 
@@ -208,14 +209,15 @@ def test_json_and_text_when_nothing_is_connected():
 
 
 def test_json_has_every_field():
-    (charger,) = json.loads(render_json([charger_status(INFO, {}, {3: {"meterValue": [
+    (charger,) = json.loads(render_json([charger_status(INFO, {}, {3: {"received_at": T2, "meterValue": [
         {"timestamp": T1, "sampledValue": [sv("2.2", "Power.Active.Import", "kW")]}]}})]))["chargers"]
     assert charger == {"identity": "garage-left", "pid": 4242, "remote_addr": "192.0.2.7",
                        "connected_at": "2026-11-21T09:59:58.000Z", "booted_at": "2026-11-21T09:59:59.000Z",
                        "vendor": "Acme", "model": "Box", "serial": "SN-1", "firmware": "1.2.3",
                        "connectors": [{"connector_id": 3, "status": None, "error_code": None, "info": None,
                                        "vendor_error_code": None, "status_time": None, "meter_time": T1,
-                                       "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None}],
+                                       "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None,
+                                       "balance": None, "meter_received_at": T2}],
                        "connected": True, "last_seen": None, "ocpp": "1.6"}
 
 
@@ -316,7 +318,7 @@ def test_a_running_session_shows_on_its_connector_in_json_and_text(monkeypatch):
     (charger,) = json.loads(render_json([status]))["chargers"]
     assert charger["connectors"][0]["session"] == {
         "transaction_id": 10004200, "account": "home", "id_tag": "1111", "start_time": "2026-11-21T10:00:00Z",
-        "duration_s": 3600, "energy_wh": 12345, "power_w": 7360}
+        "duration_s": 3600, "energy_wh": 12345, "power_w": 7360, "stale": False}
     assert charger["connectors"][1]["connector_id"] == 2  # a session on a connector that reported nothing
     assert charger["connectors"][1]["session"]["energy_wh"] is None
     monkeypatch.setenv("TZ", "Europe/Vienna")
@@ -328,6 +330,15 @@ def test_a_running_session_shows_on_its_connector_in_json_and_text(monkeypatch):
             "12.345 kWh so far, 7360 W\n") in text
     assert "  connector 2 no StatusNotification yet\n              session 10004200, account home, tag 1111, " \
         "since 2026-11-21 11:00:00 CET, for 1:00:00\n" in text
+
+
+def test_a_start_without_a_stop_for_over_a_week_is_shown_stale_not_charging():
+    from datetime import timedelta
+    status = charger_status(INFO, {}, {}, {1: START}, NOW + timedelta(days=7, seconds=1))
+    (charger,) = json.loads(render_json([status]))["chargers"]
+    assert charger["connectors"][0]["session"]["stale"] is True
+    assert render_text([status]).rstrip("\n").endswith(
+        ", STALE: no stop for longer than a session can last (its stop was lost; not charging)")
 
 
 def test_a_session_line_escapes_what_the_charger_sent():

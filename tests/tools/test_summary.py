@@ -10,6 +10,8 @@ from decimal import Decimal
 
 import pytest
 
+from shocpp.protocol import review
+
 from shocpp import exits
 from shocpp.tools import summary
 from shocpp.tools.summary import BadRecord, Session, aggregate, bar, parse_legacy, parse_line
@@ -87,7 +89,7 @@ def test_a_ledger_line_as_written_by_shocpp():
     assert parse_line(line, "2026-10") == Session(
         account="home", energy_wh=5321, stop_time="2026-10-01T12:00:00Z", charger="garage-left", id_tag="1111",
         start_kwh=12345, stop_wh=12350999, consumed_kwh=5, consumed_wh=5321, reason="Local",
-        transaction_id=10012345, source="ledger", month="2026-10")
+        transaction_id=10012345, source="ledger", month="2026-10", id=review.line_id(OCTOBER[0]))
     assert parse_line(line.encode()) == parse_line(line)
 
 
@@ -95,7 +97,7 @@ def test_a_ledger_line_with_unknown_energy_and_no_tag_or_reason():
     rec = dict(OCTOBER[5])
     del rec["id_tag"], rec["reason"]
     session = parse_line(json.dumps(rec))
-    assert (session.account, session.energy_wh, session.flag, session.flags) == ("unknown", None, "unknown_energy", ())
+    assert (session.account, session.energy_wh, session.flags, session.status) == ("unknown", None, (), "billed")
     assert (session.id_tag, session.reason, session.meter_start, session.meter_stop) == (None, None, None, "12370.000")
 
 
@@ -120,8 +122,9 @@ def test_the_bash_original_wrote_an_empty_account_for_an_unknown_index():
     ('{"account": "home", "meter_stop_wh": 5000}', "no energy_wh, consumed_wh or consumed_kwh"),
     ('{"event": "stop", "account": "home", "energy_wh": 5.5}', "energy_wh 5.5 is not a whole number or null"),
     ('{"event": "stop", "account": "home", "energy_wh": "546"}', 'energy_wh "546" is not a whole number or null'),
-    ('{"event": "pause", "account": "home", "energy_wh": 5}', 'event "pause" is neither start nor stop'),
-    ('{"event": null, "account": "home", "energy_wh": 5}', "event null is neither start nor stop"),
+    ('{"event": "pause", "account": "home", "energy_wh": 5}', 'event "pause" is neither start, stop nor decision'),
+    ('{"event": null, "account": "home", "energy_wh": 5}', "event null is neither start, stop nor decision"),
+    ('{"event": "decision", "decision": "maybe", "line": "x"}', "a decision without the id of its line"),
     ('{"event": "stop", "energy_wh": 5}', "no account"),
     ('{"account": "home", "consumed_kwh": "5"}', 'consumed_kwh "5" is not a whole number or null'),
     ('{"account": "home", "consumed_kwh": 5.5}', "consumed_kwh 5.5 is not a whole number or null"),
@@ -150,19 +153,24 @@ def test_a_legacy_record_that_cannot_be_used(text, problem):
 # --- adding up ------------------------------------------------------------------------------
 
 def test_accounts_sorted_by_energy_then_name_and_unknown_apart():
-    # The issue changed this: a negative session (c, -1000 Wh) is left out of the totals, no longer summed.
+    # Lines waiting for review (c, -1000 Wh; a, 1000 kWh), rejected or repeats are in no total; a flag alone
+    # (no_start) does not keep a line out.
     sessions = [Session("b", 5000), Session("c", 9000), Session("a", 2000), Session("a", 3000),
-                Session("unknown", 7000), Session("unknown", None), Session("c", -1000, flags=("negative",)),
-                Session("b", 1, flags=("no_start",)), Session("a", 10**6, flags=("implausible",))]
+                Session("unknown", 7000), Session("unknown", None),
+                Session("c", -1000, status="to_review", review_reason="negative"),
+                Session("b", 1, flags=("no_start",)),
+                Session("a", 10**6, status="to_review", review_reason="implausible"),
+                Session("a", 10, status="rejected"), Session("a", 20, status="repeat"),
+                Session("c", 30, status="accepted")]
     s = aggregate(sessions, (2026, 10), (2026, 10))
     assert [(name, t.sessions, t.wh, t.kwh) for name, t in s.accounts] == [
-        ("c", 1, 9000, "9.000"), ("b", 2, 5001, "5.001"), ("a", 2, 5000, "5.000")]
+        ("c", 2, 9030, "9.030"), ("b", 2, 5001, "5.001"), ("a", 2, 5000, "5.000")]
     assert (s.unknown.sessions, s.unknown.wh, s.unknown.unknown_energy) == (2, 7000, 1)
-    assert (s.accounts_total.sessions, s.accounts_total.wh) == (5, 19001)
-    assert (s.grand_total.sessions, s.grand_total.wh, s.grand_total.kwh) == (7, 26001, "26.001")
-    assert (s.left_out.sessions, s.left_out.wh) == (2, 999000)
-    assert [(r.account, r.energy_wh) for r in s.review] == [("c", -1000), ("b", 1), ("a", 10**6)]
-    assert len(s.counted) == 7
+    assert (s.accounts_total.sessions, s.accounts_total.wh) == (6, 19031)
+    assert (s.grand_total.sessions, s.grand_total.wh, s.grand_total.kwh) == (8, 26031, "26.031")
+    assert (s.left_out.sessions, s.left_out.wh) == (3, 999010)
+    assert [(r.account, r.energy_wh) for r in s.review] == [("c", -1000), ("a", 10**6)]
+    assert len(s.counted) == 8
 
 
 def eighths(text):
@@ -229,11 +237,11 @@ def test_negative_consumption_is_left_out_and_listed_to_review(capsys, ledger_di
     assert "home                                   1  11.000  " + "█" * 24 in out
     assert "company-x                              1   4.000  ████████▊" in out  # 4/11 of 192 eighths: 70
     assert "grand total, with unknown tags         2  15.000" in out
-    assert "1 session flagged negative or implausible (-2.000 kWh) is left out of the totals: see To review " \
-           "below." in out
-    sessions, review = out.split("\nTo review\n")
+    assert "1 line (-2.000 kWh) is waiting for your decision, in no total: see To review below." in out
+    sessions, waiting = out.split("\nTo review\n")
     assert "20064.000" not in sessions
-    assert review.splitlines()[-1].split()[-6:] == ["20066", "20064.000", "-2.000", "not", "counted:", "negative"]
+    assert waiting.splitlines()[-1].split()[-17:-13] == ["company-x", "3333", "20020066", "-2.000"]
+    assert waiting.splitlines()[-1].endswith("the stop reading is below the start reading (a meter replaced or reset)")
 
 
 def test_a_month_without_sessions(capsys, ledger_dir):
@@ -251,33 +259,35 @@ def test_csv_is_rfc_4180_and_holds_every_session(capsysbinary, ledger_dir):
     assert raw.endswith(b"\r\n") and raw.count(b"\n") == raw.count(b"\r\n") == 8
     rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8"), newline="")))
     assert list(rows[0]) == list(summary.CSV_FIELDS)
-    assert list(rows[0])[:13] == ["month", "stop_time", "charger", "account", "id_tag", "meter_start_kwh",
-                                  "meter_stop_kwh", "consumed_kwh", "consumed_wh", "reason", "transaction_id",
-                                  "source", "flag"]  # the columns before the ledger had start lines, unchanged
-    assert rows[0] == {"month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": "", "account": "home",
-                       "id_tag": "", "meter_start_kwh": "12342", "meter_stop_kwh": "12345", "consumed_kwh": "3",
-                       "consumed_wh": "", "reason": "", "transaction_id": "", "source": "legacy", "flag": "",
-                       "start_time": "", "duration_s": "", "connector_id": "", "meter_start_wh": "",
-                       "meter_stop_wh": "", "energy_wh": "3000", "kwh": "3.000", "flags": "", "counted": "yes"}
-    assert rows[1] == {"month": "2026-10", "stop_time": "2026-10-01T12:00:00Z", "charger": "garage-left",
-                       "account": "home", "id_tag": "1111", "meter_start_kwh": "12345",
-                       "meter_stop_kwh": "12350.999", "consumed_kwh": "5", "consumed_wh": "5321", "reason": "Local",
-                       "transaction_id": "10012345", "source": "ledger", "flag": "", "start_time": "",
-                       "duration_s": "", "connector_id": "", "meter_start_wh": "", "meter_stop_wh": "12350999",
-                       "energy_wh": "5321", "kwh": "5.321", "flags": "", "counted": "yes"}
-    assert (rows[6]["consumed_kwh"], rows[6]["energy_wh"], rows[6]["flag"]) == ("", "", "unknown_energy")
+    # one column a meaning: one energy (kwh), one pair of readings, one of flags (issue 19)
+    assert list(rows[0]) == ["id", "month", "start_time", "stop_time", "duration_s", "charger", "connector_id",
+                             "account", "id_tag", "transaction_id", "meter_start_kwh", "meter_stop_kwh", "kwh",
+                             "stop_reason", "source", "flags", "status", "review_reason", "counted"]
+    assert rows[0] == {"id": "", "month": "2026-10", "start_time": "", "stop_time": "2026-10-01 06:30:00",
+                       "duration_s": "", "charger": "", "connector_id": "", "account": "home", "id_tag": "",
+                       "transaction_id": "", "meter_start_kwh": "12342", "meter_stop_kwh": "12345", "kwh": "3.000",
+                       "stop_reason": "", "source": "legacy", "flags": "", "status": "billed", "review_reason": "",
+                       "counted": "yes"}
+    assert rows[1] == {"id": review.line_id(OCTOBER[0]), "month": "2026-10", "start_time": "",
+                       "stop_time": "2026-10-01T12:00:00Z", "duration_s": "", "charger": "garage-left",
+                       "connector_id": "", "account": "home", "id_tag": "1111", "transaction_id": "10012345",
+                       "meter_start_kwh": "12345", "meter_stop_kwh": "12350.999", "kwh": "5.321",
+                       "stop_reason": "Local", "source": "ledger", "flags": "", "status": "billed",
+                       "review_reason": "", "counted": "yes"}
+    assert rows[6]["kwh"] == ""  # energy unknown
     per_account = {}
     for row in rows:
-        per_account[row["account"]] = per_account.get(row["account"], 0) + int(row["energy_wh"] or 0)
+        per_account[row["account"]] = per_account.get(row["account"], 0) + int(row["kwh"].replace(".", "") or 0)
     assert per_account == {"home": 18321, "company-x": 54000, "unknown": 7000}
 
 
 def test_csv_quotes_what_needs_quoting():
     sessions = [Session("Müller, Anna", 3, stop_time="2026-10-01T12:00:00Z", id_tag='say "hi"', reason="a\nb")]
     text = summary.render_csv(aggregate(sessions, (2026, 10), (2026, 10)))
-    assert text.splitlines()[1].startswith(',2026-10-01T12:00:00Z,,"Müller, Anna","say ""hi""",')
-    assert list(csv.reader(io.StringIO(text, newline="")))[1][-4:] == ["3", "0.003", "", "yes"]
-    assert list(csv.reader(io.StringIO(text, newline="")))[1][3:5] == ["Müller, Anna", 'say "hi"']
+    assert text.splitlines()[1].startswith(',,,2026-10-01T12:00:00Z,,,,"Müller, Anna","say ""hi""",')
+    row = list(csv.reader(io.StringIO(text, newline="")))[1]
+    assert (row[12], row[13], row[-3:]) == ("0.003", "a\nb", ["billed", "", "yes"])
+    assert row[7:9] == ["Müller, Anna", 'say "hi"']
 
 
 def test_json_has_the_totals_and_the_sessions(capsys, ledger_dir):
@@ -294,9 +304,9 @@ def test_json_has_the_totals_and_the_sessions(capsys, ledger_dir):
     assert doc["sessions"][0] == {
         "month": "2026-10", "stop_time": "2026-10-01 06:30:00", "charger": None, "account": "home", "id_tag": None,
         "meter_start_kwh": 12342, "meter_stop_kwh": 12345, "consumed_kwh": 3, "consumed_wh": None, "reason": None,
-        "transaction_id": None, "source": "legacy", "flag": None, "start_time": None, "duration_s": None,
+        "transaction_id": None, "source": "legacy", "start_time": None, "duration_s": None,
         "connector_id": None, "meter_start_wh": None, "meter_stop_wh": None, "energy_wh": 3000, "kwh": "3.000",
-        "flags": [], "counted": True}
+        "flags": [], "id": None, "status": "billed", "review_reason": None, "repeat_of": None, "counted": True}
     assert doc["sessions"][1]["meter_stop_kwh"] == 12350.999
     assert (doc["sessions"][1]["meter_stop_wh"], doc["sessions"][1]["consumed_wh"]) == (12350999, 5321)
     assert doc["sessions"][6]["transaction_id"] == 2**63 - 1
@@ -593,9 +603,9 @@ def test_old_lines_without_event_or_energy_wh_beside_new_ones(capsys, tmp_path):
                        "2026-11-04T12:00:00Z", energy_wh=None)
     write_ledger(d, "2026-11", [exact, whole, unknown, ALTERNATING[0], unknown_new])
     doc = json_of(capsys, d, "2026", "11")
-    assert [(s["energy_wh"], s["kwh"], s["flag"]) for s in doc["sessions"]] == [
-        (2456, "2.456", None), (5321, "5.321", None), (10000, "10.000", None), (None, None, "unknown_energy"),
-        (None, None, "unknown_energy")]
+    assert [(s["energy_wh"], s["kwh"], s["counted"]) for s in doc["sessions"]] == [
+        (2456, "2.456", True), (5321, "5.321", True), (10000, "10.000", True), (None, None, True),
+        (None, None, True)]
     assert totals(doc) == ([("home", 3, 17777), ("company-x", 1, 0)], (4, 17777), (1, 0), (5, 17777))
     _, out, _ = run_main(capsys, d, "2026", "11")
     assert "2 sessions had unknown energy: shown as '?', counted as 0 kWh." in out
@@ -669,10 +679,13 @@ def test_negative_and_implausible_are_left_out_and_the_other_flags_counted(capsy
     doc = json_of(capsys, d, "2026", "11")
     assert totals(doc) == ([("company-x", 2, 8000), ("home", 1, 2500)], (3, 10500), (0, 0), (3, 10500))
     assert doc["left_out"] == {"sessions": 2, "wh": 899000, "kwh": "899.000", "sessions_unknown_energy": 0}
-    assert doc["to_review"] == 4
-    assert [(s["flags"], s["counted"]) for s in doc["sessions"]] == [
-        ([], True), (["negative"], False), (["implausible"], False), (["no_start"], True),
-        (["reconciled", "meter_swap"], True)]
+    # only the lines waiting for a decision: a counted line that merely carries a flag is not waiting
+    assert doc["to_review"] == 2
+    assert [(r["id"], r["reason"]) for r in doc["review"]] == [(review.line_id(FLAGGED[1]), "negative"),
+                                                              (review.line_id(FLAGGED[2]), "implausible")]
+    assert [(s["flags"], s["status"], s["counted"]) for s in doc["sessions"]] == [
+        ([], "billed", True), (["negative"], "to_review", False), (["implausible"], "to_review", False),
+        (["no_start"], "billed", True), (["reconciled", "meter_swap"], "billed", True)]
 
 
 def test_the_table_lists_flagged_sessions_to_review_and_says_what_that_means(capsys, tmp_path, monkeypatch):
@@ -689,9 +702,8 @@ def test_the_table_lists_flagged_sessions_to_review_and_says_what_that_means(cap
         "unknown tags                           0   0.000",
         "grand total, with unknown tags         3  10.500",
         "",
-        "2 sessions flagged negative or implausible (899.000 kWh) are left out of the totals: see To review below.",
-        "2 sessions counted in the totals are flagged too: see To review below."]
-    sessions, review = out.split("\nSessions\n")[1].split("\nTo review\n")
+        "2 lines (899.000 kWh) are waiting for your decision, in no total: see To review below."]
+    sessions, review_section = out.split("\nSessions\n")[1].split("\nTo review\n")
     assert [line.split() for line in sessions.splitlines()[3:] if line] == [
         ["2026-11-01", "08:00", "UTC", "2026-11-01", "09:00", "UTC", "1:00", "garage-left", "1", "home", "1111",
          "1000.000", "1002.500", "2.500"],
@@ -699,12 +711,14 @@ def test_the_table_lists_flagged_sessions_to_review_and_says_what_that_means(cap
          "7.000", "no_start"],
         ["2026-11-05", "08:00", "UTC", "2026-11-05", "09:00", "UTC", "1:00", "garage-right", "1", "company-x",
          "1111", "2007.000", "2008.000", "1.000", "reconciled,", "meter_swap"]]
-    assert review.splitlines()[1:7] == summary.REVIEW_TEXT + [""]
-    assert "not counted: flagged negative or implausible; their energy is in no total above." in review
-    cells = [re.split(" {2,}", line) for line in review.splitlines()[9:]]
-    assert [row[-2:] for row in cells] == [
-        ["-1.000", "not counted: negative"], ["900.000", "not counted: implausible"], ["7.000", "counted: no_start"],
-        ["1.000", "counted: reconciled, meter_swap"]]
+    waiting = review_section
+    assert waiting.splitlines()[1:5] == summary.REVIEW_TEXT + [""]
+    cells = [re.split(" {2,}", line) for line in waiting.splitlines()[7:]]
+    assert cells == [
+        [review.line_id(FLAGGED[1]), "2026-11-02 09:00 UTC", "garage-left", "home", "1111", "10001002", "-1.000",
+         "the stop reading is below the start reading (a meter replaced or reset)"],
+        [review.line_id(FLAGGED[2]), "2026-11-03 08:10 UTC", "garage-right", "company-x", "1111", "20002000",
+         "900.000", "more energy than SHOCPP_MAX_POWER_KW can deliver between the start and the stop"]]
 
 
 def test_only_flagged_sessions_of_an_account(capsys, tmp_path):
@@ -713,7 +727,8 @@ def test_only_flagged_sessions_of_an_account(capsys, tmp_path):
     status, out, err = run_main(capsys, d, "2026", "11", "--account", "home")
     assert (status, err) == (0, "")
     assert "accounts total         0  0.000" in out and "\nSessions\n" not in out
-    assert out.splitlines()[-1].endswith("not counted: negative")
+    assert out.splitlines()[-1].endswith("  -1.000  the stop reading is below the start reading (a meter replaced "
+                                         "or reset)")
 
 
 def test_flags_that_are_not_a_list_of_texts_are_shown_to_review():
@@ -737,12 +752,12 @@ def test_control_characters_cannot_forge_rows_in_the_table(capsys, tmp_path):
     write_ledger(d, "2026-11", [FORGED])
     _, out, _ = run_main(capsys, d, "2026", "11")
     assert "\x1b" not in out and "\u202e" not in out
-    sessions, review = out.split("\nSessions\n")[1].split("\nTo review\n")
+    sessions = out.split("\nSessions\n")[1]
+    assert "To review" not in out  # counted, with a flag: not waiting for a decision
     assert len(sessions.strip().splitlines()) == 3  # the header, the rule, one row
     row = sessions.strip().splitlines()[2]
     assert "garage\\x1b[2J" in row and "1111\\x0a2026-11-01 08:00 UTC  x  home  0.001\\u202e" in row
     assert row.endswith("no_start\\x0ahome  99")
-    assert review.splitlines()[-1].endswith("counted: no_start\\x0ahome  99")
 
 
 def test_csv_cells_a_spreadsheet_would_run_are_inert(capsys, tmp_path):
@@ -754,9 +769,9 @@ def test_csv_cells_a_spreadsheet_would_run_are_inert(capsys, tmp_path):
     status = summary.main(["2026", "11", "--format", "csv"], env={"SHOCPP_ACCOUNTINGDIR": str(d)})
     assert status == 0
     (row,) = csv.DictReader(io.StringIO(capsys.readouterr().out, newline=""))
-    assert [row[k] for k in ("charger", "account", "id_tag", "reason", "start_time", "stop_time", "flags")] == [
+    assert [row[k] for k in ("charger", "account", "id_tag", "stop_reason", "start_time", "stop_time", "flags")] == [
         "'=cmd|' /C calc'!A0", "'+home", "'\t=1+1", "'\r=2", "'-2026", "'@2026-11-01T09:00:00Z", "negative"]
-    assert [row[k] for k in ("energy_wh", "kwh", "consumed_wh", "counted")] == ["-1000", "-1.000", "-1000", "no"]
+    assert [row[k] for k in ("kwh", "status", "review_reason", "counted")] == ["-1.000", "to_review", "negative", "no"]
 
 
 # --- the bin script -------------------------------------------------------------------------
@@ -773,3 +788,132 @@ def test_json_output_escapes_what_would_draw_on_a_terminal(capsys, tmp_path):
     assert '"charger": "CP\\u202eevil"' in out and '"id_tag": "11\\u001b[2J11\\u0085"' in out
     (session,) = json.loads(out)["sessions"]
     assert (session["charger"], session["id_tag"]) == ("CP\u202eevil", "11\x1b[2J11\x85")
+
+
+# --- review: --accept and --reject (issue 19) ------------------------------------------------
+
+REVIEWED = [
+    start("CP1", 30012345, "guest", 3, 12345678, "2026-11-10T08:00:00Z"),
+    # another account's transactionId while the guest's session runs: to review, with the guest's start
+    {**stop("CP1", 20012345, "company-x", 2, 12345000, 12355678, "2026-11-10T08:00:00Z", "2026-11-10T10:00:00Z",
+            flags=("no_start",), id_tag=None), "energy_wh": 10000, "verdict": "review", "review": "account_mismatch",
+     "candidate": {"charger": "CP1", "connector_id": 1, "transaction_id": 30012345, "id_tag": "4444",
+                   "account": "guest", "account_index": 3, "meter_start_wh": 12345678,
+                   "start_time": "2026-11-10T08:00:00Z"}},
+    {**stop("intruder", 20000000, "company-x", 2, 0, 4999999000, "2026-11-11T08:00:00Z", "2026-11-11T09:00:00Z",
+            flags=("no_start",)), "verdict": "review", "review": "unknown_charger"},
+    {**stop("CP1", 10012345, "home", 1, 12345678, 12355679, "2026-11-12T08:00:00Z", "2026-11-12T09:00:00Z"),
+     "verdict": "repeat", "repeat_of": "0123456789"},
+]
+
+
+def test_accept_and_reject_append_a_decision_and_the_totals_follow(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", REVIEWED)
+    mismatch, forged, repeat = (review.line_id(r) for r in REVIEWED[1:])
+    doc = json_of(capsys, d, "2026-11")
+    assert (doc["to_review"], [r["id"] for r in doc["review"]], totals(doc)[3]) == (2, [mismatch, forged], (0, 0))
+    status, out, err = run_main(capsys, d, "--accept", mismatch)
+    assert (status, err) == (0, "")
+    assert out == (f"accepted {mismatch}: guest's 10.000 kWh (charger CP1, transactionId 20012345, stopped "
+                   "2026-11-10 10:00 UTC) counted in 2026-11\n")
+    assert run_main(capsys, d, "--reject", forged)[0] == 0
+    doc = json_of(capsys, d, "2026-11")
+    assert (doc["to_review"], totals(doc)) == (0, ([("guest", 1, 10000)], (1, 10000), (0, 0), (1, 10000)))
+    assert doc["left_out"]["sessions"] == 1
+    accepted = [s for s in doc["sessions"] if s["id"] == mismatch][0]
+    assert (accepted["status"], accepted["id_tag"], accepted["meter_start_wh"], accepted["duration_s"]) == (
+        "accepted", "4444", 12345678, 7200)
+    decisions = [json.loads(line) for line in (d / "2026-11.jsonl").read_text().splitlines()][len(REVIEWED):]
+    assert [(r["event"], r["decision"], r["line"]) for r in decisions] == [
+        ("decision", "accept", mismatch), ("decision", "reject", forged)]
+    assert decisions[0]["start_transaction_id"] == 30012345  # the guest's start is closed by it
+    # a mind changed: the newest decision counts
+    assert run_main(capsys, d, "--accept", forged)[0] == 0
+    assert json_of(capsys, d, "2026-11")["grand_total"]["kwh"] == "5000009.000"
+
+
+def test_what_cannot_be_decided_is_refused_and_nothing_written(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", REVIEWED)
+    before = (d / "2026-11.jsonl").read_bytes()
+    status, out, err = run_main(capsys, d, "--accept", review.line_id(REVIEWED[3]))
+    assert (status, out) == (exits.USAGE, "")
+    assert err == (f"shocpp-summary: {review.line_id(REVIEWED[3])} cannot be decided: it repeats a stop already "
+                   "billed (never counted)\n")
+    status, _, err = run_main(capsys, d, "--reject", "abcdefabcd")
+    assert status == exits.USAGE and err.startswith("shocpp-summary: no stop line with id abcdefabcd in ")
+    with pytest.raises(SystemExit):
+        summary.main(["--accept", "not-an-id"], env={"SHOCPP_ACCOUNTINGDIR": str(d)})
+    with pytest.raises(SystemExit):
+        summary.main(["2026", "11", "--accept", "abcdefabcd"], env={"SHOCPP_ACCOUNTINGDIR": str(d)})
+    assert (d / "2026-11.jsonl").read_bytes() == before
+
+
+def test_the_table_lists_the_lines_to_review_with_their_ids_and_the_repeats_apart(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-11", REVIEWED)
+    _, out, _ = run_main(capsys, d, "2026", "11")
+    waiting = out.split("\nTo review\n")[1].split("\nRepeats of a stop already billed (in no total)\n")[0]
+    assert f"{review.line_id(REVIEWED[2])}  2026-11-11 09:00 UTC  intruder" in waiting
+    assert "no start record, and the charger is neither in chargers.json" in waiting
+    assert "1 stop repeating a stop already billed is in no total." in out
+    assert "2 lines (5000009.000 kWh) are waiting for your decision, in no total: see To review below." in out
+
+
+# --- issue 24, item 8 ------------------------------------------------------------------------
+
+def test_a_month_as_yyyy_mm_is_understood_and_a_lone_year_gets_a_right_example(capsys, ledger_dir):
+    assert run_main(capsys, ledger_dir, "2026-11")[1] == run_main(capsys, ledger_dir, "2026", "11")[1]
+    with pytest.raises(SystemExit):
+        summary.main(["2026"], env={"SHOCPP_ACCOUNTINGDIR": str(ledger_dir)})
+    assert "YEAR needs a MONTH too, e.g. 2026 10 (or 2026-10)" in capsys.readouterr().err
+
+
+def test_without_arguments_an_empty_last_month_points_to_this_month(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    write_ledger(d, "2026-12", OCTOBER[:1])
+    _, out, _ = run_main(capsys, d, today=date(2026, 12, 3))
+    assert out == ("Energy charged in November 2026\n\nNo sessions.\n(Without arguments it shows last month; this "
+                   "month so far: shocpp-summary 2026-12.)\n")
+    assert "this month so far" not in run_main(capsys, d, "2026", "11")[1]
+
+
+def test_a_stop_without_an_id_tag_shows_the_tag_of_its_start(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    begun = {**start("CP1", 30012345, "guest", 3, 12345678, "2026-11-10T08:00:00Z"), "id_tag": "4444"}
+    ended = stop("CP1", 30012345, "guest", 3, 12345678, 12355678, "2026-11-10T08:00:00Z", "2026-11-10T10:00:00Z")
+    del ended["id_tag"]
+    write_ledger(d, "2026-11", [begun, ended, {**ended, "stop_time": "2026-11-10T10:05:00Z",
+                                               "start_id_tag": "5555", "transaction_id": 30012346}])
+    doc = json_of(capsys, d, "2026-11")
+    assert [s["id_tag"] for s in doc["sessions"]] == ["4444", "5555"]
+
+
+def test_accepting_a_line_whose_session_was_billed_since_is_refused(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    guest_stop = {**stop("CP1", 30012345, "guest", 3, 12345678, 12356000, "2026-11-10T08:00:00Z",
+                         "2026-11-10T11:00:00Z"), "verdict": "billed"}
+    write_ledger(d, "2026-11", REVIEWED[:2] + [guest_stop])
+    mismatch = review.line_id(REVIEWED[1])
+    status, out, err = run_main(capsys, d, "--accept", mismatch)
+    assert (status, out) == (exits.USAGE, "")
+    assert err == (f"shocpp-summary: {mismatch} cannot be accepted: the session it names (transactionId 30012345, "
+                   f"started 2026-11-10 08:00 UTC) was closed since by line {review.line_id(guest_stop)}: "
+                   "accepting would bill it twice; --reject it\n")
+    assert run_main(capsys, d, "--reject", mismatch)[0] == 0
+
+
+def test_a_rejected_stop_cannot_be_accepted_once_its_sessions_real_stop_was_billed(capsys, tmp_path):
+    d = tmp_path / "accounting"
+    began = start("CP1", 10012345, "home", 1, 12345678, "2026-11-10T08:00:00Z")
+    bogus = {**stop("CP1", 10012345, "home", 1, 12345678, 12000000, "2026-11-10T08:00:00Z",
+                    "2026-11-10T09:00:00Z"), "verdict": "review", "review": "negative"}
+    write_ledger(d, "2026-11", [began, bogus])
+    assert run_main(capsys, d, "--reject", review.line_id(bogus))[0] == 0
+    real = {**stop("CP1", 10012345, "home", 1, 12345678, 12355678, "2026-11-10T08:00:00Z",
+                   "2026-11-10T10:00:00Z"), "verdict": "billed"}
+    with open(d / "2026-11.jsonl", "a") as f:
+        f.write(json.dumps(real) + "\n")
+    status, _, err = run_main(capsys, d, "--accept", review.line_id(bogus))
+    assert status == exits.USAGE and f"was closed since by line {review.line_id(real)}" in err

@@ -129,8 +129,12 @@ def transaction_event(call, ctx):
         notes.append(f"TransactionEvent {payload['eventType']} of {tid!r} (seqNo {payload.get('seqNo')!r}): "
                      "its stop is in the ledger already, not billed again")
     elif payload["eventType"] == "Ended":
-        record = transactions.stop_record(ctx.charger, payload, ctx.tags, ctx.now, start, ctx.max_power_kw)
-        effects.append(Record(month, record, _not_recorded(call)))
+        site = billing.site_of(ctx.tags, ctx.charger_listed, ctx.max_session_wh, ctx.max_power_kw, ctx.tz)
+        known = start is None and _vouched(ctx, month, site)
+        stop_month, record = transactions.stop_record(ctx.charger, payload, site, ctx.now, start, known)
+        effects.append(Record(stop_month, record, _not_recorded(call)))
+        if record["verdict"] != "billed":
+            notes.append(f"stop of {tid!r} kept for review: {record.get('review')}")
     elif start is None or transactions.needs_account(start, payload):
         record = transactions.start_record(ctx.charger, payload, ctx.tags, ctx.now, start)
         start_month = billing.ledger_month(record["start_time"], ctx.now, ctx.tz)
@@ -170,6 +174,15 @@ def _searched(ctx, month, tid):
     if ctx.records is None:
         return []
     return [record for month_ in months.around(month) for record in ctx.records(month_, tid, None)]
+
+
+def _vouched(ctx, month, site):
+    """True when the charger has sessions of listed accounts in the ledger (its start records): then a
+    stop without its start is trusted as 1.6's is. Read only for such a stop: its cost stays bounded."""
+    if ctx.records is None:
+        return False
+    return any(r.get("event") == "start" and r.get("charger") == ctx.charger and r.get("account_index") in site.accounts
+               for month_ in months.around(month) for r in ctx.records(month_, None, ctx.charger))
 
 
 def _not_recorded(call):

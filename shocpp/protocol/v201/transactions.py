@@ -5,19 +5,20 @@ months searched) say what is known already. The first event of a transaction (St
 comes first when that one is lost) writes the start record, before it is confirmed; a later event that
 brings the idToken a start was written without appends the start again with its account (same key:
 it is one session); Ended writes the stop line, once: a stop already in the ledger answers every later
-event of that transaction, retransmissions and late offline events alike. An Ended whose start the
-ledger does not know is billed from the readings it carries and flagged no_start, as a 1.6 stop
-without its start is.
+event of that transaction, retransmissions and late offline events alike. An Ended is judged as a 1.6 stop is
+(protocol/verdicts.py): billed, or kept for review with its reason (too much energy, a meter running
+backwards, another account's tag, ...); one whose start the ledger does not know is billed from the
+readings it carries (flag no_start) when the charger is trusted, else kept for review.
 """
 
-import math
 
-from .. import billing, matching, timestamps, transaction_id
+from .. import billing, matching, timestamps, transaction_id, verdicts
 from ..tags import UNKNOWN_ACCOUNT
 from . import meter
 
 OCPP = "2.0.1"
-NO_METER = "no_meter"  # the energy cannot be told: no reading at the start or at the end
+NO_METER = "no_meter"  # the energy cannot be told: no reading at the start or at the end; to review
+TOKEN_LENGTH = 36  # an IdToken's idToken
 
 
 def known(records, charger, tid):
@@ -57,7 +58,7 @@ def start_record(charger, payload, tags, now, earlier=None):
         "event": "start", "ocpp": OCPP, "charger": charger,
         "connector_id": evse_id, "evse_connector_id": connector_id,
         "transaction_id": payload["transactionInfo"]["transactionId"],
-        "id_tag": None if tag is None else billing.bounded(tag, 36),
+        "id_tag": None if tag is None else billing.bounded(tag, TOKEN_LENGTH),
         "account": account.name if account else UNKNOWN_ACCOUNT,
         "account_index": account.index if account else transaction_id.UNKNOWN_INDEX,
         "meter_start_wh": meter.first_wh(payload.get("meterValue")),
@@ -77,39 +78,50 @@ def needs_account(start, payload):
     return start.get("id_tag") is None and token(payload) is not None
 
 
-def stop_record(charger, payload, tags, now, start, max_power_kw=50):
-    """The stop line of an Ended event; `start`: its start record, or None when the ledger has none."""
-    info = payload["transactionInfo"]
-    stop_wh = meter.end_wh(payload.get("meterValue"))
-    record = {"event": "stop", "ocpp": OCPP, "charger": charger, "transaction_id": info["transactionId"]}
-    flags = []
+def stop_record(charger, payload, site, now, start, known_charger=False):
+    """(the ledger month, the stop line) of an Ended event, judged as a 1.6 stop is (protocol/verdicts.py):
+    `site` a verdicts.Site, `start` its start record or None when the ledger has none; `known_charger`:
+    the charger has billed sessions of listed accounts (the trust a stop without its start needs)."""
+    info, values = payload["transactionInfo"], payload.get("meterValue")
+    tag = token(payload)
+    stop = verdicts.Stop(charger, info["transactionId"], meter.end_wh(values),
+                         None if tag is None else billing.bounded(tag, TOKEN_LENGTH), payload.get("timestamp"), now,
+                         meter.begin_wh(values))
+    record = {"event": "stop", "ocpp": OCPP, "charger": charger, "transaction_id": stop.transaction_id}
+    month, clock_off = verdicts.billing_month(stop.stop_time, start, now, site.tz)
     if start is not None:
-        record.update(account=start.get("account"), account_index=start.get("account_index"),
-                      id_tag=start.get("id_tag"), connector_id=start.get("connector_id"),
-                      start_time=start.get("start_time"), meter_start_wh=start.get("meter_start_wh"))
-        begin_wh = start.get("meter_start_wh")
-        if begin_wh is None:
-            begin_wh = meter.begin_wh(payload.get("meterValue"))
+        index = start.get("account_index")
+        record.update(account=start.get("account"), account_index=index, id_tag=stop.id_tag or start.get("id_tag"),
+                      connector_id=start.get("connector_id"), start_time=start.get("start_time"),
+                      meter_start_wh=start.get("meter_start_wh"), start_id_tag=start.get("id_tag"))
+        begin_wh = stop.begin_wh if start.get("meter_start_wh") is None else start["meter_start_wh"]
+        duration = verdicts.duration_s(start, stop.stop_time, now, clock_off)
+        flags, reason = [], None
     else:
-        tag = token(payload)
-        account = tags.lookup(tag) if tag is not None else None
-        evse_id, _ = evse(payload)
-        record.update(account=account.name if account else UNKNOWN_ACCOUNT,
-                      account_index=account.index if account else transaction_id.UNKNOWN_INDEX,
-                      id_tag=None if tag is None else billing.bounded(tag, 36), connector_id=evse_id)
-        begin_wh = meter.begin_wh(payload.get("meterValue"))
-        flags.append(matching.NO_START)
-    energy = None if begin_wh is None or stop_wh is None else stop_wh - begin_wh
+        index = None if tag is None else site.tag_index(tag)
+        record.update(account=site.accounts.get(index, UNKNOWN_ACCOUNT),
+                      account_index=transaction_id.UNKNOWN_INDEX if index is None else index,
+                      id_tag=stop.id_tag, connector_id=evse(payload)[0])
+        begin_wh, duration = stop.begin_wh, None
+        flags = [verdicts.NO_START]
+        reason = None if site.charger_listed or known_charger else verdicts.UNKNOWN_CHARGER
+    energy = None if begin_wh is None or stop.meter_stop_wh is None else stop.meter_stop_wh - begin_wh
+    # the same limits and tag rule as 1.6's verdicts (their checks are protocol-neutral)
+    reason = reason or verdicts._energy_problem(energy, duration, site) or (
+        verdicts._tag_problem(stop, index, site) if start is not None else None)
     if energy is None:
         flags.append(NO_METER)
-    record.update(meter_stop_wh=stop_wh, energy_wh=energy, stop_time=billing.bounded(payload.get("timestamp"),
-                                                                                     billing.TIME_LENGTH))
-    began, ended = timestamps.parse(record.get("start_time")), timestamps.parse(payload.get("timestamp"))
-    if began is not None and ended is not None:
-        record["duration_s"] = math.floor((ended - began).total_seconds())
+        reason = reason or NO_METER
+    record.update(meter_stop_wh=stop.meter_stop_wh, energy_wh=energy,
+                  stop_time=billing.bounded(stop.stop_time, billing.TIME_LENGTH))
+    if duration is not None:
+        record["duration_s"] = duration
     if info.get("stoppedReason") is not None:
         record["reason"] = billing.bounded(info["stoppedReason"], billing.REASON_LENGTH)
     record["seq_no"] = seq_no(payload)
-    record["flags"] = flags + billing._odd(record, max_power_kw)
+    record["verdict"] = verdicts.REVIEW if reason else verdicts.BILLED
+    if reason:
+        record["review"] = reason
+    record["flags"] = flags + ([verdicts.CLOCK_OFF] if clock_off else [])
     record["recorded_at"] = timestamps.format_utc(now)
-    return record
+    return month, record
