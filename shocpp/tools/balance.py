@@ -367,7 +367,8 @@ def _learn(run_dir, conn, charger, state, timeout, lock):
         log(f"{charger}: stack level {known['stack_level']}"
             + (f", takes {known['unit']} only" if known["unit"] else ""))
     else:
-        log(f"{charger}: what it takes, asked: {_describe(answer)}; using stack level 0 and site.json's unit")
+        asked = "GetVariables" if command.version(conn) == "2.0.1" else "GetConfiguration"
+        log(f"{charger}: {asked}: {_describe(answer)}; using stack level 0 and site.json's unit")
         known = {"stack_level": 0, "unit": None}
         if answer.get("status") != "error":
             return known  # no answer: asked again next time

@@ -283,3 +283,19 @@ def test_a_2_0_1_station_through_the_tls_front(site, tls_front):
     run(scenario())
     (line,) = site.stop_lines()
     assert (line["ocpp"], line["account"], line["energy_wh"]) == ("2.0.1", "company-x", 31_250)
+
+
+def test_the_charger_limit_counts_both_protocols_and_not_an_idle_connection(site, start_listener):
+    url = start_listener({"SHOCPP_MAX_CHARGERS": "1"})
+    host, port = url.split("//")[1].rsplit(":", 1)
+
+    async def scenario():
+        with socket.create_connection((host, int(port)), timeout=10):  # connected, no request (yet)
+            async with websockets.connect(f"{url}/first", subprotocols=["ocpp1.6"]) as first:
+                await first.send('[2,"h","Heartbeat",{}]')
+                await first.recv()
+                with pytest.raises(websockets.InvalidStatus) as over:
+                    async with station(url, "second"):
+                        pass
+                return over.value.response.status_code
+    assert run(scenario()) == 429
