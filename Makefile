@@ -6,7 +6,7 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 
-.PHONY: run test quick bench demo deps websocketd openssl haproxy chromium clean install
+.PHONY: run test quick bench demo deps websocketd openssl haproxy chromium mosquitto clean install
 
 run: deps websocketd haproxy
 	bin/shocpp-listener
@@ -16,7 +16,7 @@ demo: deps websocketd
 
 # The whole suite: the pure core, the shell and the tools in-process, then the system tests that run
 # bin/ as processes, through websocketd, make install and the benchmarks' smoke tests.
-test: deps websocketd openssl haproxy chromium
+test: deps websocketd openssl haproxy chromium mosquitto
 	$(PY) -m pytest -q
 
 # The edit loop: the pure core, the shell and the tools in-process, in a few seconds (no processes).
@@ -56,7 +56,8 @@ websocketd:
 openssl:
 	$(call debian,command -v openssl >/dev/null,openssl)
 
-# The listener's front (misc/shocpp-front.cfg: OCPP 1.6 and 2.0.1 on one URL), the TLS front (misc/shocpp-tls.cfg).
+# The listener's front (misc/shocpp-front.cfg: OCPP 1.6 and 2.0.1 on one URL), the TLS front
+# (misc/shocpp-tls.cfg), the dashboard's front (misc/shocpp-dashboard-front.cfg) and their end-to-end tests.
 haproxy:
 	$(call debian,{ command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null,haproxy)
 
@@ -64,6 +65,10 @@ haproxy:
 # the dashboard test drives headless Chromium over its DevTools protocol (no Selenium, no chromedriver).
 chromium:
 	$(call debian,{ command -v chromium && command -v pdftotext && command -v pdftoppm; } >/dev/null,chromium poppler-utils)
+
+# The MQTT bridge's tests run a broker of their own on loopback (mosquitto_passwd: its password file).
+mosquitto:
+	$(call debian,{ { command -v mosquitto || [ -x /usr/sbin/mosquitto ]; } && command -v mosquitto_passwd; } >/dev/null,mosquitto)
 
 clean:
 	rm -rf $(VENV) run log .pytest_cache .hypothesis
@@ -78,11 +83,19 @@ PREFIX ?= /opt/shocpp
 EXAMPLE_CONF := conf/tags.json
 # The simulator needs websockets, which the install's venv does not have (runtime dependencies only).
 NOT_INSTALLED_BIN := shocpp-simulate
-# A Python outside any home directory: the service runs with ProtectHome=yes.
+# Optional groups of pyproject.toml installed too: mqtt, the client library of the MQTT bridge
+# (misc/shocpp-mqtt.service), which the backends and the other tools never import.
+INSTALL_EXTRAS ?= mqtt
+# A Python outside any home directory: the service runs with ProtectHome=yes. make install refuses one
+# in a home directory (pyenv's under /root too) unless ALLOW_HOME_PYTHON=1 (then it only warns).
 INSTALL_PYTHON ?= $(PYTHON)
+ALLOW_HOME_PYTHON ?=
 
 install:
 	@case "$(PREFIX)" in /?*) ;; *) echo "PREFIX must be an absolute path, not '$(PREFIX)'" >&2; exit 2;; esac
+	@if [ -x "$(PREFIX)/.venv/bin/python" ]; then "$(PREFIX)/.venv/bin/python" misc/install_python.py \
+	  "$(PREFIX)/.venv" $(if $(ALLOW_HOME_PYTHON),--allow-home); \
+	else $(INSTALL_PYTHON) misc/install_python.py "INSTALL_PYTHON=$(INSTALL_PYTHON)" $(if $(ALLOW_HOME_PYTHON),--allow-home); fi
 	install -d -m 755 "$(PREFIX)" "$(PREFIX)/conf"
 	rm -rf "$(PREFIX)/bin" "$(PREFIX)/shocpp" "$(PREFIX)/misc"
 	cp -R bin shocpp misc "$(PREFIX)/"
@@ -99,7 +112,7 @@ install:
 	[ -d "$(PREFIX)/log" ] || install -d -m 750 "$(PREFIX)/log"
 	[ -d "$(PREFIX)/statements" ] || install -d -m 750 "$(PREFIX)/statements"
 	[ -x "$(PREFIX)/.venv/bin/python" ] || $(INSTALL_PYTHON) -m venv "$(PREFIX)/.venv"
-	"$(PREFIX)/.venv/bin/python" misc/requirements.py > "$(PREFIX)/.venv/requirements.txt"
+	"$(PREFIX)/.venv/bin/python" misc/requirements.py $(INSTALL_EXTRAS) > "$(PREFIX)/.venv/requirements.txt"
 	"$(PREFIX)/.venv/bin/python" -m pip install --quiet -r "$(PREFIX)/.venv/requirements.txt"
 	"$(PREFIX)/.venv/bin/python" -m compileall -q "$(PREFIX)/shocpp"
 	@echo "installed in $(PREFIX); as a service: see 'Running as a service' in $(PREFIX)/README.md"

@@ -75,6 +75,8 @@ def make_site(directory, tags=TAGS):
         "SHOCPP_RUNDIR": str(directory / "run"),
         "SHOCPP_LOGDIR": str(directory / "log"),
         "SHOCPP_CHARGERSFILE": str(directory / "chargers.json"),
+        # The benchmarks send thousands of transaction messages a second on purpose: no bound of #24 here.
+        "SHOCPP_RECORD_RATE": "1000000",
     })
     return env
 

@@ -51,7 +51,7 @@ def one_run(server, chargers, seconds):
 def server_command(server, port, directory):
     if server == "shocpp":
         env = make_site(directory)
-        env.update(WS_ADDRESS="127.0.0.1", WS_PORT=str(port))
+        env.update(WS_ADDRESS="127.0.0.1", WS_PORT=str(port), SHOCPP_MAX_CHARGERS="0")  # 500 chargers: no bound
         return [str(BIN / "shocpp-listener")], env
     if server == "echo":
         return ["websocketd", "--address=127.0.0.1", f"--port={port}",

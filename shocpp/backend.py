@@ -14,8 +14,9 @@ from datetime import datetime, timezone
 from . import config as config_module
 from . import ledger, runfiles
 from .log import Log
+from .rate import Budget
 from .protocol import identity, ocppj, timestamps
-from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveStatus
+from .protocol.effects import Deliver, Record, SaveBoot, SaveMeterValues, SaveRefusal, SaveStatus
 from .protocol.linebuffer import LineBuffer
 from .protocol.session import Session
 from .protocol.tags import TagsError
@@ -31,8 +32,13 @@ def now_utc():
 
 
 class Backend:
-    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None, protocol=None):
+    def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None,
+                 record_rate=config_module.limits({}).record_rate, monotonic=time.monotonic, protocol=None):
         self.config = config
+        # Ledger records a minute, after a first RECORD_BURST: what a real charger never reaches, and
+        # what keeps a flood of distinct StartTransactions from growing the month's file without end.
+        self.record_budget = Budget(record_rate / 60, config_module.RECORD_BURST, monotonic)
+        self.record_rate, self.over_record_rate = record_rate, False
         self.log = log
         self.write = write
         self.connection = connection
@@ -99,8 +105,12 @@ class Backend:
         replies = step.replies
         for effect in step.effects:
             if isinstance(effect, Record):
-                if not self.record(effect):
+                if not self.record_budget.take():
+                    replies = (self.over_rate(effect),)
+                elif not self.record(effect):
                     replies = (effect.refusal,)
+                else:
+                    self.over_record_rate = False
             elif isinstance(effect, Deliver):
                 self.deliver(effect)
             else:
@@ -117,6 +127,16 @@ class Backend:
         what = "recorded" if written else "already recorded (retransmission), not written again"
         self.log.note(f"{what}: {describe(effect.record)} in {effect.month}.jsonl")
         return True
+
+    def over_rate(self, effect):
+        """The CALLERROR for a record over SHOCPP_RECORD_RATE: not written, the charger retries it later;
+        logged when the refusals begin."""
+        if not self.over_record_rate:
+            self.log.error(f"over SHOCPP_RECORD_RATE ({self.record_rate} ledger records a minute): records "
+                           f"refused with CALLERROR GenericError until it slows down (the charger retries them)")
+        self.over_record_rate = True
+        return effect.refusal._replace(code=ocppj.GENERIC_ERROR,
+                                       description="too many transaction messages: try again later")
 
     def deliver(self, effect):
         try:
@@ -136,6 +156,8 @@ class Backend:
             self.unsaved[f"status-{effect.connector_id}.json"] = {**received, **effect.payload}
         elif isinstance(effect, SaveMeterValues):
             self.unsaved[f"meter-{effect.connector_id}.json"] = {**received, **effect.payload}
+        elif isinstance(effect, SaveRefusal):
+            self.unsaved[runfiles.REFUSED] = {**received, **effect.payload}
 
     def write_run_files(self):
         for name, data in self.unsaved.items():
@@ -283,6 +305,7 @@ def main(argv=None, env=None):
     env = os.environ if env is None else env
     try:
         config = config_module.from_env(env)
+        limits = config_module.limits(env)
     except config_module.ConfigError as e:
         print(f"shocpp-backend: {e}", file=sys.stderr)
         return 2
@@ -291,7 +314,7 @@ def main(argv=None, env=None):
     except identity.BadIdentity as e:
         Log(config.log_dir, "?").error(f"connection from {remote_addr(env) or '?'} refused: {e}")
         return 1
-    log = Log(config.log_dir, charger)
+    log = Log(config.log_dir, charger, rate=limits.log_rate, max_bytes=limits.log_max_bytes)
     if version(env) not in SUBPROTOCOLS:
         log.error(f"SHOCPP_OCPP_VERSION={version(env)!r} is not one of {', '.join(SUBPROTOCOLS)}")
         return 2
@@ -345,6 +368,19 @@ def tidy(connection, log):
         log.note(f"removed {name} from the run directory: its backend is gone")
 
 
+def release_stdio():
+    """Hand websocketd the end of our stdout and stderr now, before the clean-up: it reads both until
+    EOF, and when that came only with our exit, its wait for the process could close the pipes under
+    its own readers ("read |0: file already closed" logged as an ERROR at about one disconnect in ten).
+    What the clean-up has to say goes to the frame log (stderr is /dev/null from here on)."""
+    null = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(null, 1)
+        os.dup2(null, 2)
+    finally:
+        os.close(null)
+
+
 def run(config, charger, log, tags_file, env):
     connection = runfiles.Connection(config.run_dir, charger, os.getpid())
     signal.signal(signal.SIGTERM, TERMINATION.handler)
@@ -359,8 +395,9 @@ def run(config, charger, log, tags_file, env):
         # Our own writer keeps the FIFO from reading EOF between commands.
         commands_fd = connection.open_fifo(os.O_RDONLY | os.O_NONBLOCK, owner=os.geteuid())
         keep_open = connection.open_fifo(os.O_WRONLY, owner=os.geteuid())
-        serve(Backend(config, charger, log, write_all(1), connection, tags_file, protocol=protocol_of(env)), 0,
-              commands_fd)
+        backend = Backend(config, charger, log, write_all(1), connection, tags_file,
+                          record_rate=config_module.limits(env).record_rate, protocol=protocol_of(env))
+        serve(backend, 0, commands_fd)
         os.close(keep_open)
         log.note("disconnected")
     except BrokenPipeError:
@@ -372,9 +409,13 @@ def run(config, charger, log, tags_file, env):
         log.error(f"cannot serve: {e}")
         return 1
     finally:
+        release_stdio()
         if connection.dir_fd is not None:
             try:
-                connection.keep_seen(timestamps.format_utc(now_utc()))
+                limits = config_module.limits(env)
+                for line in connection.keep_seen(timestamps.format_utc(now_utc()), limits.seen_max_bytes,
+                                                 limits.seen_max_files):
+                    log.note(line)
             except (OSError, ValueError) as e:
                 log.error(f"cannot leave what shocpp-status shows of a gone charger in {config.run_dir}/seen: {e}")
         connection.remove()

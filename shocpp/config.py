@@ -18,7 +18,7 @@ Config = namedtuple("Config", [
     "heartbeat_interval",                                    # int, seconds
     "strict",                                                # bool
     "chargers_file", "tls_cert", "tls_key",                  # Path (the TLS ones may be None)
-    "max_chargers",                                          # int, 0: no limit
+    "max_chargers",                                          # int, 0: no limit (default 100: #24)
     "max_power_kw",                                          # int: more energy in a session is implausible
     "site_file",                                             # Path: site.json, for shocpp-balance
     "tariffs_file",                                          # Path: prices for statements (optional file)
@@ -40,7 +40,7 @@ def from_env(env=None):
         chargers_file=_path(env, "SHOCPP_CHARGERSFILE", "conf/chargers.json"),
         tls_cert=_optional_path(env, "SHOCPP_TLS_CERT"),
         tls_key=_optional_path(env, "SHOCPP_TLS_KEY"),
-        max_chargers=_integer(env, "SHOCPP_MAX_CHARGERS", 0, 0, 100000),
+        max_chargers=_integer(env, "SHOCPP_MAX_CHARGERS", 100, 0, 100000),
         max_power_kw=_integer(env, "SHOCPP_MAX_POWER_KW", 50, 1, 100000),
         site_file=_path(env, "SHOCPP_SITEFILE", "conf/site.json"),
         tariffs_file=_path(env, "SHOCPP_TARIFFSFILE", "conf/tariffs.json"),
@@ -89,3 +89,34 @@ def _flag(env, name):
     if text in ("1", "yes", "true", "on"):
         return True
     raise ConfigError(f"{name}={text!r} is not 0 or 1")
+
+
+# The defaults of the bounds below, also for the modules that use them without the environment.
+SEEN_MAX_BYTES, SEEN_MAX_FILES = 65536, 1000
+LOG_RATE, LOG_MAX_BYTES = 65536, 1 << 30
+RECORD_BURST = 1000  # a charger back after a week offline replays its sessions' starts and stops at once
+
+# Bounds on what a client or a charger can make shocpp spend (#24). Each has a safe default that a
+# well-behaved charger or operator never reaches; hitting one is logged once and answered.
+Limits = namedtuple("Limits", [
+    "dashboard_max_forks",   # the dashboard's CGI processes at once (websocketd --maxforks)
+    "dashboard_login_rate",  # the dashboard's requests (each a scrypt) a second, all clients together
+    "seen_max_bytes",        # run/seen/<identity>.json: at most this size
+    "seen_max_files",        # run/seen: at most this many files (the oldest go)
+    "log_rate",              # bytes a second one connection may write into the frame log
+    "log_max_bytes",         # the frame log's size beyond which nothing more is written until it is rotated
+    "record_rate",           # ledger records a connection may write a minute (after RECORD_BURST at once)
+])
+
+
+def limits(env=None):
+    env = os.environ if env is None else env
+    return Limits(
+        dashboard_max_forks=_integer(env, "SHOCPP_DASHBOARD_MAX_FORKS", 16, 1, 10000),
+        dashboard_login_rate=_integer(env, "SHOCPP_DASHBOARD_LOGIN_RATE", 5, 1, 10000),
+        seen_max_bytes=_integer(env, "SHOCPP_SEEN_MAX_BYTES", SEEN_MAX_BYTES, 1024, 2**30),
+        seen_max_files=_integer(env, "SHOCPP_SEEN_MAX_FILES", SEEN_MAX_FILES, 1, 10**6),
+        log_rate=_integer(env, "SHOCPP_LOG_RATE", LOG_RATE, 1024, 2**30),
+        log_max_bytes=_integer(env, "SHOCPP_LOG_MAX_BYTES", LOG_MAX_BYTES, 2**20, 2**50),
+        record_rate=_integer(env, "SHOCPP_RECORD_RATE", 60, 1, 10**6),
+    )

@@ -21,6 +21,8 @@ START_IDENTITY = ("charger", "connector_id", "id_tag", "meter_start_wh", "start_
 # An operator's decision is the same only when it is the same decision, made at the same moment.
 DECISION_IDENTITY = ("line", "decision", "recorded_at")
 CHUNK = 1 << 20  # bytes a lookup reads at a time
+# A month file is made YOUNG (0600) and becomes MODE once its name is durable (directory synced).
+YOUNG, MODE = 0o600, 0o640
 
 
 class LedgerError(OSError):
@@ -48,7 +50,7 @@ def append(directory, month, record):
     """Append `record` to the month's file; False if the same record is there already."""
     directory = Path(directory)
     try:
-        directory.mkdir(parents=True, exist_ok=True)
+        _make_durable_dir(directory)
         # A retransmission may be filed under a neighbouring month (another stop time, a clock fixed).
         if any(_contains(month_file(directory, m), record) for m in months.neighbours(month)):
             return False
@@ -58,12 +60,18 @@ def append(directory, month, record):
 
 
 def _append_locked(directory, path, data, record):
-    created = not path.exists()
-    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o640)
+    """The month so far is searched under a shared lock, which other searches share and appends wait
+    for; only what was appended since is searched again under the exclusive lock of the write, so
+    appends of many chargers are not serialised behind whole-month scans."""
+    fd = os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, YOUNG)
     try:
+        fcntl.flock(fd, fcntl.LOCK_SH)
+        searched = _complete_lines(fd)
+        if _holds(fd, 0, searched, record):
+            return False
         fcntl.flock(fd, fcntl.LOCK_EX)
         size = _drop_torn_tail(fd)
-        if _holds(fd, size, record):
+        if _holds(fd, searched, size, record):
             return False
         try:
             written = os.write(fd, data)
@@ -73,28 +81,66 @@ def _append_locked(directory, path, data, record):
         except OSError:
             os.ftruncate(fd, size)
             raise
-        if created:
-            atomic.fsync_dir(directory)
+        _settle(fd, directory)
         return True
     finally:
         os.close(fd)
 
 
-def _drop_torn_tail(fd):
-    """Cut an unterminated last line, left by a crash: it was never confirmed."""
+def _settle(fd, directory):
+    """Make a young month file's name durable before its first confirmation, whoever appends first:
+    the process that created the file may still be waiting for the lock when another one, which
+    found the file there, has written and would confirm a line whose file a crash could lose. The
+    directory's own entry is synced too, as it may be as new as the file."""
+    if os.fstat(fd).st_mode & 0o777 != YOUNG:
+        return
+    atomic.fsync_dir(directory)
+    atomic.fsync_dir(directory.parent)
+    try:
+        os.fchmod(fd, MODE)
+    except PermissionError:
+        pass  # another user's file: it stays young, and each append syncs the directories again
+
+
+def _make_durable_dir(directory):
+    """The ledger's directory, made if missing with its entry in its parent synced: a confirmed line
+    must not live in a directory that a crash forgets."""
+    if directory.is_dir():
+        return
+    _make_durable_dir(directory.parent)
+    try:
+        directory.mkdir()
+    except FileExistsError:
+        return  # made by another appender: a young month file in it syncs it in its parent
+    atomic.fsync_dir(directory.parent)
+
+
+def _complete_lines(fd):
+    """The size of the file up to its last newline: what a crash's torn tail cannot change."""
     size = os.fstat(fd).st_size
     if size == 0 or os.pread(fd, 1, size - 1) == b"\n":
         return size
+    return _last_newline_end(fd, size)
+
+
+def _drop_torn_tail(fd):
+    """Cut an unterminated last line, left by a crash: it was never confirmed."""
+    size = os.fstat(fd).st_size
+    end = _complete_lines(fd)
+    if end != size:
+        os.ftruncate(fd, end)
+    return end
+
+
+def _last_newline_end(fd, size):
     end = size
     while end > 0:  # back to the last newline, a chunk at a time
         start = max(0, end - CHUNK)
         at = os.pread(fd, end - start, start).rfind(b"\n")
         if at >= 0:
-            end = start + at + 1
-            break
+            return start + at + 1
         end = start
-    os.ftruncate(fd, end)
-    return end
+    return 0
 
 
 def retransmitted_start(directory, month, record):
@@ -123,13 +169,14 @@ def _contains(path, record):
     except FileNotFoundError:
         return False
     try:
-        return _holds(fd, os.fstat(fd).st_size, record)
+        return _holds(fd, 0, os.fstat(fd).st_size, record)
     finally:
         os.close(fd)
 
 
-def _holds(fd, size, record):
-    for line in _scan(fd, size, [_field("transaction_id", record["transaction_id"])]):
+def _holds(fd, start, size, record):
+    """Whether the file's bytes from `start` (a line's start) to `size` hold the same record."""
+    for line in _scan(fd, size, [_field("transaction_id", record["transaction_id"])], start):
         parsed = _parsed(line)
         if isinstance(parsed, dict) and same_record(parsed, record):
             return True
@@ -146,8 +193,9 @@ def _parsed(line):
         return None
 
 
-def _scan(fd, size, needles):
-    """The lines of the file's first `size` bytes that hold any of the needles, in order.
+def _scan(fd, size, needles, offset=0):
+    """The lines of the file's bytes from `offset` (a line's start) to `size` that hold any of the
+    needles, in order.
 
     Reads CHUNK bytes at a time (plus the line a chunk ends inside), so a lookup holds at most a chunk
     and the longest line in memory, however big the month's file: the time is linear in the file, at
@@ -155,7 +203,7 @@ def _scan(fd, size, needles):
     (a charger offline with its queue), so reading only the tail could bill a session twice.
     """
     found = []
-    offset, carry = 0, b""
+    carry = b""
     while offset < size:
         data = os.pread(fd, min(CHUNK, size - offset), offset)
         if not data:

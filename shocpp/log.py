@@ -2,18 +2,23 @@
 
 Many backends append to the same file: each line is one write() to an O_APPEND
 descriptor, so lines never interleave. stderr gets errors only (websocketd
-reports each stderr line as an error).
+reports each stderr line as an error). A connection writes at most SHOCPP_LOG_RATE bytes
+a second and nothing once the file is over SHOCPP_LOG_MAX_BYTES; each is said once.
 """
 
 import json
 import os
 import re
 import sys
+import time
 from datetime import datetime, timezone
 
+from .config import LOG_MAX_BYTES, LOG_RATE
+from .rate import Budget
 from .protocol import timestamps
 
 MAX_LOGGED = 4096
+BURST_SECONDS = 16  # a reconnecting charger's replay passes; a flood of padded frames does not
 MASK = "********"
 # The configuration key that holds a charger's password (Security Profile 1); OCPP keys ignore case.
 _SECRET_KEY = re.compile(r"authorizationkey", re.IGNORECASE)
@@ -54,9 +59,13 @@ def printable(data):
 
 
 class Log:
-    def __init__(self, log_dir, charger, pid=None, stderr=sys.stderr):
+    def __init__(self, log_dir, charger, pid=None, stderr=sys.stderr, rate=LOG_RATE, max_bytes=LOG_MAX_BYTES,
+                 clock=time.monotonic):
         self.prefix = f"{charger}[{pid or os.getpid()}]"
         self.stderr = stderr
+        self.budget, self.max_bytes = Budget(rate, rate * BURST_SECONDS, clock), max_bytes
+        self.left_out = 0  # lines over the budget since the last one written
+        self.full = False  # the file is over max_bytes: said once, then nothing more until it shrinks
         self.fd = None
         try:
             os.makedirs(log_dir, mode=0o750, exist_ok=True)
@@ -82,10 +91,36 @@ class Log:
         if self.fd is None:
             return
         stamp = timestamps.format_utc(datetime.now(timezone.utc))
+        line = f"{stamp} {self.prefix} {mark} {text}\n".encode("utf-8", "backslashreplace")
         try:
-            os.write(self.fd, f"{stamp} {self.prefix} {mark} {text}\n".encode("utf-8", "backslashreplace"))
+            if self._over_size():
+                return
+            if not self.budget.take(len(line)):
+                if not self.left_out:
+                    os.write(self.fd, f"{stamp} {self.prefix} ! frame log: this connection writes more than "
+                                      f"SHOCPP_LOG_RATE ({self.budget.rate} bytes a second): lines left out until "
+                                      f"it slows down\n".encode())
+                self.left_out += 1
+                return
+            if self.left_out:
+                line = f"{stamp} {self.prefix} - frame log: {self.left_out} lines left out\n".encode() + line
+                self.left_out = 0
+            os.write(self.fd, line)
         except OSError:
             pass  # a full disk must not stop charging; the ledger reports its own failures
+
+    def _over_size(self):
+        """Whether the file is over max_bytes (logrotate only looks when it runs): said once, in the file
+        and on stderr, and no more lines until it is rotated."""
+        full = os.fstat(self.fd).st_size >= self.max_bytes
+        if full and not self.full:
+            message = (f"frame log: the file is over SHOCPP_LOG_MAX_BYTES ({self.max_bytes} bytes): this connection "
+                       f"writes no more lines until it is rotated")
+            stamp = timestamps.format_utc(datetime.now(timezone.utc))
+            os.write(self.fd, f"{stamp} {self.prefix} ! {message}\n".encode())
+            self._stderr(message)
+        self.full = full
+        return full
 
     def _stderr(self, text):
         try:

@@ -1,7 +1,7 @@
 """The run directory: what connected chargers and waiting commands share.
 
 `<run>/<identity>@<pid>/` belongs to one backend: `info.json`, `status-<c>.json`,
-`meter-<c>.json` and the FIFO `commands` it reads (`<identity>@<pid>.<hex>` when that
+`meter-<c>.json`, `refused.json` and the FIFO `commands` it reads (`<identity>@<pid>.<hex>` when that
 name is taken). Each backend removes only its own, so a reconnecting charger's new
 backend and its half-dead predecessor never touch each other's files.
 `<run>/commands/<id>/` belongs to one shocpp-command call: its `request.json`, the
@@ -23,14 +23,20 @@ import time
 from pathlib import Path
 
 from . import atomic
+from .config import SEEN_MAX_BYTES, SEEN_MAX_FILES
 
 INFO = "info.json"
+REFUSED = "refused.json"  # the latest tag refused to an Authorize, with received_at (the MQTT bridge's events)
 SEEN = "seen"  # <run>/seen/<identity>.json: what a backend left at disconnect, for shocpp-status
+SEEN_DAYS = 30  # a seen file older than this is removed (shocpp-status shows a charger this long)
 COMMANDS_FIFO = "commands"
 COMMANDS = "commands"  # <run>/commands: the requests of shocpp-command
 REQUEST, ANSWER, WAKE = "request.json", "answer.json", "wake"
 REQUEST_ID = re.compile(r"[0-9a-f]{32}")
-DIR_MODE, FILE_MODE, FIFO_MODE = 0o750, 0o640, 0o660  # commands come from the service's user and group
+DIR_MODE, FILE_MODE = 0o750, 0o640
+# A FIFO is read by its owner alone: the group may write (a request id to a backend, a wake-up to a
+# command) but never read, or a member could swallow what was meant for the owner.
+FIFO_MODE = 0o620
 # The group may create in run/ and run/commands/, but the sticky bit keeps each member (and the
 # service) from removing or renaming what another made; run/commands/ is setgid, so that every
 # request gets the service's group.
@@ -235,34 +241,36 @@ class Connection:
         else:
             atomic.write_json(name, data, mode=FILE_MODE, dir_fd=self.dir_fd)
 
-    def keep_seen(self, last_seen):
+    def keep_seen(self, last_seen, max_bytes=SEEN_MAX_BYTES, max_files=SEEN_MAX_FILES):
         """Leave `<run>/seen/<identity>.json` (info, the connectors' latest status and meter payloads,
-        `last_seen`) before the directory goes: what shocpp-status shows of a charger that is gone.
+        the latest refused tag, `last_seen`) before the directory goes: what shocpp-status shows of a charger that is gone.
         Read from the backend's own open directory; written only into a directory of this user that
-        is no link."""
+        is no link. At most `max_bytes` (what does not fit is left out, and said); then the seen files
+        older than SEEN_DAYS, and the oldest beyond `max_files`, are removed. What was cut or removed,
+        for the log."""
         found = {"status": {}, "meter": {}}
+        refused = None
         for name in os.listdir(self.dir_fd):
             prefix, dash, rest = name.partition("-")
-            if prefix in found and dash and rest.endswith(".json") and rest[:-5].isdigit():
+            if (prefix in found and dash and rest.endswith(".json") and rest[:-5].isdigit()) or name == REFUSED:
                 fd = open_owned(name, os.O_RDONLY, self.dir_fd, os.geteuid(), stat.S_ISREG, name)
                 with os.fdopen(fd, encoding="utf-8") as f:
-                    found[prefix][rest[:-5]] = json.load(f)
-        data = {"charger": self.identity, "last_seen": last_seen, "info": self.info,
-                "statuses": found["status"], "meters": found["meter"]}
-        run_fd = open_dir(os.fspath(self.run_dir))
-        try:
-            try:
-                os.mkdir(SEEN, DIR_MODE, dir_fd=run_fd)
-            except FileExistsError:
-                pass
-            seen = open_owned(SEEN, os.O_RDONLY | os.O_DIRECTORY, run_fd, os.geteuid(), stat.S_ISDIR,
-                              f"{self.run_dir}/{SEEN}")
-        finally:
-            os.close(run_fd)
+                    if name == REFUSED:
+                        refused = json.load(f)
+                    else:
+                        found[prefix][rest[:-5]] = json.load(f)
+        data, cut = bounded_seen({"charger": self.identity, "last_seen": last_seen, "info": self.info,
+                                  "statuses": found["status"], "meters": found["meter"], "refused": refused},
+                                 max_bytes)
+        seen = _open_seen(self.run_dir, os.geteuid())
         try:
             atomic.write_json(f"{self.identity}.json", data, mode=FILE_MODE, dir_fd=seen)
+            removed = prune_seen(seen, time.time(), max_files)
         finally:
             os.close(seen)
+        return ([f"{self.run_dir}/{SEEN}/{self.identity}.json: {cut}"] if cut else []) + \
+            ([f"removed {len(removed)} files of chargers not seen for {SEEN_DAYS} days or beyond "
+              f"SHOCPP_SEEN_MAX_FILES ({max_files}) from {self.run_dir}/{SEEN}"] if removed else [])
 
     def remove(self):
         import shutil  # here, not at the top: shocpp-command imports this module and never needs it
@@ -270,6 +278,71 @@ class Connection:
         if self.dir_fd is not None:
             os.close(self.dir_fd)
             self.dir_fd = None
+
+
+def _open_seen(run_dir, owner):
+    """<run>/seen, open, made if missing: a directory of `owner` that is no link."""
+    run_fd = open_dir(os.fspath(run_dir))
+    try:
+        try:
+            os.mkdir(SEEN, DIR_MODE, dir_fd=run_fd)
+            if os.geteuid() != owner:
+                os.chown(SEEN, owner, -1, dir_fd=run_fd, follow_symlinks=False)
+        except FileExistsError:
+            pass
+        return open_owned(SEEN, os.O_RDONLY | os.O_DIRECTORY, run_fd, owner, stat.S_ISDIR, f"{run_dir}/{SEEN}")
+    finally:
+        os.close(run_fd)
+
+
+def leave_seen(run_dir, identity, data):
+    """Write `<run>/seen/<identity>.json` as the service's user would (shocpp-status --forget, run by
+    that user or root): only a file of the service's user is read back."""
+    owner = service_uid(run_dir)
+    seen = _open_seen(run_dir, owner)
+    try:
+        atomic.write_json(f"{identity}.json", data, mode=FILE_MODE, dir_fd=seen)
+        if os.geteuid() != owner:
+            os.chown(f"{identity}.json", owner, os.fstat(seen).st_gid, dir_fd=seen, follow_symlinks=False)
+    finally:
+        os.close(seen)
+
+
+def bounded_seen(data, max_bytes):
+    """(the seen data in at most `max_bytes` of JSON, what was left out or None): the meters first,
+    then the statuses, then the boot payload go, and `cut` says so."""
+    if len(json.dumps(data)) <= max_bytes:
+        return data, None
+    for left_out in (("meters",), ("meters", "statuses"), ("meters", "statuses", "boot")):
+        smaller = {**data, **{k: {} for k in left_out if k != "boot"},
+                   "info": {k: v for k, v in data["info"].items() if k not in left_out}}
+        smaller["cut"] = f"over SHOCPP_SEEN_MAX_BYTES ({max_bytes}): left out {', '.join(left_out)}"
+        if len(json.dumps(smaller)) <= max_bytes:
+            return smaller, smaller["cut"]
+    cut = f"over SHOCPP_SEEN_MAX_BYTES ({max_bytes}): only the identity and when it was last seen kept"
+    return {"charger": data["charger"], "last_seen": data["last_seen"], "info": {}, "statuses": {}, "meters": {},
+            "cut": cut}, cut
+
+
+def prune_seen(seen_fd, now, max_files=SEEN_MAX_FILES):
+    """Remove from the open seen directory the files older than SEEN_DAYS and, beyond `max_files`, the
+    oldest: a charger that has not come back in that time is no longer shown. The names removed."""
+    found = []
+    for name in os.listdir(seen_fd):
+        if name.endswith(".json") and not name.startswith("."):
+            try:
+                found.append((os.stat(name, dir_fd=seen_fd, follow_symlinks=False).st_mtime, name))
+            except FileNotFoundError:
+                continue
+    found.sort(reverse=True)
+    old = [name for at, name in found if now - at > SEEN_DAYS * 86400]
+    removed = sorted(set(old) | {name for _, name in found[max_files:]})
+    for name in removed:
+        try:
+            os.unlink(name, dir_fd=seen_fd)
+        except FileNotFoundError:
+            pass
+    return removed
 
 
 def connections(run_dir):

@@ -53,7 +53,7 @@ class Charger201(Charger):
                                                "connectorId": 1, "connectorStatus": CONNECTOR_STATUS[status]})
 
     async def event(self, kind, session, trigger, meter_value=None, **extra):
-        payload = {"eventType": kind, "timestamp": messages.timestamp(), "triggerReason": trigger,
+        payload = {"eventType": kind, "timestamp": self.stamp(session), "triggerReason": trigger,
                    "seqNo": self.seq_no, "transactionInfo": {"transactionId": session.transaction_id, **extra}}
         self.seq_no += 1
         if meter_value:
@@ -64,7 +64,7 @@ class Charger201(Charger):
         register = session.meter.wh if session.meter is not None else int(self.register)
         power = self.charging_power(session) if session.t0 is not None else 0
         phases = self.phases_in_use(session) if self.o.report_current else None
-        return messages.meter_values(register, power, messages.timestamp(), None, context, phases=phases)["meterValue"]
+        return messages.meter_values(register, power, self.stamp(session), None, context, phases=phases)["meterValue"]
 
     async def send_meter_values(self, session, context):
         charging = session is not None and session.t0 is not None

@@ -73,7 +73,8 @@ def parse_args(argv):
     parser.add_argument("--meter-start", type=int, default=12_345_678, metavar="WH",
                         help="the energy register at the start, Wh (default 12345678)")
     parser.add_argument("--time-scale", type=float, default=1, metavar="X",
-                        help="energy charged as if every second were X seconds (default 1)")
+                        help="energy charged as if every second were X seconds, and a session's clock "
+                             "running as fast, ending at the real time (default 1)")
     parser.add_argument("--heartbeat", type=float, metavar="S",
                         help="heartbeat interval (default: what the BootNotification answer says)")
     parser.add_argument("--timeout", type=float, default=30, metavar="S",

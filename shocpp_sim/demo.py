@@ -64,8 +64,6 @@ def demo_env(tmp, port):
         "SHOCPP_LOGDIR": str(tmp / "log"),
         "SHOCPP_CHARGERSFILE": str(tmp / "chargers.json"),  # absent: no charger passwords
         "SHOCPP_HEARTBEAT_INTERVAL": "5",
-        # The simulator compresses time: a real 50 kW limit would flag every session implausible.
-        "SHOCPP_MAX_POWER_KW": "100000",
         "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}",
     })
     return env

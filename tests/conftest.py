@@ -155,6 +155,35 @@ def servers(site):
             out.close()
 
 
+def readme_block(marker, fence):
+    """The text of the first fenced block (```fence) after `marker` in the README."""
+    text = (ROOT / "README.md").read_text()
+    lines = text[text.index(marker):].splitlines()
+    opening = [n for n, line in enumerate(lines) if line.startswith("```")][::2]  # every other fence opens
+    first = next(n for n in opening if lines[n] == f"```{fence}")
+    end = next(n for n in range(first + 1, len(lines)) if lines[n] == "```")
+    return "\n".join(lines[first + 1:end])
+
+
+HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/local/sbin:/usr/sbin")
+
+
+@contextlib.contextmanager
+def haproxy(config, env, port, out_path):
+    """The real HAProxy with `config` (checked first) in the foreground, listening on `port`; stopped at the end."""
+    assert HAPROXY, "haproxy is missing: 'make test' installs it"
+    check = subprocess.run([HAPROXY, "-c", "-f", str(config)], env=env, capture_output=True, text=True)
+    assert check.returncode == 0, check.stdout + check.stderr
+    with open(out_path, "wb") as out:
+        proc = subprocess.Popen([HAPROXY, "-db", "-f", str(config)], env=env, stdout=out, stderr=subprocess.STDOUT)
+        try:
+            wait_for_port(port, proc)
+            yield proc
+        finally:
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=10)
+
+
 @pytest.fixture
 def start_listener(site):
     """Start bin/shocpp-listener on a free loopback port with extra settings; its base URL."""

@@ -23,6 +23,11 @@ class SaveMeterValues(plain("SaveMeterValues", ["connector_id", "payload"])):
     __slots__ = ()
 
 
+class SaveRefusal(plain("SaveRefusal", ["payload"])):
+    """Keep the latest tag refused to an Authorize ({"idTag", "status"}): what the MQTT bridge tells."""
+    __slots__ = ()
+
+
 class Deliver(plain("Deliver", ["request_id", "answer"])):
     """Hand the answer to a call from shocpp-command back to the command that is waiting for it."""
     __slots__ = ()

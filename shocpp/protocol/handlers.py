@@ -5,7 +5,7 @@ outside (a ledger line, a status file) goes out as effects for the I/O shell.
 """
 
 from . import billing, numbers, schemas, timestamps, transaction_id, verdicts
-from .effects import Record, SaveBoot, SaveMeterValues, SaveStatus
+from .effects import Record, SaveBoot, SaveMeterValues, SaveRefusal, SaveStatus
 from .ocppj import (INTERNAL_ERROR, NOT_IMPLEMENTED, NOT_SUPPORTED, OCCURENCE_CONSTRAINT_VIOLATION,
                     TYPE_CONSTRAINT_VIOLATION, CallError, CallResult)
 from .plain import plain
@@ -16,6 +16,9 @@ MAX_CONNECTOR = 100
 # BootNotification serial is a deviation, not a refusal) and properties the schema does not know
 # are cut here.
 MAX_KEPT_TEXT = 255
+# And of its objects and lists (#24: a charger's 64 KiB of vendor keys or samples, per connector, made
+# run/seen/<id>.json megabytes that every shocpp-status and balancer round read).
+MAX_KEPT_KEYS, MAX_KEPT_ITEMS = 64, 64
 
 # Messages that keep a charger in service or carry billing data: processed despite deviations.
 TOLERANT = {
@@ -128,19 +131,26 @@ def _tag(payload):
 
 
 def bounded(payload, limit=MAX_KEPT_TEXT):
-    """(the payload with every text longer than `limit` cut to `limit` characters, the paths cut
-    with their lengths), for what a charger sent to be kept; objects and lists are walked."""
+    """(the payload with every text longer than `limit` cut to `limit` characters, every object to its
+    first MAX_KEPT_KEYS properties and every list to its last MAX_KEPT_ITEMS items (a meter's latest
+    samples), the cuts as (path, what was there, what was kept)), for what a charger sent to be kept."""
     cuts = []
 
     def walk(value, path):
         if isinstance(value, str):
             if len(value) <= limit:
                 return value
-            cuts.append((path, len(value)))
+            cuts.append((path, f"{len(value)} characters long", f"its first {limit}"))
             return value[:limit]
         if isinstance(value, dict):
+            if len(value) > MAX_KEPT_KEYS:
+                cuts.append((path, f"an object of {len(value)} properties", f"its first {MAX_KEPT_KEYS}"))
+                value = dict(list(value.items())[:MAX_KEPT_KEYS])
             return {k: walk(v, f"{path}.{k}" if path else str(k)) for k, v in value.items()}
         if isinstance(value, list):
+            if len(value) > MAX_KEPT_ITEMS:
+                cuts.append((path, f"a list of {len(value)} items", f"its last {MAX_KEPT_ITEMS}"))
+                value = value[-MAX_KEPT_ITEMS:]
             return [walk(v, f"{path}[{i}]") for i, v in enumerate(value)]
         return value
 
@@ -150,8 +160,7 @@ def bounded(payload, limit=MAX_KEPT_TEXT):
 def _kept(call):
     """The payload to keep in the run files, every text bounded; notes naming what was cut (never the text)."""
     payload, cuts = bounded(call.payload)
-    return payload, tuple(f"{call.action}: {path[:60]!r} is {length} characters long: kept its first {MAX_KEPT_TEXT}"
-                          for path, length in cuts)
+    return payload, tuple(f"{call.action}: {path[:60]!r} is {was}: kept {kept}" for path, was, kept in cuts)
 
 
 def boot_notification(call, ctx):
@@ -180,7 +189,9 @@ def status_notification(call, ctx):
 
 
 def authorize(call, ctx):
-    return _result(call, {"idTagInfo": _id_tag_info(ctx, call.payload["idTag"])})
+    info = _id_tag_info(ctx, call.payload["idTag"])
+    refused = () if info["status"] == "Accepted" else (SaveRefusal({"idTag": call.payload["idTag"], **info}),)
+    return _result(call, {"idTagInfo": info}, *refused)
 
 
 def start_transaction(call, ctx):

@@ -1,7 +1,6 @@
 """The operator's commands, one module per bin/ command, and what they share: the text a charger
 sent is shown escaped on the operator's terminal and made inert in a spreadsheet."""
 
-import json
 import sys
 
 CSV_INERT = tuple("=+-@\t\r")  # what a spreadsheet would read as the start of a formula
@@ -33,6 +32,7 @@ def printable_json(data, **options):
     """json.dumps(data, ensure_ascii=False, **options) with every character that is not printable
     written as a JSON escape (`\\u001b`, `\\u202e`): the same data for a script, nothing drawn on
     a terminal. The newlines of `indent` stay."""
+    import json  # here: the dashboard's refusals import shocpp.tools and need no json
     return printable_json_text(json.dumps(data, ensure_ascii=False, **options))
 
 

@@ -35,8 +35,15 @@ DESCRIPTION = ("Serve the dashboard (chargers, running sessions, the month's ene
                "SHOCPP_TLS_KEY). Every API request needs an operator's password (shocpp-passwd --operator NAME). "
                "Runs in the foreground; stop it with Ctrl-C.")
 SETTINGS = ("Settings (environment): DASHBOARD_ADDRESS (127.0.0.1), DASHBOARD_PORT (8081), SHOCPP_OPERATORSFILE "
-            "(conf/operators.json), and the listener's SHOCPP_* settings (the run directory, tags.json, the "
+            "(conf/operators.json), SHOCPP_DASHBOARD_MAX_FORKS (16: API requests served at once), "
+            "SHOCPP_DASHBOARD_LOGIN_RATE (5: API requests a second, all clients together; more get 503), and the listener's SHOCPP_* settings (the run directory, tags.json, the "
             "ledger).")
+
+
+DEFAULT_MAX_FORKS = config_module.limits({}).dashboard_max_forks
+# As bin/shocpp-backend starts Python (shocpp/startup.py): a request refused over the login rate costs
+# little more than the interpreter's start.
+STARTUP = 'from shocpp import startup; startup.main("shocpp.tools.dashboard_api")'
 
 
 def address(env):
@@ -62,6 +69,7 @@ def is_loopback(host):
 def checked(env):
     """The settings, or ConfigError / OperatorsError saying why the dashboard may not start."""
     config = config_module.from_env(env)
+    config_module.limits(env)
     port(env)
     if config.operators_file.exists():
         if not operators_file.load(config.operators_file):
@@ -89,14 +97,15 @@ def write_cgi(directory, env, scheme, python=sys.executable):
     for endpoint in dashboard_api.ENDPOINTS:
         path = api / endpoint
         path.write_text(f"#!/bin/sh\n# written by shocpp-dashboard at start\n{exports}"
-                        f"exec {shlex.quote(python)} -m shocpp.tools.dashboard_api {endpoint}\n")
+                        f"exec {shlex.quote(python)} -S -c {shlex.quote(STARTUP)} {endpoint}\n")
         path.chmod(0o700)
 
 
 def command(env, cgi_dir, websocketd="websocketd"):
     config = config_module.from_env(env)
     return [websocketd, f"--address={address(env)}", f"--port={port(env)}", f"--staticdir={STATIC}",
-            f"--cgidir={cgi_dir}", "--header-http=X-Frame-Options: DENY",
+            f"--cgidir={cgi_dir}", f"--maxforks={config_module.limits(env).dashboard_max_forks}",
+            "--loglevel=error", "--header-http=X-Frame-Options: DENY",
             "--header-http=Referrer-Policy: no-referrer", *tls_arguments(config)]
 
 

@@ -6,34 +6,33 @@ bin/shocpp-dashboard writes; each execs `python -m shocpp.tools.dashboard_api EN
   GET  /api/accounts                    the accounts of tags.json, each with its first tag (to start a session)
   POST /api/command                     {"charger": ID, "action": ..., "payload": {...}}: what shocpp-command does
 
-Every request needs an operator's HTTP Basic credentials (401 with WWW-Authenticate otherwise); a POST
-whose Origin is not the dashboard's own is refused (403). `handle` is the whole request without I/O of
+Every request needs an operator's HTTP Basic credentials (401 with WWW-Authenticate otherwise), checked
+before its body is read; a POST whose Origin is not the dashboard's own is refused (403). Over
+SHOCPP_DASHBOARD_LOGIN_RATE requests a second (all clients together) a request gets 503 before its
+password costs a scrypt. `handle` is the whole request without I/O of
 its own beyond the files and the command it serves; `main` reads the CGI environment and writes the answer.
 """
 
-import io
-import json
 import os
-import subprocess
 import sys
-from urllib.parse import parse_qs, urlsplit
 
 from .. import config as config_module
-from .. import operators_file
-from ..protocol import authentication
 from ..exits import AMBIGUOUS, FAILED, NO_CHARGER, NO_SUCH_CHARGER, STALE, USAGE
-from . import printable_json
+
+# What a request over SHOCPP_DASHBOARD_LOGIN_RATE imports is only this (and shocpp.rate): the rest
+# where it is used, so that a refusal costs little more than Python's start.
 
 ENDPOINTS = ("status", "summary", "accounts", "command")
 REALM = 'Basic realm="shocpp dashboard", charset="UTF-8"'
 MAX_BODY = 64 * 1024
 MAX_TIMEOUT = 60.0
+RATE_FILE = "dashboard-rate"  # in the run directory: the token bucket of SHOCPP_DASHBOARD_LOGIN_RATE
 SCHEME = "SHOCPP_DASHBOARD_SCHEME"  # http or https, set by bin/shocpp-dashboard in the wrappers
 # shocpp-command's exit statuses as HTTP statuses
 HTTP_OF = {USAGE: 400, AMBIGUOUS: 400, NO_SUCH_CHARGER: 404, NO_CHARGER: 404, STALE: 409, FAILED: 500}
 REASONS = {200: "OK", 400: "Bad Request", 401: "Unauthorized", 403: "Forbidden", 404: "Not Found",
            405: "Method Not Allowed", 409: "Conflict", 413: "Payload Too Large", 500: "Internal Server Error",
-           502: "Bad Gateway", 504: "Gateway Timeout"}
+           502: "Bad Gateway", 503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 class Answer:
@@ -42,7 +41,11 @@ class Answer:
 
     def cgi(self):
         """The CGI response: Status and headers, a blank line, the JSON body."""
-        data = (self.body if isinstance(self.body, str) else printable_json(self.body)).encode()
+        if isinstance(self.body, str):
+            data = self.body.encode()
+        else:
+            from . import printable_json
+            data = printable_json(self.body).encode()
         head = [f"Status: {self.status} {REASONS.get(self.status, '')}".rstrip(),
                 "Content-Type: application/json; charset=utf-8", "Cache-Control: no-store",
                 "X-Content-Type-Options: nosniff", *self.headers, f"Content-Length: {len(data)}"]
@@ -56,21 +59,34 @@ def error(status, message, **extra):
 def handle(endpoint, environ, body, env):
     """The Answer to one request. environ: the CGI variables; body: the request's bytes; env: the
     settings (SHOCPP_*)."""
+    config, refused = admitted(endpoint, environ, env)
+    return refused or serve(endpoint, environ, body, env, config)
+
+
+def admitted(endpoint, environ, env):
+    """(the settings, None) for a request that may be served, read and answered; (None, the Answer)
+    for one refused before its body is read: a client that has not signed in never gets that far."""
+    from .. import operators_file
+    from ..protocol import authentication
     try:
         config = config_module.from_env(env)
         operators = operators_file.load(config.operators_file) if config.operators_file.exists() else {}
     except (config_module.ConfigError, operators_file.OperatorsError) as e:
-        return error(500, f"the dashboard's settings are broken: {e}")
+        return None, error(500, f"the dashboard's settings are broken: {e}")
     if authentication.operator(operators, environ.get("HTTP_AUTHORIZATION")) is None:
         message = ("an operator's name and password are needed" if operators else
                    f"no operators file {config.operators_file}: create one with shocpp-passwd --operator NAME")
-        return Answer(401, {"error": message}, [f"WWW-Authenticate: {REALM}"])
+        return None, Answer(401, {"error": message}, [f"WWW-Authenticate: {REALM}"])
     method = environ.get("REQUEST_METHOD", "GET")
     if method == "POST" and not same_origin(environ, env):
-        return error(403, "a POST must come from the dashboard's own page (Origin)")
+        return None, error(403, "a POST must come from the dashboard's own page (Origin)")
     wanted = "POST" if endpoint == "command" else "GET"
     if method != wanted:
-        return Answer(405, {"error": f"/api/{endpoint} takes {wanted}"}, [f"Allow: {wanted}"])
+        return None, Answer(405, {"error": f"/api/{endpoint} takes {wanted}"}, [f"Allow: {wanted}"])
+    return config, None
+
+
+def serve(endpoint, environ, body, env, config):
     if endpoint == "status":
         return status(env)
     if endpoint == "summary":
@@ -78,6 +94,28 @@ def handle(endpoint, environ, body, env):
     if endpoint == "accounts":
         return accounts(config)
     return command(body, config)
+
+
+def over_rate(env):
+    """The 503 Answer when the requests of all clients together exceed SHOCPP_DASHBOARD_LOGIN_RATE,
+    before any scrypt; logged (stderr: websocketd's log) once when the refusals begin."""
+    from .. import rate
+    limit = config_module.limits(env).dashboard_login_rate
+    run_dir = config_module.from_env(env).run_dir
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        passed, first = rate.take(run_dir / RATE_FILE, limit)
+    except OSError as e:
+        print(f"shocpp-dashboard: cannot keep the login rate in {run_dir}: {e}", file=sys.stderr)
+        return None
+    if passed:
+        return None
+    if first:
+        print(f"shocpp-dashboard: over SHOCPP_DASHBOARD_LOGIN_RATE ({limit} requests a second): refusing with "
+              f"503 until the rate drops", file=sys.stderr, flush=True)
+    # JSON written here: a refusal imports no json
+    return Answer(503, f'{{"error": "too many requests: more than {limit} a second (SHOCPP_DASHBOARD_LOGIN_RATE); '
+                       f'try again in a second"}}', ["Retry-After: 1"])
 
 
 def same_origin(environ, env):
@@ -88,11 +126,14 @@ def same_origin(environ, env):
         return True
     scheme = env.get(SCHEME, "http")
     host = environ.get("HTTP_HOST", "")
+    from urllib.parse import urlsplit
     parts = urlsplit(origin)
     return bool(host) and parts.scheme == scheme and parts.netloc.lower() == host.lower() and not parts.path
 
 
 def status(env):
+    import io
+    import json
     from . import status as status_tool
     out, err = io.StringIO(), io.StringIO()
     saved, sys.stderr = sys.stderr, err
@@ -106,6 +147,8 @@ def status(env):
 
 
 def summary(query, env):
+    import subprocess
+    from urllib.parse import parse_qs
     fields = parse_qs(query)
     year, month = (fields.get(k, [""])[0] for k in ("year", "month"))
     if not (year.isdigit() and len(year) == 4 and month.isdigit() and 1 <= int(month) <= 12):
@@ -130,6 +173,7 @@ def accounts(config):
 
 
 def command(body, config):
+    import json
     from . import command as command_tool
     try:
         request = json.loads(body)
@@ -211,8 +255,13 @@ def main(argv=None):
         if endpoint is None:
             answer = error(404, "no such endpoint")
         else:
-            body = read_body(environ, sys.stdin.buffer)
-            answer = error(413, "the body is too long") if body is None else handle(endpoint, environ, body, environ)
+            answer = over_rate(environ)
+            if answer is None:
+                config, answer = admitted(endpoint, environ, environ)
+            if answer is None:
+                body = read_body(environ, sys.stdin.buffer)
+                answer = error(413, "the body is too long") if body is None else \
+                    serve(endpoint, environ, body, environ, config)
     except Exception as e:  # noqa: BLE001 — a CGI answers, whatever happened
         answer = error(500, f"{type(e).__name__}: {e}")
     out.write(answer.cgi())

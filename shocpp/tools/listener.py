@@ -25,6 +25,7 @@ NO_LIMIT = 100000
 PASSED_ALWAYS = ("PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL")
 EXITS = (OK, USAGE, FAILED, NOT_INSTALLED)
 EXIT_DETAILS = {OK: "--print-command, --check found nothing wrong; otherwise it runs until stopped",
+                NOT_INSTALLED: "websocketd is not installed, or this Python lacks shocpp's dependencies",
                 USAGE: "not started: a setting is broken, or tags.json or chargers.json is broken and there is "
                        "no last good copy; --check: something is wrong",
                 FAILED: "websocketd or HAProxy could not start or ended: all were stopped"}
@@ -43,6 +44,7 @@ def command(env, websocketd="websocketd", subprotocol="ocpp1.6", address=None, p
         f"--passenv={','.join(passed)}",
         f"--header-ws=Sec-WebSocket-Protocol: {subprotocol}",
         "--closems=2000",  # room to finish a ledger write after the charger went away
+        "--loglevel=error",  # websocketd's stderr carries errors only, as the backends' does
         *tls_arguments(config),
         *([f"--maxforks={config.max_chargers}"] if config.max_chargers else []),
         str(BACKEND),
@@ -168,6 +170,23 @@ def tls_arguments(config):
     return ["--ssl", f"--sslcert={config.tls_cert}", f"--sslkey={config.tls_key}"]
 
 
+def dependencies():
+    """The interpreter and the dependencies it imports; OSError naming what it lacks. A listener whose
+    Python lacks them would start backends that answer a frame needing them with InternalError."""
+    import importlib
+    from ..startup import DEPENDENCIES
+    missing = []
+    for name in DEPENDENCIES:
+        try:
+            importlib.import_module(name)
+        except ImportError as e:
+            missing.append(f"{name} ({e})")
+    if missing:
+        raise OSError(f"{sys.executable} lacks {', '.join(missing)}: run the install's own Python "
+                      f"(make install, or make deps in a development tree)")
+    return f"{sys.executable} with {', '.join(DEPENDENCIES)}"
+
+
 def authentication_note(config):
     """What the operator should know about charger authentication; ChargersError for a broken file
     without a last good copy."""
@@ -178,6 +197,8 @@ def authentication_note(config):
                 "(create it with bin/shocpp-passwd <chargerId>)")
     allowed, problem = chargers_file.load_or_last_good(config.chargers_file, last_good)
     note = f"{len(allowed)} chargers allowed, by HTTP Basic auth ({config.chargers_file})"
+    if not allowed:
+        note += f"\nshocpp-listener: WARNING: {config.chargers_file} {EMPTY_CHARGERS}"
     return f"{note}\nshocpp-listener: WARNING: {problem}" if problem else note
 
 
@@ -187,12 +208,19 @@ def tags_note(config):
     return f"\nshocpp-listener: WARNING: {problem}" if problem else ""
 
 
+def _file_errors():
+    from ..protocol.site import SiteError
+    from ..protocol.tariffs import TariffsError
+    return SiteError, TariffsError
+
+
 def _setting(env, name):
     """ConfigError when the setting cannot be used."""
     if name == "WS_PORT":
         _port(env)
     else:
         config_module.from_env({name: env[name]})
+        config_module.limits({name: env[name]})
 
 
 def check(env, out):
@@ -203,12 +231,14 @@ def check(env, out):
     def judge(what, test):
         try:
             detail = test()
-        except (config_module.ConfigError, TagsError, ChargersError, OSError, ssl.SSLError, ValueError) as e:
+        except (config_module.ConfigError, TagsError, ChargersError, OSError, ssl.SSLError, ValueError, ImportError,
+                *_file_errors()) as e:
             problems.append(what)
             print(f"broken  {what}: {e}", file=out)
         else:
             print(f"ok      {what}" + (f": {detail}" if detail else ""), file=out)
 
+    judge("Python", dependencies)
     for name in sorted(n for n in env if n.startswith("SHOCPP_") or n == "WS_PORT"):
         judge(f"setting {name}={env[name]!r}", lambda name=name: _setting(env, name))
     # The files named by the settings that can be used (a broken setting falls back to its default).
@@ -228,10 +258,14 @@ def check(env, out):
     judge("tags.json",
           with_copy(lambda: f"{len(load(config.tags_file).by_index)} accounts", "tags.json"))
     if config.chargers_file.exists():
-        judge("chargers.json",
-              with_copy(lambda: f"{len(chargers_file.load(config.chargers_file))} chargers", "chargers.json"))
+        judge("chargers.json", with_copy(lambda: _chargers(config.chargers_file), "chargers.json"))
     else:
         print(f"ok      chargers.json: no {config.chargers_file}, chargers are NOT authenticated", file=out)
+    for name, path, absent, test in _other_files(config):
+        if path.exists():
+            judge(name, test)
+        else:
+            print(f"ok      {name}: no {path}, {absent}", file=out)
     from .. import site_file  # shocpp-balance's; only here
     for warning in site_file.warnings(config.site_file):
         print(f"warning site.json: {warning}", file=out)
@@ -258,6 +292,37 @@ def check(env, out):
     return OK
 
 
+def _chargers(path):
+    """What --check says of chargers.json; ValueError for one that lists nobody (every charger refused)."""
+    allowed = chargers_file.load(path)
+    if not allowed:
+        raise ValueError(f"{path} {EMPTY_CHARGERS}")
+    return f"{len(allowed)} chargers"
+
+
+EMPTY_CHARGERS = ("lists no charger: every charger is refused (add one with shocpp-passwd ID, or remove "
+                  "the file to let every charger in)")
+
+
+def _other_files(config):
+    """(name, path, what its absence means, test) of the files the other services read."""
+    from .. import operators_file, site_file, tariffs_file
+
+    def operators():
+        return f"{len(operators_file.load(config.operators_file))} operators"
+
+    def tariffs():
+        tariffs_file.load(config.tariffs_file, load(config.tags_file).accounts)
+        return "prices for statements"
+
+    def site():
+        return f"grid limit {site_file.load(config.site_file).grid_limit_a} A"
+
+    return [("operators.json", config.operators_file, "the dashboard refuses every request", operators),
+            ("tariffs.json", config.tariffs_file, "statements show no prices", tariffs),
+            ("site.json", config.site_file, "shocpp-balance cannot run", site)]
+
+
 def prepared(run_dir):
     """Make the run directory ready (sticky bit, the shared run/commands of the service): what
     was repaired, or why it could not be (the backends then say so when they start)."""
@@ -281,7 +346,7 @@ DESCRIPTION = ("Accept OCPP 1.6J and 2.0.1 chargers on ws://WS_ADDRESS:WS_PORT/<
 SETTINGS = ("Settings (environment): WS_ADDRESS (0.0.0.0), WS_PORT (8080), SHOCPP_TAGSFILE (conf/tags.json), "
             "SHOCPP_ACCOUNTINGDIR (accounting/), SHOCPP_RUNDIR (run/), SHOCPP_LOGDIR (log/), "
             "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0), SHOCPP_CHARGERSFILE (conf/chargers.json), "
-            "SHOCPP_TLS_CERT and SHOCPP_TLS_KEY (serve wss://), SHOCPP_MAX_CHARGERS (0: no limit), "
+            "SHOCPP_TLS_CERT and SHOCPP_TLS_KEY (serve wss://), SHOCPP_MAX_CHARGERS (100; 0: no limit), "
             "SHOCPP_MAX_POWER_KW (50: more energy in a session is flagged implausible). "
             "The frame log is LOGDIR/shocpp.log.")
 
@@ -294,7 +359,8 @@ def parse_args(argv):
     parser.add_argument("--print-command", action="store_true",
                         help="print the command lines (websocketd, and HAProxy in front) instead of running them")
     parser.add_argument("--check", action="store_true",
-                        help="check every configuration file (tags.json, chargers.json, the TLS files) and setting, "
+                        help="check every configuration file (tags.json, chargers.json, operators.json, tariffs.json, "
+                             "site.json, the TLS files) and setting, "
                              "say what is wrong, and exit: for use before a restart")
     return parser.parse_args(argv)
 
@@ -320,6 +386,11 @@ def main(argv=None, env=None):
         return OK
     websocketd = find_websocketd(env, "shocpp-listener")
     if websocketd is None:
+        return NOT_INSTALLED
+    try:
+        dependencies()
+    except OSError as e:
+        print(f"shocpp-listener: not started: {e}", file=sys.stderr)
         return NOT_INSTALLED
     for line in prepared(config.run_dir):
         print(f"shocpp-listener: {line}", file=sys.stderr)

@@ -14,7 +14,7 @@ from ..protocol.authentication import ChargersError, can_authenticate
 from ..protocol.identity import MAX_LENGTH, is_safe
 
 EXITS = (OK, USAGE, NO_SUCH_CHARGER, FAILED)
-EXIT_DETAILS = {USAGE: "also a broken chargers file", NO_SUCH_CHARGER: "--remove: not in the chargers file",
+EXIT_DETAILS = {USAGE: "also a broken chargers file, and --remove of the last charger without --force", NO_SUCH_CHARGER: "--remove: not in the chargers file",
                 FAILED: "the chargers file cannot be read or written"}
 EXAMPLES = ("examples:\n  shocpp-passwd garage-left\n  shocpp-passwd --remove garage-left\n  shocpp-passwd --list\n"
             "  shocpp-passwd --operator alice                 a dashboard operator, with a new random password\n"
@@ -32,6 +32,8 @@ def parse_args(argv):
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("charger", nargs="?", help="the charger's identity (the last part of its URL)")
     parser.add_argument("--remove", action="store_true", help="remove the charger instead")
+    parser.add_argument("--force", action="store_true",
+                        help="--remove: remove the last charger too (an empty chargers file refuses every charger)")
     parser.add_argument("--list", action="store_true", help="list the chargers in the file")
     parser.add_argument("--operator", metavar="NAME",
                         help="a dashboard operator instead of a charger, in SHOCPP_OPERATORSFILE (default "
@@ -101,12 +103,7 @@ def main(argv=None, env=None, out=None, stdin=None):
                 print("\n".join(sorted(known)) or f"no chargers in {path}: every charger is refused", file=out)
             return OK
         if args.remove:
-            if known.pop(args.charger, None) is None:
-                print(f"shocpp-passwd: {args.charger!r} is not in {path}", file=sys.stderr)
-                return NO_SUCH_CHARGER
-            chargers_file.save(path, known)
-            print(f"removed {args.charger} from {path}", file=out)
-            return OK
+            return _remove(args, path, known, out)
         key = chargers_file.new_key()
         known[args.charger] = chargers_file.new_hash(key)
         chargers_file.save(path, known)
@@ -119,6 +116,23 @@ def main(argv=None, env=None, out=None, stdin=None):
     print(f"AuthorizationKey of {args.charger} (shown once, only its hash is stored in {path}):\n\n  {key}\n\n"
           f"Enter it in the charger's OCPP settings (password / AuthorizationKey), or set it on the connected "
           f"charger:\n\n  bin/shocpp-command --charger {args.charger} ChangeConfiguration '{payload}'\n", file=out)
+    return OK
+
+
+def _remove(args, path, known, out):
+    if known.pop(args.charger, None) is None:
+        print(f"shocpp-passwd: {args.charger!r} is not in {path}", file=sys.stderr)
+        return NO_SUCH_CHARGER
+    if not known:
+        last = (f"{args.charger} is the last charger in {path}: without it the file lists no charger and "
+                f"every charger is refused")
+        if not args.force:
+            print(f"shocpp-passwd: not removed: {last}. Give --force to remove it anyway, or delete {path} to "
+                  f"let every charger in without a password.", file=sys.stderr)
+            return USAGE
+        print(f"shocpp-passwd: WARNING: {last}.", file=sys.stderr)
+    chargers_file.save(path, known)
+    print(f"removed {args.charger} from {path}", file=out)
     return OK
 
 

@@ -18,10 +18,12 @@ from .. import config as config_module
 from . import printable, printable_json, printable_output
 from ..protocol import meter_values, months, numbers, sessions, timestamps
 from .. import ledger, runfiles
-from ..exits import FAILED, NO_CHARGER, OK, USAGE, describe
+from ..exits import FAILED, NO_CHARGER, NO_SUCH_CHARGER, OK, USAGE, describe
 
-EXITS = (OK, USAGE, NO_CHARGER, FAILED)
-EXIT_DETAILS = {OK: "at least one charger is connected",
+EXITS = (OK, USAGE, NO_CHARGER, NO_SUCH_CHARGER, FAILED)
+EXIT_DETAILS = {OK: "at least one charger is connected; --forget: forgotten",
+                USAGE: "also --forget of a connected charger or of one chargers.json lists",
+                NO_SUCH_CHARGER: "--forget: no such charger is listed",
                 NO_CHARGER: "known chargers that are not connected are listed all the same",
                 FAILED: "the run directory cannot be read"}
 
@@ -31,6 +33,7 @@ examples:
   shocpp-status --json               the same as JSON, for scripts
   shocpp-status --json | jq '.chargers[] | {identity, power: [.connectors[].power_w]}'
   watch -n 10 shocpp-status
+  shocpp-status --forget default     no longer list a charger that is gone (until it comes back)
 
 Power is in W (Power.Active.Import), energy in Wh (Energy.Active.Import.Register, the meter
 register, also when the charger names no measurand), current in A per phase (Current.Import);
@@ -40,7 +43,8 @@ A running session is a start record without its stop in the ledger (this month's
 its energy so far is the latest energy register minus its start reading.
 Chargers that are not connected are listed when chargers.json names them or they were seen in the
 last 30 days (at a disconnect, or in the ledger), with when they were last seen and what they last
-reported; files left by a killed backend are ignored.
+reported; files left by a killed backend are ignored. --forget ID stops listing one of them (a test
+charger, one replaced) until it connects again or the ledger has a newer record of it.
 
 """
 
@@ -408,10 +412,13 @@ def load(run_dir, accounting_dir=None, known=(), now=None):
         shown[identity] = _shown(identity, conn.info, statuses, meters, running.get(identity), now,
                                  True, timestamps.format_utc(now))
     since = now - KNOWN_FOR
-    seen = {identity: data for identity, data in runfiles.seen_chargers(run_dir).items()
+    every_seen = runfiles.seen_chargers(run_dir)
+    seen = {identity: data for identity, data in every_seen.items()
             if _recent(data.get("last_seen"), since) or identity in known}
     in_ledger = sessions.last_records(records, since)
-    for identity in (set(known) | set(seen) | set(in_ledger)) - set(shown):
+    forgotten = {identity for identity, data in every_seen.items() if identity not in known
+                 and _forgotten(data, in_ledger.get(identity, {}).get("recorded_at"))}
+    for identity in (set(known) | set(seen) | set(in_ledger)) - set(shown) - forgotten:
         data = seen.get(identity, {})
         times = [t for t in (data.get("last_seen"), in_ledger.get(identity, {}).get("recorded_at"))
                  if timestamps.parse(t) is not None]
@@ -429,6 +436,42 @@ def ledger_records(accounting_dir, now):
     """Every record of this month's and last month's ledger files (local months, as the ledger's)."""
     month = months.of(now.astimezone())
     return [r for m in (months.previous(month), month) for r in ledger.records(accounting_dir, months.label(m), None)]
+
+
+def _forgotten(data, last_recorded):
+    """Whether --forget was asked after the charger's last record in the ledger (or it has none)."""
+    at = timestamps.parse(data.get("forgotten_at"))
+    if at is None:
+        return False
+    recorded = timestamps.parse(last_recorded)
+    return recorded is None or recorded <= at
+
+
+def forget(config, identity, now=None, out=sys.stdout):
+    """--forget: leave `run/seen/<identity>.json` saying that the charger is forgotten from now on (a
+    backend of it overwrites that at its next disconnect); the exit status."""
+    from ..protocol.identity import is_safe
+    now = now or datetime.now(timezone.utc)
+    if not is_safe(identity):
+        print(f"shocpp-status: {identity!r} is not a charger's identity", file=sys.stderr)
+        return USAGE
+    if identity in runfiles.live_chargers(config.run_dir):
+        print(f"shocpp-status: {identity} is connected now: nothing to forget", file=sys.stderr)
+        return USAGE
+    if identity in known_chargers(config.chargers_file):
+        print(f"shocpp-status: {identity} is listed in {config.chargers_file} and always shown: remove it with "
+              f"shocpp-passwd --remove {identity}", file=sys.stderr)
+        return USAGE
+    listed = {c.identity for c in load(config.run_dir, config.accounting_dir, (), now)}
+    if identity not in listed:
+        print(f"shocpp-status: no charger {identity!r} is listed", file=sys.stderr)
+        return NO_SUCH_CHARGER
+    runfiles.leave_seen(config.run_dir, identity, {"charger": identity, "last_seen": None, "info": {},
+                                                   "statuses": {}, "meters": {},
+                                                   "forgotten_at": timestamps.format_utc(now)})
+    print(f"forgot {identity}: it is listed again when it connects or the ledger has a newer record of it",
+          file=out)
+    return OK
 
 
 def _recent(text, since):
@@ -474,6 +517,8 @@ def parse_args(argv):
                     "serial from the BootNotification, each connector's status (StatusNotification) "
                     "and its latest meter readings (MeterValues).")
     parser.add_argument("--json", action="store_true", help="print JSON instead of text")
+    parser.add_argument("--forget", metavar="ID", help="no longer list the charger ID that is gone (until it comes "
+                                                       "back); as the service's user or root")
     return parser.parse_args(argv)
 
 
@@ -483,6 +528,8 @@ def main(argv=None, env=None, out=None):
     out = out or sys.stdout
     try:
         config = config_module.from_env(env)
+        if args.forget is not None:
+            return forget(config, args.forget, out=out)
         try:
             chargers = load(config.run_dir, config.accounting_dir, known_chargers(config.chargers_file))
         except ledger.Unavailable as e:

@@ -6,7 +6,7 @@ import pytest
 from dateutil import tz
 
 from shocpp.protocol import handlers, tags
-from shocpp.protocol.effects import Record, SaveBoot, SaveMeterValues, SaveStatus
+from shocpp.protocol.effects import Record, SaveBoot, SaveMeterValues, SaveRefusal, SaveStatus
 from shocpp.protocol.ocppj import Call, CallError, CallResult
 
 from conftest import TAGS
@@ -67,7 +67,10 @@ def test_status_notification_is_saved_including_connector_0():
 @pytest.mark.parametrize("tag, status", [("1111", "Accepted"), ("04a2b9c1d23e80", "Accepted"),
                                          ("5555", "Invalid")])
 def test_authorize(tag, status):
-    assert result(handle("Authorize", {"idTag": tag})) == {"idTagInfo": {"status": status}}
+    outcome = handle("Authorize", {"idTag": tag})
+    assert result(outcome) == {"idTagInfo": {"status": status}}
+    # a refused tag is kept for the MQTT bridge's events; an accepted one is not
+    assert outcome.effects == (() if status == "Accepted" else (SaveRefusal({"idTag": tag, "status": status}),))
 
 
 @pytest.mark.parametrize("tag, meter_start, status, tid", [
@@ -263,6 +266,21 @@ def test_status_and_meter_values_texts_are_kept_bounded_too():
     (effect,) = handle("MeterValues", meter).effects
     assert effect.payload["meterValue"][0]["sampledValue"][0]["value"] == "1" * 255
     assert handlers.bounded({"a": "x" * 255, "b": [1, None, True]}) == ({"a": "x" * 255, "b": [1, None, True]}, ())
+
+
+def test_objects_and_lists_are_kept_bounded_too():
+    """#24 item 2: texts were bounded, the number of keys and samples was not."""
+    boot = {**BOOT, **{f"x{n}": n for n in range(1000)}}
+    outcome = handle("BootNotification", boot)
+    (effect,) = outcome.effects
+    assert list(effect.payload) == list(boot)[:handlers.MAX_KEPT_KEYS]
+    assert "BootNotification: '' is an object of 1002 properties: kept its first 64" in outcome.notes
+    samples = [{"timestamp": f"2026-11-21T10:{n // 60:02d}:{n % 60:02d}Z", "sampledValue": [{"value": str(n)}]}
+               for n in range(500)]
+    outcome = handle("MeterValues", {"connectorId": 1, "meterValue": samples})
+    (effect,) = outcome.effects
+    assert effect.payload["meterValue"] == samples[-64:]  # the latest
+    assert "MeterValues: 'meterValue' is a list of 500 items: kept its last 64" in outcome.notes
 
 
 def test_a_retransmitted_start_gets_the_transaction_id_of_its_original_and_no_second_record():

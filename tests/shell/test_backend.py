@@ -24,7 +24,8 @@ def test_the_ledger_line_is_durable_before_the_confirmation_is_written(site, mon
     shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), lambda data: events.append(data),
                             conn, TagsFile(cfg.tags_file))
     shell.on_line(SESSION[5].encode())
-    assert events[:-1] == ["fsync", "fsync"]  # the line, then the new file's directory
+    # accounting/ made and synced in its parent; then the line, the new file's directory, and its parent
+    assert events[:-1] == ["fsync", "fsync", "fsync", "fsync"]
     assert events[-1].startswith(b'[3,"p",')
     assert len(site.ledger_lines()) == 1
 
@@ -58,6 +59,20 @@ def test_a_batch_writes_each_run_file_once_with_the_latest_state_then_all_replie
     conn.remove()
 
 
+def test_a_refused_tag_is_kept_in_the_run_directory_an_accepted_one_is_not(site):
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), lambda data: None, conn, TagsFile(cfg.tags_file))
+    shell.on_lines([b'[2,"a","Authorize",{"idTag":"1111"}]'])
+    assert not (conn.path / runfiles.REFUSED).exists()
+    shell.on_lines([b'[2,"b","Authorize",{"idTag":"5555"}]'])
+    kept = runfiles.read_json(conn.path / runfiles.REFUSED)
+    assert {k: v for k, v in kept.items() if k != "received_at"} == {"idTag": "5555", "status": "Invalid"}
+    assert kept["received_at"].endswith("Z")
+    conn.remove()
+
+
 def test_tags_json_is_consulted_only_by_the_actions_that_look_tags_up(site, monkeypatch):
     cfg = config.from_env(site.env)
     conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
@@ -72,3 +87,32 @@ def test_tags_json_is_consulted_only_by_the_actions_that_look_tags_up(site, monk
     shell.on_lines([SESSION[2].encode(), SESSION[3].encode(), SESSION[5].encode()])
     assert looked == [1, 1, 1]
     conn.remove()
+
+
+def test_ledger_records_over_the_rate_are_refused_with_a_callerror_logged_once(site, monkeypatch):
+    """#24: 5,000 distinct StartTransactions at 350-630 a second grew the month's ledger ~100 KB/s.
+    After RECORD_BURST records at once, SHOCPP_RECORD_RATE a minute; a refused one is not written and
+    the charger retries it."""
+    monkeypatch.setattr(config, "RECORD_BURST", 3)
+    clock = [100.0]
+    cfg = config.from_env(site.env)
+    conn = runfiles.Connection(cfg.run_dir, "CP1", 1)
+    conn.create({})
+    sent = []
+    shell = backend.Backend(cfg, "CP1", Log(cfg.log_dir, "CP1"), sent.append, conn, TagsFile(cfg.tags_file),
+                            record_rate=60, monotonic=lambda: clock[0])
+
+    def start(n):
+        shell.on_line(('[2,"t%d","StartTransaction",{"connectorId":1,"idTag":"1111","meterStart":%d,'
+                       '"timestamp":"2026-11-01T10:00:00Z"}]' % (n, 12345678 + n * 1000)).encode())
+        return json.loads(sent[-1])
+
+    answers = [start(n) for n in range(5)]
+    assert [a[0] for a in answers] == [3, 3, 3, 4, 4]
+    assert answers[3][2:4] == ["GenericError", "too many transaction messages: try again later"]
+    assert len(site.ledger_lines()) == 3
+    log = site.log_file.read_text()
+    assert log.count("over SHOCPP_RECORD_RATE (60 ledger records a minute)") == 1
+    clock[0] += 1.0  # a second later: one more
+    assert start(5)[0] == 3 and start(6)[0] == 4
+    assert len(site.ledger_lines()) == 4

@@ -27,7 +27,7 @@ def test_defaults():
         chargers_file=ROOT / "conf" / "chargers.json",
         tls_cert=None,
         tls_key=None,
-        max_chargers=0,
+        max_chargers=100,
         max_power_kw=50,
         site_file=ROOT / "conf" / "site.json",
         tariffs_file=ROOT / "conf" / "tariffs.json",

@@ -44,7 +44,7 @@ def test_each_status_has_one_number_and_a_meaning():
 
 
 def test_every_command_is_checked():
-    assert TOOLS == ["balance", "command", "dashboard", "listener", "passwd", "status", "summary"]
+    assert TOOLS == ["balance", "command", "dashboard", "listener", "mqtt", "passwd", "status", "summary"]
     # the dashboard's CGI program; summary's model (the ledger read into sessions) and statements
     assert HELPERS == ["dashboard_api", "ledger_sessions", "statement"]
 

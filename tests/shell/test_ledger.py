@@ -77,8 +77,8 @@ def test_the_line_is_fsynced_before_append_returns(tmp_path, monkeypatch):
     monkeypatch.setattr(os, "fsync", lambda fd: events.append("fsync") or real_fsync(fd))
     ledger.append(tmp_path, "2026-11", record())
     events.append("returned")
-    # the new file's directory entry is fsynced too
-    assert events == ["write", "fsync", "fsync", "returned"]
+    # the new file's directory entry is fsynced too, and the directory's in its parent (#24)
+    assert events == ["write", "fsync", "fsync", "fsync", "returned"]
 
 
 def test_records_are_those_of_the_transaction_id_and_of_the_charger_only_when_asked(tmp_path):
@@ -107,6 +107,47 @@ def test_records_without_a_transaction_id_are_the_chargers_or_all(tmp_path):
     assert ledger.records(tmp_path, "2026-11", None, "CP3") == []
     assert ledger.records(tmp_path, "2026-11", None) == lines_
     assert ledger.records(tmp_path, "2026-12", None) == []
+
+
+# -- #24, suspected: a line confirmed in a file or a directory that a crash could forget ------------
+
+def synced_directories(monkeypatch):
+    """The directories fsynced, by path, as they happen."""
+    import stat
+    synced = []
+    real = os.fsync
+
+    def fsync(fd):
+        if stat.S_ISDIR(os.fstat(fd).st_mode):
+            synced.append(os.readlink(f"/proc/self/fd/{fd}"))
+        return real(fd)
+
+    monkeypatch.setattr(os, "fsync", fsync)
+    return synced
+
+
+def test_a_second_appender_to_a_brand_new_month_syncs_its_directory_before_it_confirms(tmp_path, monkeypatch):
+    """The creator of the month file may still wait for the lock when another appender, which found
+    the file there, writes its line: that one must not confirm before the file's name is durable."""
+    directory = tmp_path / "accounting"
+    directory.mkdir()
+    fd = os.open(directory / "2026-11.jsonl", os.O_RDWR | os.O_APPEND | os.O_CREAT, ledger.YOUNG)  # the creator,
+    try:                                                                                       # not on yet
+        synced = synced_directories(monkeypatch)
+        assert ledger.append(directory, "2026-11", record()) is True
+        assert str(directory) in synced and str(tmp_path) in synced
+        del synced[:]
+        assert ledger.append(directory, "2026-11", record(tid=10012346)) is True
+        assert synced == []  # once durable, no more directory syncs
+        assert oct(os.fstat(fd).st_mode & 0o777) == "0o640"
+    finally:
+        os.close(fd)
+
+
+def test_a_new_accounting_directory_is_synced_in_its_parent(tmp_path, monkeypatch):
+    synced = synced_directories(monkeypatch)
+    assert ledger.append(tmp_path / "site" / "accounting", "2026-11", record()) is True
+    assert synced.count(str(tmp_path / "site")) >= 1 and synced.count(str(tmp_path)) >= 1
 
 
 def start_line(**changes):

@@ -59,3 +59,52 @@ def test_the_records_keep_at_most_the_schemas_lengths_of_what_a_charger_sent():
     assert start["id_tag"] == "T" * 20 and start["start_time"] == "2" * 64
     assert stop["id_tag"] == "[[[['xxxxxxxxxxxxxxx" and stop["stop_time"] == "9" * 64 and stop["reason"] == "R" * 32
     assert len(ledger.encode(stop)) < 1000
+
+
+def test_an_append_searches_only_the_new_tail_under_the_exclusive_lock(tmp_path, monkeypatch):
+    """#24 item 2: the month is searched under a shared lock (searches share it); under the exclusive
+    lock of the write only what was appended since is searched, so appends do not queue behind scans."""
+    import fcntl
+    import os
+    _big_month(tmp_path / "2026-11.jsonl", 2)
+    size = (tmp_path / "2026-11.jsonl").stat().st_size
+    held, read_exclusive = {}, []
+    real_flock, real_pread = fcntl.flock, os.pread
+
+    def flock(fd, operation):
+        real_flock(fd, operation)
+        held[fd] = operation
+
+    def pread(fd, length, offset):
+        data = real_pread(fd, length, offset)
+        if held.get(fd) == fcntl.LOCK_EX:
+            read_exclusive.append(len(data))
+        return data
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    monkeypatch.setattr(os, "pread", pread)
+    assert ledger.append(tmp_path, "2026-11", record()) is True
+    assert sum(read_exclusive) <= 1, read_exclusive  # the last byte, to see that no torn tail is left
+    assert ledger.append(tmp_path, "2026-11", record()) is False  # still found: a retransmission
+    assert (tmp_path / "2026-11.jsonl").stat().st_size == size + len(ledger.encode(record()))
+
+
+def test_a_record_appended_between_the_search_and_the_write_is_found_in_the_tail(tmp_path, monkeypatch):
+    """Another appender writes the same record while this one waits for the exclusive lock: the tail,
+    searched under it, holds it, and the record is there once."""
+    import fcntl
+    _big_month(tmp_path / "2026-11.jsonl", 1)
+    real_flock = fcntl.flock
+    raced = []
+
+    def flock(fd, operation):
+        if operation == fcntl.LOCK_EX and not raced:
+            raced.append(1)
+            with open(tmp_path / "2026-11.jsonl", "ab") as other:
+                other.write(ledger.encode(record()))
+        real_flock(fd, operation)
+
+    monkeypatch.setattr(fcntl, "flock", flock)
+    assert ledger.append(tmp_path, "2026-11", record()) is False
+    text = (tmp_path / "2026-11.jsonl").read_bytes()
+    assert text.count(ledger.encode(record())) == 1

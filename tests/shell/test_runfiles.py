@@ -3,6 +3,7 @@
 import os
 import re
 import stat
+from pathlib import Path
 
 import pytest
 
@@ -22,7 +23,7 @@ def test_a_connection_creates_its_files_with_group_only_permissions(tmp_path):
         os.umask(old)
     assert conn.path == tmp_path / "run" / "CP1@42"
     assert (mode(tmp_path / "run"), mode(conn.path), mode(conn.fifo), mode(conn.path / "info.json")) == \
-        (0o1770, 0o750, 0o660, 0o640)  # run/: the sticky bit keeps a group member off the others' files
+        (0o1770, 0o750, 0o620, 0o640)  # run/: the sticky bit keeps a group member off the others' files
     assert stat.S_ISFIFO(os.stat(conn.fifo).st_mode)
     for path in [tmp_path / "run", *(tmp_path / "run").rglob("*")]:
         assert not mode(path) & stat.S_IWOTH, path
@@ -270,13 +271,15 @@ def test_a_gone_charger_leaves_its_last_statuses_and_meters_in_seen(tmp_path):
     conn.save("status-1.json", {"status": "Charging"})
     conn.save("meter-1.json", {"meterValue": []})
     conn.save("status-x.json", {"status": "odd name, left out"})
+    conn.save(runfiles.REFUSED, {"idTag": "5555", "status": "Invalid"})
     conn.keep_seen("2026-11-21T10:00:00.000Z")
     conn.remove()
     seen = runfiles.seen_chargers(tmp_path / "run")
     assert list(seen) == ["CP1"]
     assert {k: v for k, v in seen["CP1"].items() if k != "info"} == {
         "charger": "CP1", "last_seen": "2026-11-21T10:00:00.000Z",
-        "statuses": {"1": {"status": "Charging"}}, "meters": {"1": {"meterValue": []}}}
+        "statuses": {"1": {"status": "Charging"}}, "meters": {"1": {"meterValue": []}},
+        "refused": {"idTag": "5555", "status": "Invalid"}}
     assert seen["CP1"]["info"]["pid"] == 42
     assert mode(tmp_path / "run" / "seen") == 0o750 and mode(tmp_path / "run" / "seen" / "CP1.json") == 0o640
 
@@ -301,3 +304,115 @@ def test_keep_seen_never_writes_through_a_link(tmp_path):
         conn.keep_seen("2026-11-21T10:00:00.000Z")
     conn.remove()
     assert list((tmp_path / "target").iterdir()) == []
+
+
+def as_member(group, action):
+    """Run action() in a child as uid OTHER with `group` as its only group; what it returned (an errno
+    name or "ok")."""
+    read, write = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child: never back into pytest
+        os.close(read)
+        try:
+            os.setgroups([])
+            os.setgid(group)
+            os.setuid(OTHER)
+            try:
+                result = action()
+            except OSError as e:
+                result = e.__class__.__name__
+            os.write(write, result.encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as f:
+        result = f.read()
+    os.waitpid(pid, 0)
+    return result
+
+
+def opens(path, flags):
+    def action():
+        os.close(os.open(path, flags | os.O_NONBLOCK))
+        return "ok"
+    return action
+
+
+@pytest.fixture
+def reachable(tmp_path):
+    """A directory another user can reach (pytest's own are root's alone)."""
+    import shutil
+    import tempfile
+    path = tempfile.mkdtemp(prefix="shocpp-member-", dir="/tmp")
+    os.chmod(path, 0o711)
+    yield Path(path)
+    shutil.rmtree(path)
+
+
+@as_root
+def test_a_member_of_the_group_may_write_the_fifos_but_never_read_them(reachable):
+    """A member who could read a backend's commands FIFO would swallow the request ids of root's
+    commands (#24 item 4); one who could read a request's wake FIFO would swallow its wake-up."""
+    tmp_path, group = reachable, 4244
+    conn = runfiles.Connection(tmp_path / "run", "CP1", 42)
+    conn.create({"charger": "CP1"})
+    os.chown(tmp_path / "run", -1, group)
+    for path in (conn.path, conn.fifo):
+        os.chown(path, -1, group)
+    reader = os.open(conn.fifo, os.O_RDONLY | os.O_NONBLOCK)  # the backend's own: a writer's open succeeds
+    try:
+        assert as_member(group, opens(conn.fifo, os.O_RDONLY)) == "PermissionError"
+        assert as_member(group, opens(conn.fifo, os.O_WRONLY)) == "ok"
+        assert mode(conn.fifo) == 0o620
+    finally:
+        os.close(reader)
+    where = tmp_path / "wake-dir"
+    where.mkdir()
+    os.chown(where, -1, group)
+    where.chmod(0o770)
+    os.mkfifo(where / runfiles.WAKE, runfiles.FIFO_MODE)
+    os.chown(where / runfiles.WAKE, -1, group)
+    assert as_member(group, opens(where / runfiles.WAKE, os.O_RDONLY)) == "PermissionError"
+
+
+def test_a_seen_file_is_bounded_and_says_what_it_left_out(tmp_path):
+    """#24 item 2: run/seen/<identity>.json reached 5.4 MB for one identity."""
+    conn = runfiles.Connection(tmp_path / "run", "CP1", 42)
+    conn.create({"charger": "CP1", "pid": 42, "boot": {"chargePointVendor": "Acme", "x": "v" * 2000}})
+    for connector in range(101):
+        conn.save(f"status-{connector}.json", {"status": "Available", "info": "i" * 255})
+        conn.save(f"meter-{connector}.json", {"meterValue": [{"sampledValue": [{"value": "1" * 255}] * 64}]})
+    notes = conn.keep_seen("2026-11-21T10:00:00.000Z", max_bytes=40000)
+    path = tmp_path / "run" / "seen" / "CP1.json"
+    assert path.stat().st_size <= 40000
+    seen = runfiles.seen_chargers(tmp_path / "run")["CP1"]
+    assert seen["meters"] == {} and len(seen["statuses"]) == 101 and seen["info"]["boot"]["chargePointVendor"] == "Acme"
+    assert seen["cut"] == "over SHOCPP_SEEN_MAX_BYTES (40000): left out meters"
+    assert notes == [f"{path}: over SHOCPP_SEEN_MAX_BYTES (40000): left out meters"]
+    conn.keep_seen("2026-11-21T10:00:00.000Z", max_bytes=1024)
+    seen = runfiles.seen_chargers(tmp_path / "run")["CP1"]
+    assert seen["cut"] == "over SHOCPP_SEEN_MAX_BYTES (1024): left out meters, statuses, boot"
+    assert seen["info"]["pid"] == 42 and "boot" not in seen["info"] and path.stat().st_size <= 1024
+    conn.remove()
+    data = {"charger": "CP1", "last_seen": "x", "info": {"remote_addr": "a" * 500}, "statuses": {}, "meters": {}}
+    assert runfiles.bounded_seen(data, 400) == (
+        {"charger": "CP1", "last_seen": "x", "info": {}, "statuses": {}, "meters": {},
+         "cut": "over SHOCPP_SEEN_MAX_BYTES (400): only the identity and when it was last seen kept"},
+        "over SHOCPP_SEEN_MAX_BYTES (400): only the identity and when it was last seen kept")
+
+
+def test_seen_files_of_chargers_gone_30_days_or_beyond_the_count_are_removed(tmp_path):
+    import time
+    seen = tmp_path / "run" / "seen"
+    seen.mkdir(parents=True)
+    now = time.time()
+    for name, days in [("old", 31), ("recent", 29), ("a", 1), ("b", 2), ("c", 3)]:
+        (seen / f"{name}.json").write_text("{}")
+        os.utime(seen / f"{name}.json", (now - days * 86400, now - days * 86400))
+    conn = runfiles.Connection(tmp_path / "run", "new", 42)
+    conn.create({"charger": "new"})
+    notes = conn.keep_seen("2026-11-21T10:00:00.000Z", max_files=4)
+    conn.remove()
+    assert sorted(p.name for p in seen.iterdir()) == ["a.json", "b.json", "c.json", "new.json"]
+    assert notes == [f"removed 2 files of chargers not seen for 30 days or beyond SHOCPP_SEEN_MAX_FILES (4) from "
+                     f"{tmp_path / 'run'}/seen"]

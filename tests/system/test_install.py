@@ -7,6 +7,8 @@ import shutil
 import signal
 import subprocess
 
+from pathlib import Path
+
 import pytest
 import websockets
 
@@ -19,9 +21,12 @@ MAKE_ENV = {k: v for k, v in os.environ.items()
 PLAIN_ENV = {"PATH": "/usr/local/bin:/usr/bin:/bin", "TZ": "UTC", "LANG": "C.UTF-8"}
 
 
-def make_install(prefix, *extra, source=ROOT):
-    return subprocess.run(["make", "--no-print-directory", "-C", str(source), "install", f"PREFIX={prefix}", *extra],
-                          capture_output=True, text=True, env=MAKE_ENV, timeout=300)
+def make_install(prefix, *extra, source=ROOT, allow_home=True):
+    """make install; allow_home: with ALLOW_HOME_PYTHON=1, as the tests' Python may be a pyenv one under
+    /root (make install refuses that for a service, test_a_python_in_a_home_directory_is_refused)."""
+    flags = ["ALLOW_HOME_PYTHON=1"] if allow_home else []
+    return subprocess.run(["make", "--no-print-directory", "-C", str(source), "install", f"PREFIX={prefix}", *flags,
+                           *extra], capture_output=True, text=True, env=MAKE_ENV, timeout=300)
 
 
 # What a developer's conf/ holds after following the README and testing: none of it is installed.
@@ -60,6 +65,7 @@ def installed(prefix, command, *args, input=None, env=None):
 def test_the_tree_is_installed_with_its_directories(prefix):
     for path in ("bin/shocpp-listener", "bin/shocpp-backend", "bin/shocpp-command", "bin/shocpp-status",
                  "bin/shocpp-balance", "misc/shocpp-balance.service", "bin/shocpp-dashboard",
+                 "bin/shocpp-mqtt", "misc/shocpp-mqtt.service",
                  "misc/shocpp-dashboard.service", "shocpp/tools/dashboard_static/index.html",
                  "shocpp/backend.py", "shocpp/protocol/schemas/BootNotification.req.json", "conf/tags.json",
                  "misc/shocpp.service", "misc/shocpp.logrotate", "misc/shocpp.default", "misc/shocpp-stop",
@@ -78,8 +84,8 @@ def test_no_private_key_password_file_or_simulator_is_installed(prefix):
     assert not (prefix / "bin/shocpp-simulate").exists()  # it needs websockets, which the venv has not
     assert not (prefix / "shocpp_sim").exists()
     assert sorted(p.name for p in (prefix / "bin").iterdir()) == \
-        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-dashboard", "shocpp-listener", "shocpp-passwd",
-         "shocpp-status", "shocpp-summary"]
+        ["shocpp-backend", "shocpp-balance", "shocpp-command", "shocpp-dashboard", "shocpp-listener", "shocpp-mqtt",
+         "shocpp-passwd", "shocpp-status", "shocpp-summary"]
 
 
 def test_the_venv_has_the_runtime_dependencies_only(prefix):
@@ -88,6 +94,8 @@ def test_the_venv_has_the_runtime_dependencies_only(prefix):
     for test_only in ("ocpp", "pytest", "websockets", "hypothesis", "shocpp"):
         done = subprocess.run([py, "-c", f"import {test_only}"], cwd=prefix.parent, capture_output=True)
         assert done.returncode == 1, test_only
+    # the MQTT bridge's client (the optional group mqtt, INSTALL_EXTRAS), for misc/shocpp-mqtt.service
+    assert subprocess.run([py, "-c", "import paho.mqtt.client"], cwd=prefix.parent).returncode == 0
 
 
 def test_the_installed_backend_answers_a_heartbeat_over_a_pipe(prefix):
@@ -115,17 +123,18 @@ def test_misc_files_name_the_prefix(prefix):
     assert f"ReadWritePaths={prefix}/accounting {prefix}/run {prefix}/log\n" in service
     assert f"{prefix}/log/shocpp.log {{" in (prefix / "misc/shocpp.logrotate").read_text()
     assert f"ExecStart={prefix}/bin/shocpp-balance\n" in (prefix / "misc/shocpp-balance.service").read_text()
+    assert f"ExecStart={prefix}/bin/shocpp-mqtt\n" in (prefix / "misc/shocpp-mqtt.service").read_text()
     statements = (prefix / "misc/shocpp-statements.service").read_text()
     assert f"ExecStart={prefix}/bin/shocpp-summary --statements {prefix}/statements\n" in statements
     assert f"ReadWritePaths={prefix}/statements\n" in statements
     for name in ("shocpp.service", "shocpp-balance.service", "shocpp.logrotate", "shocpp.default",
-                 "shocpp-statements.service"):
+                 "shocpp-statements.service", "shocpp-mqtt.service"):
         assert "/opt/shocpp" in (ROOT / "misc" / name).read_text()
         assert "/opt/shocpp" not in (prefix / "misc" / name).read_text()
 
 
 @pytest.mark.skipif(not shutil.which("systemd-analyze"), reason="systemd-analyze is not installed")
-@pytest.mark.parametrize("units", [["shocpp.service"], ["shocpp-balance.service"],
+@pytest.mark.parametrize("units", [["shocpp.service"], ["shocpp-balance.service"], ["shocpp-mqtt.service"],
                                    ["shocpp-statements.timer", "shocpp-statements.service"]])
 def test_the_unit_files_are_valid(prefix, units):
     done = subprocess.run(["systemd-analyze", "verify", *(str(prefix / "misc" / unit) for unit in units)],
@@ -218,6 +227,41 @@ def test_installing_again_upgrades_the_code_and_keeps_the_data(prefix):
     assert (prefix / "accounting/2026-11.jsonl").read_text() == '{"kept": true}\n'
     assert not (prefix / "shocpp/removed_module.py").exists()
     assert installed(prefix, "shocpp-backend", input='[2,"2","Heartbeat",{}]\n').stdout.startswith('[3,"2",')
+
+
+def test_a_python_in_a_home_directory_is_refused(tmp_path):
+    """#24 item 6: a venv made from a Python under /root (pyenv's) or /home cannot start under the units'
+    ProtectHome=yes: make install says so and what to do, and installs nothing."""
+    import sys
+    import tempfile
+    home = Path(tempfile.mkdtemp(prefix="shocpp-test-python-", dir="/root"))
+    try:
+        subprocess.run([sys.executable, "-m", "venv", "--copies", "--without-pip", str(home / "venv")], check=True,
+                       timeout=120)
+        python = home / "venv" / "bin" / "python"
+        done = make_install(tmp_path / "prefix", f"INSTALL_PYTHON={python}", allow_home=False)
+        assert done.returncode != 0
+        assert (f"make install: INSTALL_PYTHON={python} is the Python {python}, under /root: the service runs with "
+                f"ProtectHome=yes, which hides it, so the installed shocpp could not start. Use a Python outside "
+                f"home directories: make install INSTALL_PYTHON=/usr/bin/python3") in done.stderr
+        assert not (tmp_path / "prefix").exists()
+    finally:
+        shutil.rmtree(home)
+
+
+def test_a_wrapper_never_falls_back_to_another_python_when_the_installs_cannot_run(tmp_path):
+    """Under ProtectHome the install's .venv/bin/python pointed at nothing, and the wrappers ran the
+    system's python3 without the dependencies: now they refuse, saying why."""
+    for name in ("bin", "shocpp"):
+        shutil.copytree(ROOT / name, tmp_path / name, ignore=shutil.ignore_patterns("__pycache__"))
+    (tmp_path / ".venv" / "bin").mkdir(parents=True)
+    (tmp_path / ".venv" / "bin" / "python").symlink_to("/root/.hidden-by-protecthome/python3")
+    for command in ("shocpp-listener", "shocpp-backend", "shocpp-status"):
+        done = subprocess.run([str(tmp_path / "bin" / command), "--help"], capture_output=True, text=True,
+                              env=PLAIN_ENV, timeout=30)
+        assert (done.returncode, done.stdout) == (9, "")
+        assert done.stderr.startswith(f"{command}: cannot run {tmp_path}/bin/../.venv/bin/python: its interpreter "
+                                      f"is missing or hidden from this user")
 
 
 def test_a_relative_prefix_is_refused(tmp_path):

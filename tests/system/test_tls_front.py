@@ -2,25 +2,20 @@
 TLS 1.2 or later, ECDHE and AEAD only). websocketd's own TLS, which accepts TLS 1.1 and CBC-SHA1,
 is the control that shows the client below can speak those: the refusals come from the server."""
 
-import shutil
-import signal
 import socket
 import ssl
-import subprocess
 
 import pytest
 
-from conftest import ROOT, free_port, run, wait_for_port
+from conftest import ROOT, free_port, haproxy, run
 from test_security import basic, billed_session, certificate, passwd  # noqa: F401 (a fixture)
 
 CONFIG = ROOT / "misc" / "shocpp-tls.cfg"
-HAPROXY = shutil.which("haproxy") or shutil.which("haproxy", path="/usr/local/sbin:/usr/sbin")
 
 
 @pytest.fixture
 def tls_front(site, start_listener, certificate, tmp_path):  # noqa: F811
     """(the wss:// URL of HAProxy in front of a listener, the certificate); HAProxy in the foreground."""
-    assert HAPROXY, "haproxy is missing: 'make test' installs it"
     cert, key = certificate
     pem = tmp_path / "haproxy.pem"
     pem.write_bytes(cert.read_bytes() + key.read_bytes())
@@ -28,17 +23,8 @@ def tls_front(site, start_listener, certificate, tmp_path):  # noqa: F811
     port = free_port()
     env = {"PATH": "/usr/sbin:/usr/bin:/bin", "SHOCPP_TLS_ADDRESS": "127.0.0.1", "SHOCPP_TLS_PORT": str(port),
            "SHOCPP_TLS_PEM": str(pem), "WS_PORT": listener.rpartition(":")[2]}
-    check = subprocess.run([HAPROXY, "-c", "-f", str(CONFIG)], env=env, capture_output=True, text=True)
-    assert check.returncode == 0, check.stdout + check.stderr
-    out = open(tmp_path / "haproxy.out", "wb")
-    proc = subprocess.Popen([HAPROXY, "-db", "-f", str(CONFIG)], env=env, stdout=out, stderr=subprocess.STDOUT)
-    try:
-        wait_for_port(port, proc)
+    with haproxy(CONFIG, env, port, tmp_path / "haproxy.out"):
         yield f"wss://127.0.0.1:{port}", cert
-    finally:
-        proc.send_signal(signal.SIGTERM)
-        proc.wait(timeout=10)
-        out.close()
 
 
 def client(minimum=None, maximum=None, ciphers=None):

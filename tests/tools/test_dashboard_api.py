@@ -73,7 +73,8 @@ def test_the_cgi_wrappers_carry_the_settings(tmp_path):
     dashboard.write_cgi(tmp_path, {"SHOCPP_RUNDIR": "/x y/run", "PATH": "/bin", "OTHER": "no"}, "https", "/py")
     text = (tmp_path / "api" / "status").read_text()
     assert "export SHOCPP_RUNDIR='/x y/run'\n" in text and "export SHOCPP_DASHBOARD_SCHEME=https\n" in text
-    assert "OTHER" not in text and text.endswith("exec /py -m shocpp.tools.dashboard_api status\n")
+    assert "OTHER" not in text and text.endswith("exec /py -S -c 'from shocpp import startup; startup.main(\"shocpp.tools.dashboard_api\")' "
+                                               "status\n")
     assert sorted(p.name for p in (tmp_path / "api").iterdir()) == sorted(dashboard_api.ENDPOINTS)
 
 

@@ -77,3 +77,22 @@ def test_the_first_entry_names_the_chargers_it_locks_out(site, capsys):
             "refused: carport, garage-right.") in err
     assert passwd.main(["garage-right"], site.env) == 0
     assert "is new" not in capsys.readouterr().err
+
+
+def test_removing_the_last_charger_says_so_and_needs_force(tmp_path, capsys):
+    """An empty chargers.json refuses every charger (#24 item 5): --remove of the last one says so first."""
+    path = tmp_path / "chargers.json"
+    env = {"SHOCPP_CHARGERSFILE": str(path), "SHOCPP_RUNDIR": str(tmp_path / "run"),
+           "SHOCPP_ACCOUNTINGDIR": str(tmp_path / "accounting")}
+    chargers_file.save(path, {"CP1": chargers_file.new_hash(KEY), "CP2": chargers_file.new_hash(KEY)})
+    assert passwd.main(["--remove", "CP1"], env) == 0
+    capsys.readouterr()
+    assert passwd.main(["--remove", "CP2"], env) == 2
+    err = capsys.readouterr().err
+    assert err == (f"shocpp-passwd: not removed: CP2 is the last charger in {path}: without it the file lists no "
+                   f"charger and every charger is refused. Give --force to remove it anyway, or delete {path} to "
+                   f"let every charger in without a password.\n")
+    assert list(chargers_file.load(path)) == ["CP2"]
+    assert passwd.main(["--remove", "--force", "CP2"], env) == 0
+    assert "WARNING: CP2 is the last charger" in capsys.readouterr().err
+    assert chargers_file.load(path) == {}

@@ -9,7 +9,7 @@ from shocpp.protocol import schemas
 from shocpp.tools import command
 from shocpp.tools.command import parse_payload
 
-from conftest import ROOT
+from conftest import ROOT, readme_block
 
 EXAMPLES = [line for line in (ROOT / "README.md").read_text().splitlines()
             if line.startswith("bin/shocpp-command ") and "--list" not in line]
@@ -37,20 +37,10 @@ def test_every_documented_command_passes_the_schema(line):
         assert isinstance(parse_payload(args.action, args.payload, "2.0.1"), dict)
 
 
-def _block_after(marker, fence):
-    """The text of the first fenced block (```fence) after `marker` in the README."""
-    text = (ROOT / "README.md").read_text()
-    lines = text[text.index(marker):].splitlines()
-    opening = [n for n, line in enumerate(lines) if line.startswith("```")][::2]  # every other fence opens
-    first = next(n for n in opening if lines[n] == f"```{fence}")
-    end = next(n for n in range(first + 1, len(lines)) if lines[n] == "```")
-    return "\n".join(lines[first + 1:end])
-
-
 def test_the_readme_tariffs_example_is_a_valid_tariffs_file():
     from shocpp.protocol import tariffs
 
-    example = _block_after("### Prices: tariffs.json", "json")
+    example = readme_block("### Prices: tariffs.json", "json")
     parsed = tariffs.parse(example, ["home", "company-x"])
     assert parsed.currency("company-x") == "EUR"
 
@@ -67,11 +57,21 @@ def test_the_readme_statement_is_what_the_command_prints(capsys, tmp_path, monke
     time.tzset()
     assert summary.main(["2026", "10", "--account", "home", "--statement"], env=env, today=date(2026, 12, 1)) == 0
     printed = capsys.readouterr().out.splitlines()
-    shown = _block_after("## Statements: energy and cost per account", "").splitlines()
+    shown = readme_block("## Statements: energy and cost per account", "").splitlines()
     assert shown[0] == printed[0] and "..." in shown
     cut = shown.index("...")
     assert shown[:cut] == printed[:cut]
     assert shown[cut + 1:] == printed[len(printed) - (len(shown) - cut - 1):]
+
+
+def test_no_heading_of_the_readme_is_empty():
+    """#24 item 8: a heading followed straight by another of the same or a higher level has nothing."""
+    headings = [(n, len(line) - len(line.lstrip("#")), line) for n, line in
+                enumerate((ROOT / "README.md").read_text().splitlines()) if re.match(r"#+ ", line)]
+    lines = (ROOT / "README.md").read_text().splitlines()
+    empty = [line for (n, level, line), (m, next_level, _) in zip(headings, headings[1:])
+             if next_level <= level and not any(text.strip() for text in lines[n + 1:m])]
+    assert empty == []
 
 
 def review_example(directory):
@@ -128,4 +128,4 @@ def test_the_readme_summary_is_what_the_command_prints(capsys, tmp_path, monkeyp
     time.tzset()
     assert summary.main(["2026-11"], env={"SHOCPP_ACCOUNTINGDIR": str(tmp_path)}, today=date(2026, 12, 1)) == 0
     printed = capsys.readouterr().out.splitlines()
-    assert _block_after("## The monthly bill: shocpp-summary", "").splitlines() == printed
+    assert readme_block("## The monthly bill: shocpp-summary", "").splitlines() == printed

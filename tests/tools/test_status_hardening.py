@@ -50,3 +50,40 @@ def test_one_chargers_odd_files_never_hide_the_others(tmp_path):
     assert sorted(got) == ["deep", "good", "odd0", "odd1", "odd2"]
     assert got["good"].connectors[0].energy_wh == 7000
     assert [k.energy_wh for n in range(3) for k in got[f"odd{n}"].connectors] == [None, None, None]
+
+
+def test_a_gone_charger_can_be_forgotten_until_it_comes_back(tmp_path, capsys):
+    """#24 item 7: the README's examples left charger `default` on the dashboard for 30 days."""
+    import json
+    from datetime import datetime, timezone
+
+    from shocpp import config, exits, ledger, runfiles
+    from shocpp.tools import status
+
+    env = {"SHOCPP_RUNDIR": str(tmp_path / "run"), "SHOCPP_ACCOUNTINGDIR": str(tmp_path / "accounting"),
+           "SHOCPP_CHARGERSFILE": str(tmp_path / "chargers.json"), "SHOCPP_TAGSFILE": str(tmp_path / "tags.json")}
+    cfg = config.from_env(env)
+    now = datetime.now(timezone.utc)
+    for identity in ("default", "garage"):
+        conn = runfiles.Connection(cfg.run_dir, identity, 42)
+        conn.create({"charger": identity})
+        conn.keep_seen(now.strftime("%Y-%m-%dT%H:%M:%S.000Z"))
+        conn.remove()
+
+    def listed():
+        capsys.readouterr()
+        status.main(["--json"], env)
+        return [c["identity"] for c in json.loads(capsys.readouterr().out)["chargers"]]
+
+    assert listed() == ["default", "garage"]
+    assert status.main(["--forget", "default"], env) == exits.OK
+    assert listed() == ["garage"]
+    assert status.main(["--forget", "default"], env) == exits.NO_SUCH_CHARGER
+    assert status.main(["--forget", "../x"], env) == exits.USAGE
+    # a newer record of it in the ledger lists it again
+    month = now.astimezone().strftime("%Y-%m")
+    ledger.append(cfg.accounting_dir, month, {"event": "start", "charger": "default", "connector_id": 1,
+                                              "transaction_id": 10012345, "id_tag": "1111", "account": "home",
+                                              "account_index": 1, "meter_start_wh": 12345678,
+                                              "start_time": "x", "recorded_at": "2999-01-01T00:00:00.000Z"})
+    assert listed() == ["default", "garage"]
