@@ -167,6 +167,20 @@ def action_for(action, ocpp):
     return action
 
 
+def for_charger(action, payload, ocpp):
+    """(action, payload) for the charger's protocol: the conveniences' names as its own, and a call
+    given in 1.6's terms to a 2.0.1 charger as its 2.0.1 counterpart (when that payload is no 2.0.1 one)."""
+    own = action_for(action, ocpp)
+    if ocpp != "2.0.1" or action not in schemas.FROM_CENTRAL or not isinstance(payload, dict):
+        return own, payload
+    if schemas.check(action, "req", payload):
+        return own, payload  # not a 1.6 payload: it is checked as it is
+    if own in _v201().FROM_CENTRAL and not _v201().check(own, "req", payload):
+        return own, payload  # good in both (DataTransfer, ClearCache): nothing to translate
+    from ..protocol.v201 import from_v16
+    return from_v16.call(action, payload, int(time.time()) % 2**31) or (own, payload)
+
+
 def parse_payload(action, text, ocpp="1.6"):
     try:
         payload = json.loads(text)
@@ -275,7 +289,9 @@ def payload_for(args, config, conn):
     elif action == "Reset" and args.payload is None:
         payload = RESET_DEFAULT[ocpp]
     else:
-        payload = parse_payload(action, "{}" if args.payload is None else args.payload, ocpp)
+        given = early_check(args.action, "{}" if args.payload is None else args.payload)
+        action, payload = for_charger(args.action, given, ocpp)
+        payload = parse_payload(action, json.dumps(payload), ocpp)
     if action in STARTS and not args.force and isinstance(start_tag(payload), str):
         check_tag(load_tags(config.tags_file), payload)
     return payload

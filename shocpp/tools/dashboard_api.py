@@ -191,7 +191,7 @@ def command(body, config):
         command_tool.early_check(action, json.dumps(payload))
         conn = command_tool.choose(config.run_dir, charger)
         ocpp = command_tool.version(conn)  # the call as the charger's protocol has it
-        action = command_tool.action_for(action, ocpp)
+        action, payload = command_tool.for_charger(action, payload, ocpp)
         payload = command_tool.parse_payload(action, json.dumps(payload), ocpp)
         if action in command_tool.AROUND_THE_BALANCER:
             instead = operator_limit(config.run_dir, conn.identity, action, payload)

@@ -296,3 +296,33 @@ def test_what_a_station_takes_from_its_device_model():
     assert profiles.learned(answer("A,W", "250")) == {"stack_level": 100, "unit": None}
     assert profiles.learned(answer("W", "3", "UnknownVariable")) == {"stack_level": 0, "unit": None}
     assert profiles.learned(None) == {"stack_level": 0, "unit": None}
+
+
+@pytest.mark.parametrize("action, v16, expected", [
+    ("RemoteStartTransaction", {"idTag": "1111", "connectorId": 2},
+     ("RequestStartTransaction", {"idToken": {"idToken": "1111", "type": "Central"}, "remoteStartId": 7, "evseId": 2})),
+    ("RemoteStopTransaction", {"transactionId": 10012345}, ("RequestStopTransaction", {"transactionId": "10012345"})),
+    ("Reset", {"type": "Hard"}, ("Reset", {"type": "Immediate"})),
+    ("Reset", {"type": "Soft"}, ("Reset", {"type": "OnIdle"})),
+    ("ClearChargingProfile", {"id": 1}, ("ClearChargingProfile", {"chargingProfileId": 1})),
+    ("ClearChargingProfile", {"connectorId": 1, "chargingProfilePurpose": "ChargePointMaxProfile"},
+     ("ClearChargingProfile", {"chargingProfileCriteria": {"evseId": 1,
+                                                           "chargingProfilePurpose": "ChargingStationMaxProfile"}})),
+    ("UnlockConnector", {"connectorId": 1}, ("UnlockConnector", {"evseId": 1, "connectorId": 1})),
+    ("ChangeAvailability", {"connectorId": 0, "type": "Inoperative"},
+     ("ChangeAvailability", {"operationalStatus": "Inoperative"})),
+    ("TriggerMessage", {"requestedMessage": "StatusNotification", "connectorId": 1},
+     ("TriggerMessage", {"evse": {"id": 1}, "requestedMessage": "StatusNotification"})),
+])
+def test_a_1_6_call_as_its_2_0_1_counterpart(action, v16, expected):
+    from shocpp.protocol import schemas as v16_schemas
+    from shocpp.protocol.v201 import from_v16
+    assert v16_schemas.check(action, "req", v16) == []
+    found = from_v16.call(action, v16, 7)
+    assert found == expected
+    assert schemas.outgoing_problem(*found) is None and judge_accepts(found[0], "req", found[1])
+
+
+def test_only_calls_with_a_counterpart_are_translated():
+    from shocpp.protocol.v201 import from_v16
+    assert from_v16.call("GetConfiguration", {}) is None

@@ -85,14 +85,16 @@ def test_remote_start_and_stop_status_and_dashboard_with_a_2_0_1_station(site, l
             variables = await command(site, "GetVariables", '{"getVariableData":[{"component":{"name":"X"}}]}')
             stopped = await command(site, "RequestStopTransaction")
             reset = await command(site, "Reset")
+            hard = await command(site, "Reset", '{"type":"Hard"}')  # 1.6's payload: 2.0.1's Immediate
             # the dashboard's API: the page's 2.0.1 call (a 1.6 Reset payload would be refused)
             api_reset = await sync(request, url, "/api/command", {"charger": "CS1", "action": "Reset",
                                                                  "payload": {"type": "Immediate"}})
             await until(site.stop_lines)  # the station's Ended
-            return cp.asked, started, status, text, api, variables, stopped, reset, api_reset
-    asked, started, status, text, api, variables, stopped, reset, api_reset = run(scenario())
+            return cp.asked, started, status, text, api, variables, stopped, reset, api_reset, hard
+    asked, started, status, text, api, variables, stopped, reset, api_reset, hard = run(scenario())
     assert started[0] == 0 and json.loads(started[1]) == {"status": "Accepted"}
-    (start, stop, resets, api_resets) = asked
+    (start, stop, resets, hard_resets, api_resets) = asked
+    assert hard[0] == 0 and hard_resets == ("reset", "Immediate")
     assert api_resets == ("reset", "Immediate") and api_reset[::2] == (200, {"answer": {"status": "Accepted"},
                                                                             "charger": "CS1"})
     assert start[0:2] == ("start", {"id_token": "3333", "type": "Central"})  # as the ocpp package hands it over and start[3] is None
