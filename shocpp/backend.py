@@ -25,6 +25,7 @@ from .tags_file import TagsFile
 SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}  # by SHOCPP_OCPP_VERSION, which the listener sets
 READ_SIZE = 65536
 LOOPBACK = ("127.0.0.1", "::1")
+RELEASE_LINGER_S = 0.03
 
 
 def now_utc():
@@ -372,13 +373,22 @@ def release_stdio():
     """Hand websocketd the end of our stdout and stderr now, before the clean-up: it reads both until
     EOF, and when that came only with our exit, its wait for the process could close the pipes under
     its own readers ("read |0: file already closed" logged as an ERROR at about one disconnect in ten).
-    What the clean-up has to say goes to the frame log (stderr is /dev/null from here on)."""
+    What the clean-up has to say goes to the frame log (stderr is /dev/null from here on).
+    The monotonic time of the release, for linger()."""
     null = os.open(os.devnull, os.O_WRONLY)
     try:
         os.dup2(null, 1)
         os.dup2(null, 2)
     finally:
         os.close(null)
+    return time.monotonic()
+
+
+def linger(released, seconds=RELEASE_LINGER_S):
+    """Exit no sooner than `seconds` after release_stdio(): websocketd's reader must see the EOF before
+    its wait for our exit closes the pipe, and on a busy machine a clean-up of a few ms was not always
+    long enough. Well below the 100 ms after which websocketd interrupts a process that has not ended."""
+    time.sleep(max(0.0, released + seconds - time.monotonic()))
 
 
 def run(config, charger, log, tags_file, env):
@@ -409,7 +419,7 @@ def run(config, charger, log, tags_file, env):
         log.error(f"cannot serve: {e}")
         return 1
     finally:
-        release_stdio()
+        released = release_stdio()
         if connection.dir_fd is not None:
             try:
                 limits = config_module.limits(env)
@@ -420,6 +430,7 @@ def run(config, charger, log, tags_file, env):
                 log.error(f"cannot leave what shocpp-status shows of a gone charger in {config.run_dir}/seen: {e}")
         connection.remove()
         log.close()
+        linger(released)
     return 0
 
 

@@ -24,8 +24,10 @@ Modes: off pauses the charger (a 0 A limit, counted at 0 A); fast gives it as mu
 minpv its minimum plus the solar surplus; pv the surplus only.
 
 Files: <run>/balance/ (the service user's, mode 0750: readable by the service's group) holds
-controls.json (these settings), status.json (the last round) and state.json (the balancer's own
-hints between runs). Each file is replaced atomically; nothing there is opened through a symbolic
+controls.json (these settings), around.json (profiles sent around it), status.json (the last round;
+"max_a" there is the maximum in force: site.json's, or the operator's when lower; "surplus_w" the export)
+and state.json (the balancer's own hints between runs). Only the service's user and root change them
+(root makes no run directory: it would be root's). Each file is replaced atomically; nothing there is opened through a symbolic
 link, and a `balance` that is a link or another user's is moved aside, never used. A file counts only
 when it belongs to the service's user (the run directory's owner) or root; what root writes is handed
 to the service's user and group.
@@ -148,11 +150,15 @@ def write(run_dir, name, data):
 def open_dir(run_dir, create=True):
     """<run>/balance, open: the service user's directory, no link. One that is a link or another
     user's is moved aside (and a new one made when `create`); FileNotFoundError when there is none."""
-    if create:
+    if create and not os.path.isdir(run_dir):
+        if os.geteuid() == 0:  # root would make it root's, and the service could not use it
+            raise FileNotFoundError(errno.ENOENT, f"{run_dir}: no run directory yet (the service makes it)")
         runfiles.ensure_dir(run_dir)
     run_fd = runfiles.open_dir(os.fspath(run_dir))
     try:
         owner = os.fstat(run_fd).st_uid
+        if create and os.geteuid() not in (0, owner):
+            raise PermissionError(errno.EPERM, f"{run_dir}/{DIR}: only the service's user or root may change it")
         for _ in range(3):
             try:
                 found = os.stat(DIR, dir_fd=run_fd, follow_symlinks=False)

@@ -354,7 +354,6 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
     priority order), else 0 A until the next round gives it a share; pv always 0 A (the surplus
     starts it)."""
     loops, connection_of = loops or {}, connection_of or {}
-    timing = Timing(site.enable_delay_s, site.disable_delay_s, site.phase_switch_pause_s, site.meter_settle_s)
     strangers = sorted({c.charger for c in connectors if c.charger not in site.chargers})
     notes = [f"not in site.json, ignored: {', '.join(strangers)}"] if strangers else []
     balanced = [c for c in connectors if c.charger in site.chargers]
@@ -366,30 +365,15 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
         draws[(c.charger, c.connector_id)] = draw
         if note:
             notes.append(f"{c.charger} connector {c.connector_id}: {note}")
-    available = {p: site.grid_limit_a for p in PHASES}
-    note = meter_note
-    if grid_w is not None:
-        chargers_w = sum(sum(d.values()) * VOLTS for d in draws.values() if d)
-        other_a = math.ceil(max(0, grid_w - chargers_w) / (3 * VOLTS))
-        available = {p: site.grid_limit_a - other_a for p in PHASES}
-        note = note or f"grid {grid_w:g} W, the rest of the building {max(0, grid_w - chargers_w):g} W"
-    fixed, demands, why, phases_of, new_states, new_loops, checked = {}, [], {}, {}, {}, {}, {}
+    available, note = _available(site, grid_w, draws, meter_note)
+    fixed = {(c.charger, c.connector_id): _gone(c, effective(site, controls, c.charger)) for c in gone}
+    demands, wanted, new_states, new_loops, checked = [], {}, {}, {}, {}
     solar = [c for c in active if effective(site, controls, c.charger).mode in ("pv", "minpv") and not c.failed]
     pv_power = sum(sum((draws.get((c.charger, c.connector_id)) or {}).values()) * VOLTS for c in solar)
-    per_connector_w = None if grid_w is None else (pv_power - grid_w) / max(1, len(solar))
-    for c in gone:
-        s = effective(site, controls, c.charger)
-        a = c.accepted
-        amps, names = (a.limit_a, phase_names(a.phases, s.phase)) if a else (s.max_a, phase_names(s.phases, s.phase))
-        fixed[(c.charger, c.connector_id)] = ({p: amps for p in names}, None, a.phases if a else s.phases,
-                                              f"gone: counted at the limit it last accepted, {amps} A, until it "
-                                              f"comes back or its session ends" if a else
-                                              f"gone: counted at its max {amps} A (no limit accepted), until it "
-                                              f"comes back or its session ends")
+    surplus_w = None if grid_w is None else (pv_power - grid_w) / max(1, len(solar))
     for c in active:
         s = effective(site, controls, c.charger)
         key = (c.charger, c.connector_id)
-        phases = s.phases
         if c.failed or s.mode == "unmanaged":
             fixed[key] = ({p: s.max_a for p in phase_names(s.phases, s.phase)}, None, s.phases,
                           "refused a profile: counted at its max until it reconnects" if c.failed
@@ -400,28 +384,14 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
         if loop is not None:
             new_loops[key] = loop
         checked[key] = (honouring, resend)
-        if counted is not None:
-            fixed[key] = (counted, ours.limit_a, ours.phases, loop_note)
+        if counted is not None:  # its limit stays (lower, if the operator lowered its mode or maximum)
+            fixed[key] = (counted, 0 if s.mode == "off" else min(ours.limit_a, s.max_a), ours.phases, loop_note)
             continue
-        cap = s.max_a
-        if s.mode == "off":
-            cap, reason = 0, "off: paused"
-        elif meter_failed:
-            cap, reason = s.min_a, f"{note or 'grid meter failed'}: its minimum"
-            phases = surplus_states.get(key, Surplus(phases=s.phases)).phases if s.mode != "fast" else s.phases
-            new_states[key] = surplus_states.get(key, Surplus(phases=s.phases))
-        elif s.mode in ("pv", "minpv"):
-            state, cap, phases, reason = surplus_step(surplus_states.get(key, Surplus(phases=s.phases)), now,
-                                                      0 if grid_w is None else per_connector_w, s, timing)
-            if grid_w is None:
-                reason += " (no grid meter)"
+        cap, phases, reason, state = _wanted(site, c.charger, s, surplus_states.get(key, Surplus(phases=s.phases)),
+                                             now, grid_w, surplus_w, meter_failed, note)
+        if state is not None:
             new_states[key] = state
-        else:
-            reason = "fast"
-        if s.max_a == 0 and s.mode != "off":
-            reason += f"; the operator's maximum is below its minimum {site.settings(c.charger).min_a} A"
-        why[key] = reason
-        phases_of[key] = phases
+        wanted[key] = (phases, reason)
         names = phase_names(phases, s.phase)
         draw = draws[key] or {}
         used = tuple(p for p in PHASES if p in names or draw.get(p, 0) > site.tolerance_a)  # what it really uses
@@ -434,13 +404,72 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
     for d in demands:
         for p in d.phases:
             left[p] -= shares[d.key][0]
-    idle = sorted((c for c in balanced if c.connected and c.connector_id > 0 and not charging(c) and not c.failed
-                   and (c.charger, c.connector_id) in profiled
-                   and effective(site, controls, c.charger).mode != "unmanaged"),
-                  key=lambda c: (-site.settings(c.charger).priority, c.charger, c.connector_id))
-    idle_decisions = []
-    for c in idle:
+    decisions = []
+    for c in active + gone:
+        key = (c.charger, c.connector_id)
+        draw = draws.get(key)
+        if key in fixed:
+            _, limit, phases, reason = fixed[key]
+        else:
+            (limit, shared), (phases, reason) = shares[key], wanted[key]
+            reason = f"{reason}; {shared}" + (f"; {note}" if note else "")
+        decisions.append(Decision(c.charger, c.connector_id, limit, phases, reason, c.transaction_id,
+                                  round(max(draw.values()), 1) if draw else None, *checked.get(key, (True, None)),
+                                  effective(site, controls, c.charger).mode))
+    idle = [c for c in balanced if c.connected and c.connector_id > 0 and not charging(c) and not c.failed
+            and (c.charger, c.connector_id) in profiled]
+    return Outcome(decisions + _idle(site, controls, idle, left), new_states, new_loops, tuple(notes))
+
+
+def _available(site, grid_w, draws, note):
+    """({phase: A} the chargers may share, the note on the grid meter): the grid limit less the rest of
+    the building (the grid reading less what the balanced chargers draw, spread over three phases)."""
+    if grid_w is None:
+        return {p: site.grid_limit_a for p in PHASES}, note
+    chargers_w = sum(sum(d.values()) * VOLTS for d in draws.values() if d)
+    other_a = math.ceil(max(0, grid_w - chargers_w) / (3 * VOLTS))
+    return ({p: site.grid_limit_a - other_a for p in PHASES},
+            note or f"grid {grid_w:g} W, the rest of the building {max(0, grid_w - chargers_w):g} W")
+
+
+def _gone(c, s):
+    """A gone charger's connector, counted apart: ({phase: A}, no limit, phases, why)."""
+    a = c.accepted
+    amps, phases = (a.limit_a, a.phases) if a else (s.max_a, s.phases)
+    why = f"gone: counted at the limit it last accepted, {amps} A" if a else \
+        f"gone: counted at its max {amps} A (no limit accepted)"
+    return {p: amps for p in phase_names(phases, s.phase)}, None, phases, why + ", until it comes back or its session ends"
+
+
+def _wanted(site, charger, s, surplus, now, grid_w, surplus_w, meter_failed, note):
+    """(cap A, phases, why, the new surplus state or None) of a charging connector by its mode."""
+    timing = Timing(site.enable_delay_s, site.disable_delay_s, site.phase_switch_pause_s, site.meter_settle_s)
+    state, phases = None, s.phases
+    if s.mode == "off":
+        cap, reason = 0, "off: paused"
+    elif meter_failed:
+        cap, reason = s.min_a, f"{note or 'grid meter failed'}: its minimum"
+        phases = surplus.phases if s.mode != "fast" else s.phases
+        state = surplus
+    elif s.mode in ("pv", "minpv"):
+        state, cap, phases, reason = surplus_step(surplus, now, 0 if grid_w is None else surplus_w, s, timing)
+        if grid_w is None:
+            reason += " (no grid meter)"
+    else:
+        cap, reason = s.max_a, "fast"
+    if s.max_a == 0 and s.mode != "off":
+        reason += f"; the operator's maximum is below its minimum {site.settings(charger).min_a} A"
+    return cap, phases, reason, state
+
+
+def _idle(site, controls, connectors, left):
+    """The decisions for connectors with a profile of ours that no longer charge, in priority order:
+    min_a where it is free on their phases (taken from `left`), else 0 A; pv and off 0 A."""
+    decisions = []
+    for c in sorted(connectors, key=lambda c: (-site.settings(c.charger).priority, c.charger, c.connector_id)):
         s = effective(site, controls, c.charger)
+        if s.mode == "unmanaged":
+            continue
         names = phase_names(s.phases, s.phase)
         if s.mode in ("pv", "off") or s.max_a == 0:
             amps, reason = 0, f"not charging ({s.mode}): 0 A" + (
@@ -451,24 +480,8 @@ def decide(site, connectors, grid_w, surplus_states, now, meter_failed=False, me
                 left[p] -= s.min_a
         else:
             amps, reason = 0, f"not charging: 0 A, its minimum {s.min_a} A is not free on {'/'.join(names)}"
-        idle_decisions.append(Decision(c.charger, c.connector_id, amps, s.phases, reason, mode=s.mode))
-    decisions = []
-    for c in active + gone:
-        key = (c.charger, c.connector_id)
-        s = effective(site, controls, c.charger)
-        draw = draws.get(key)
-        most = round(max(draw.values()), 1) if draw else None
-        honouring, resend = checked.get(key, (True, None))
-        if key in fixed:
-            _, limit, phases, reason = fixed[key]
-            decisions.append(Decision(c.charger, c.connector_id, limit, phases, reason, c.transaction_id, most,
-                                      honouring, resend, s.mode))
-            continue
-        amps, shared = shares[key]
-        reason = f"{why[key]}; {shared}" + (f"; {note}" if note else "")
-        decisions.append(Decision(c.charger, c.connector_id, amps, phases_of[key], reason, c.transaction_id, most,
-                                  honouring, resend, s.mode))
-    return Outcome(decisions + idle_decisions, new_states, new_loops, tuple(notes))
+        decisions.append(Decision(c.charger, c.connector_id, amps, s.phases, reason, mode=s.mode))
+    return decisions
 
 
 # -- profiles --------------------------------------------------------------------------------------

@@ -149,16 +149,19 @@ def parse(text, source="site.json"):
 
 
 def warnings(site):
-    """What a good site.json may still mean otherwise: mode "off" pauses a charger (a 0 A limit) since
-    the balancer became the site's one controller; the old "off" (no profile, counted at max_a) is
-    "unmanaged"."""
+    """What a good site.json may still mean otherwise, since the balancer became the site's one
+    controller: a site.json naming no charger balances none (it used to balance every one); mode "off"
+    pauses a charger (a 0 A limit), the old "off" (no profile, counted at max_a) is "unmanaged"."""
+    found = [] if site.chargers else ['names no chargers: only those named in "chargers" are balanced (any '
+                                      'other identity is ignored), so nothing is; name each, e.g. '
+                                      '"chargers": {"garage-left": {}}']
     off = sorted(n for n, s in site.chargers.items() if s.mode == "off")
     if site.default.mode == "off":
         off.insert(0, "default")
-    if not off:
-        return []
-    return [f'mode "off" ({", ".join(off)}) pauses the charger with a 0 A limit; for the old meaning of "off" '
-            f'(no profile sent, counted at its max_a) write "unmanaged"']
+    if off:
+        found.append(f'mode "off" ({", ".join(off)}) pauses the charger with a 0 A limit; for the old meaning '
+                     f'of "off" (no profile sent, counted at its max_a) write "unmanaged"')
+    return found
 
 
 @lru_cache(maxsize=None)

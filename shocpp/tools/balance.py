@@ -35,6 +35,7 @@ from . import command, printable_output, status
 EXITS = (OK, USAGE, FAILED)
 EXIT_DETAILS = {USAGE: "e.g. site.json is missing or broken", FAILED: "e.g. the run directory cannot be read"}
 SEND_TIMEOUT = 10.0
+SUMMARY_S = 3600  # a running balancer logs every decision this often, and its changes in between
 
 EXAMPLES = """\
 examples:
@@ -197,9 +198,7 @@ def connectors(run_dir, accounting_dir, state, site):
     sessions = running_sessions(accounting_dir)
     failed = state.get("failed") or {}
     found, connection_of = [], {}
-    for charger in status.load(run_dir):
-        if not charger.connected:
-            continue
+    for charger in status.load(run_dir, live_only=True):
         connection = f"{charger.identity}@{charger.pid}"
         connection_of[charger.identity] = connection
         refused = (failed.get(charger.identity) or {}).get("connection") == connection
@@ -389,6 +388,8 @@ def _send_charger(run_dir, site, charger, items, connection, state, now, timeout
     ok = True
     for d, why in items:
         purpose = learned.get("purpose") or settings.purpose
+        if learned.get("purpose") == "TxProfile" and d.transaction_id is None:
+            continue  # it takes no TxDefaultProfile: the next session gets its TxProfile once it has started
         answer = _set_profile(run_dir, conn, d, settings, learned, purpose, start, timeout)
         if _refused(answer) and purpose == "TxDefaultProfile" and d.transaction_id is not None:
             log(f"{charger} connector {d.connector_id}: TxDefaultProfile {_describe(answer)}: a TxProfile for "
@@ -538,14 +539,17 @@ def main(argv=None, env=None, out=None, clock=time.time):
     if not args.once:
         for number in (signal.SIGTERM, signal.SIGINT):
             signal.signal(number, lambda *_: stopping.set())
+    summary_at = None  # every decision is logged in the first round and every SUMMARY_S, else the changes
     while True:
         site, problem = source.current()
         if problem:
             log(problem)
         started = clock()
+        summary = summary_at is None or started - summary_at >= SUMMARY_S
+        summary_at = started if summary else summary_at
         try:
             state = load_state(settings.run_dir)
-            decisions, state = round_(settings, site, state, started, args.dry_run, args.timeout, run, args.once)
+            decisions, state = round_(settings, site, state, started, args.dry_run, args.timeout, run, summary)
             if not args.dry_run:
                 save_state(settings.run_dir, state)
                 balance_control.write(settings.run_dir, balance_control.STATUS, round_status(

@@ -396,10 +396,11 @@ def connector_files(directory, prefix):
     return found
 
 
-def load(run_dir, accounting_dir=None, known=(), now=None):
+def load(run_dir, accounting_dir=None, known=(), now=None, live_only=False):
     """The ChargerStatus of every charger with a live backend (the newest one), and of each known
     charger that is not connected (in `known`, the identities of chargers.json, or seen in the last
-    30 days), by identity; with the running sessions of the ledger in `accounting_dir` (None: none)."""
+    30 days; none with live_only), by identity; with the running sessions of the ledger in
+    `accounting_dir` (None: none)."""
     now = now or datetime.now(timezone.utc)
     records = ledger_records(accounting_dir, now) if accounting_dir is not None else []
     running = sessions.running(records)
@@ -411,6 +412,8 @@ def load(run_dir, accounting_dir=None, known=(), now=None):
             continue  # disconnected while we looked
         shown[identity] = _shown(identity, conn.info, statuses, meters, running.get(identity), now,
                                  True, timestamps.format_utc(now))
+    if live_only:
+        return [shown[identity] for identity in sorted(shown)]
     since = now - KNOWN_FOR
     every_seen = runfiles.seen_chargers(run_dir)
     seen = {identity: data for identity, data in every_seen.items()

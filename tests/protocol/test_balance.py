@@ -369,6 +369,12 @@ def test_a_charger_drawing_above_its_limit_is_counted_at_its_draw_and_every_phas
     assert a.reason == "not honouring its limit: draws 20 A with a limit of 10 A; counted at its draw"
     assert (a.draw_a, b.limit_a) == (20, 12) and 20 + b.limit_a <= 32
     assert outcome.loops == {("big", 1): balance.Loop(90)}
+    # the operator pauses it, or lowers its maximum: that limit goes out, it is still counted at its draw
+    for controls, limit in (({"big": {"mode": "off"}}, 0), ({"big": {"max_a": 8}}, 8)):
+        paused = loop_round([drawing("big", 20, at("big", 10)), drawing("b", 10, at("b", 10))], 100,
+                            {("big", 1): balance.Loop(90)}, controls=controls)
+        assert [(d.charger, d.limit_a, d.honouring) for d in paused.decisions] == [("big", limit, False),
+                                                                                 ("b", 12, True)]
     # back within its limit: honouring again, the loop forgotten
     outcome = loop_round([drawing("big", 10, at("big", 10)), drawing("b", 10, at("b", 10))], 130, outcome.loops)
     assert shown(outcome) == [("big", 16, True, False), ("b", 16, True, False)] and outcome.loops == {}

@@ -87,6 +87,13 @@ def test_a_file_of_another_user_does_not_count(run_dir):
     assert control.controls(run_dir) == {}
 
 
+def test_root_changes_the_settings_as_the_services(run_dir):
+    os.chown(run_dir, 12345, 12345)  # the service is another user; we are root: allowed, made the service's
+    control.set_mode(run_dir, "a", "pv")
+    assert (run_dir / "balance").stat().st_uid == 12345 == (run_dir / "balance" / "controls.json").stat().st_uid
+    assert control.controls(run_dir) == {"a": {"mode": "pv", "max_a": None}}
+
+
 def test_running_needs_a_fresh_status_and_a_live_process(run_dir):
     assert control.status(run_dir) is None
     assert not control.running(run_dir, 1_800_000_000)
@@ -106,6 +113,10 @@ def test_the_command_line_sets_and_drops_settings_for_chargers_of_site_json_only
     path = site.root / "site.json"
     path.write_text(json.dumps({"grid_limit_a": 32, "chargers": {"carport": {}, "garage": {}}}))
     env = {**site.env, "SHOCPP_SITEFILE": str(path)}
+    # root (these tests) makes no run directory: it would be root's, and the service could not use it
+    assert tool.main(["--mode", "carport=pv"], env=env) == 8
+    assert "run: no run directory yet (the service makes it)" in capsys.readouterr().err
+    site.run_dir.mkdir(mode=0o1770)
     assert tool.main(["--mode", "carport=pv", "--max", "garage=10"], env=env) == 0
     assert capsys.readouterr().out == ("carport: mode pv\ngarage: maximum 10 A\n"
                                        "(no balancer is running now: it applies these when it starts)\n")

@@ -166,6 +166,12 @@ def test_a_strangers_absurd_readings_and_fake_sessions_change_nothing(site, list
                     decided, err = await once(env)
                     assert summary(decided) == summary(alone) == [("a", 1, 12, 3, "fast", True)]
                     assert "not in site.json, ignored: stranger" in err
+                    await stranger.call(call.StartTransaction(connector_id=1, id_tag="1111", meter_start=0,
+                                                              timestamp="2026-12-07T00:00:00Z"))
+            # gone, its session left running in the ledger: still nothing
+            assert any(r.get("charger") == "stranger" for r in site.ledger_lines())
+            decided, err = await once(env)
+            assert summary(decided) == summary(alone)
             assert a.limit()[0] == 12
 
     run(scenario())
@@ -274,8 +280,18 @@ def test_a_mode_changed_at_run_time_is_applied_at_the_next_round_and_kept_over_a
                 await asyncio.sleep(1.2)
                 code, out, _ = await tool(env, str(BIN / "shocpp-status"))
                 assert "balancer    limit 0 A (off), draws 0 A" in out and "balancer    limit 10 A (fast)" in out
+            assert logged(site).count("a connector 1: 0 A on 3 phase(s): off: paused") == 1  # changes only
             decided, _ = await once(env)
             assert (decided[("a", 1)]["limit_a"], decided[("a", 1)]["mode"]) == (0, "off")
             assert decided[("b", 1)]["limit_a"] == 10
+            # a restarted balancer keeps the settings, sends the limits again and logs them all once
+            before = logged(site)
+            async with balancer(site, env):
+                await until(lambda: len(a.received) == 4 and len(b.received) == 4)
+                await asyncio.sleep(1.5)
+            after = logged(site)[len(before):]
+            assert after.count("a connector 1: 0 A on 3 phase(s): off: paused") == 1
+            assert after.count("b connector 1: 10 A on 3 phase(s): fast; capped at 10 A") == 1
+            assert (a.limit()[0], b.limit()[0]) == (0, 10)
 
     run(scenario())

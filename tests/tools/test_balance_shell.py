@@ -10,7 +10,7 @@ import pytest
 from shocpp.tools import balance as tool
 from shocpp.tools import command
 
-from balance_site import NOW, FakeSend, callerror, one_round, reject, settings_of
+from balance_site import NOW, FakeSend, accept, callerror, one_round, reject, settings_of
 
 
 # -- 1. the grid meter: command, url, file; failures ------------------------------------------------
@@ -197,6 +197,10 @@ def test_check_and_the_balancer_point_out_a_site_json_using_off(site, chargers, 
     settings_of(site, {"grid_limit_a": 32, "chargers": {"a": {"mode": "unmanaged"}}})
     assert listener.main(["--check"], env) == exits.OK
     assert "warning site.json" not in capsys.readouterr().out
+    settings_of(site, {"grid_limit_a": 32})  # as site.json was written before: every charger balanced
+    assert listener.main(["--check"], env) == exits.OK
+    assert ('warning site.json: names no chargers: only those named in "chargers" are balanced (any other '
+            'identity is ignored), so nothing is') in capsys.readouterr().out
 
 
 # -- 8. the log: what changed, not every connector every round -----------------------------------------
@@ -243,3 +247,35 @@ def test_after_a_restart_a_connector_whose_session_ended_meanwhile_loses_its_old
     assert [(d.charger, d.limit_a, d.reason) for d in decisions] == [
         ("a", 16, "fast; capped at 16 A"), ("b", 6, "not charging: its minimum 6 A is free for the next car")]
     assert fake.profiles() == [("a", 16), ("b", 6)]
+
+
+def test_a_charger_that_takes_only_tx_profiles_is_not_sent_a_default_between_sessions(
+        site, chargers, monkeypatch, capsys):
+    """An ABB Terra AC rejects TxDefaultProfile: during a session it gets a TxProfile; once the session
+    ended there is no transaction to name, and nothing is sent (it is not taken for a refusing charger)."""
+    settings, parsed = settings_of(site, {"grid_limit_a": 32, "chargers": {"abb": {}, "b": {}}})
+    chargers.connect("abb", 11)
+    chargers.connect("b", 12)
+    (site.accounting).mkdir(exist_ok=True)
+    (site.accounting / "2027-01.jsonl").write_text(json.dumps({
+        "event": "start", "charger": "abb", "connector_id": 1, "transaction_id": 10000123, "account": "home",
+        "id_tag": "1111", "start_time": "2027-01-15T08:00:00Z", "meter_start_wh": 0}) + "\n")
+
+    def abb(action, payload, timeout):
+        profile = payload.get("csChargingProfiles") or {}
+        if action == "SetChargingProfile" and profile.get("chargingProfilePurpose") == "TxDefaultProfile":
+            return {"status": "result", "payload": {"status": "Rejected"}}
+        return accept(action, payload, timeout)
+    fake = FakeSend({"abb": abb})
+    monkeypatch.setattr(command, "send", fake)
+    decided, state = one_round(settings, parsed, NOW)
+    assert decided[("abb", 1)].transaction_id == 10000123
+    assert [(c, a) for c, a, _, _ in fake.calls if c == "abb"] == [
+        ("abb", "GetConfiguration"), ("abb", "SetChargingProfile"), ("abb", "SetChargingProfile")]
+    assert state["learned"]["abb"]["purpose"] == "TxProfile" and state["failed"] == {}
+    (site.accounting / "2027-01.jsonl").unlink()  # the session ended: no start without its stop
+    chargers.status("abb", 11, "Available")
+    fake.calls.clear()
+    decided, state = one_round(settings, parsed, NOW + 30, state)
+    assert decided[("abb", 1)].limit_a == 6 and [c for c in fake.calls if c[0] == "abb"] == []
+    assert state["failed"] == {}
