@@ -107,8 +107,8 @@ def stop_record(charger, payload, site, now, start, known_charger=False):
         reason = None if site.charger_listed or known_charger else verdicts.UNKNOWN_CHARGER
     energy = None if begin_wh is None or stop.meter_stop_wh is None else stop.meter_stop_wh - begin_wh
     # the same limits and tag rule as 1.6's verdicts (their checks are protocol-neutral)
-    reason = reason or verdicts._energy_problem(energy, duration, site) or (
-        verdicts._tag_problem(stop, index, site) if start is not None else None)
+    reason = reason or verdicts.energy_problem(energy, duration, site) or (
+        verdicts.tag_problem(stop, index, site) if start is not None else None)
     if energy is None:
         flags.append(NO_METER)
         reason = reason or NO_METER
