@@ -8,7 +8,7 @@ PY := $(VENV)/bin/python
 
 .PHONY: run test quick bench demo deps websocketd openssl haproxy chromium mosquitto clean install
 
-run: deps websocketd
+run: deps websocketd haproxy
 	bin/shocpp-listener
 
 demo: deps websocketd
@@ -56,7 +56,8 @@ websocketd:
 openssl:
 	$(call debian,command -v openssl >/dev/null,openssl)
 
-# The TLS front (misc/shocpp-tls.cfg), the dashboard's front (misc/shocpp-dashboard-front.cfg) and their end-to-end tests.
+# The listener's front (misc/shocpp-front.cfg: OCPP 1.6 and 2.0.1 on one URL), the TLS front
+# (misc/shocpp-tls.cfg), the dashboard's front (misc/shocpp-dashboard-front.cfg) and their end-to-end tests.
 haproxy:
 	$(call debian,{ command -v haproxy || [ -x /usr/sbin/haproxy ]; } >/dev/null,haproxy)
 

@@ -8,8 +8,8 @@ from pathlib import Path
 
 from . import machine, report
 
-BENCHMARKS = ("throughput", "coldstart", "memory", "fleet", "command_rt", "summary_cost", "sessions", "dashboard", "dashboard_live",
-              "ledger_lock")
+BENCHMARKS = ("throughput", "coldstart", "memory", "fleet", "command_rt", "summary_cost", "sessions", "dashboard",
+              "dashboard_live", "ledger_lock", "v201")
 HERE = Path(__file__).resolve().parent
 FINDINGS = HERE / "FINDINGS.md"  # written by hand from the profiles; appended to the results
 

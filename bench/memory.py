@@ -111,14 +111,22 @@ async def fleet_memory(url, websocketd_pid, count):
         await asyncio.gather(*(ws.close() for ws in sockets), return_exceptions=True)
 
 
-def tree_memory(websocketd_pid):
-    pids = tree(websocketd_pid)
-    backends = [p for p in pids if p != websocketd_pid]
+def is_backend(pid):
+    try:
+        with open(f"/proc/{pid}/cmdline", "rb") as f:
+            return b"shocpp.backend" in f.read()
+    except OSError:
+        return False
+
+
+def tree_memory(listener_pid):
+    """The listener's tree: its backends, and the rest (the listener, a websocketd per protocol, HAProxy)."""
+    pids = tree(listener_pid)
+    backends = [p for p in pids if is_backend(p)]
     rss, pss = memory(pids)
-    own = rollup(websocketd_pid)
     return {"rss": rss, "pss": pss, "backends": len(backends),
             "backend_pss": memory(backends)[1], "backend_uss": sum(uss(rollup(p)) for p in backends),
-            "websocketd_rss": own["Rss"]}
+            "listener_rss": memory([p for p in pids if p not in backends])[0]}
 
 
 def fleet_round(env, directory, count):
@@ -137,7 +145,8 @@ def fleet_figures(rounds, count):
                [r["backend_pss"] / count / MB for r in rounds], "MB"),
         figure(f"{count} chargers: USS per charger (backends)",
                [r["backend_uss"] / count / MB for r in rounds], "MB"),
-        figure(f"{count} chargers: websocketd RSS", [r["websocketd_rss"] / MB for r in rounds], "MB"),
+        figure(f"{count} chargers: listener RSS (websocketd per protocol, HAProxy, supervisor)",
+               [r["listener_rss"] / MB for r in rounds], "MB"),
     ]
 
 

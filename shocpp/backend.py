@@ -22,8 +22,9 @@ from .protocol.session import Session
 from .protocol.tags import TagsError
 from .tags_file import TagsFile
 
-SUBPROTOCOL = "ocpp1.6"
+SUBPROTOCOLS = {"1.6": "ocpp1.6", "2.0.1": "ocpp2.0.1"}  # by SHOCPP_OCPP_VERSION, which the listener sets
 READ_SIZE = 65536
+LOOPBACK = ("127.0.0.1", "::1")
 RELEASE_LINGER_S = 0.03
 
 
@@ -33,7 +34,7 @@ def now_utc():
 
 class Backend:
     def __init__(self, config, charger, log, write, connection, tags_file, clock=now_utc, tz=None,
-                 record_rate=config_module.limits({}).record_rate, monotonic=time.monotonic):
+                 record_rate=config_module.limits({}).record_rate, monotonic=time.monotonic, protocol=None):
         self.config = config
         # Ledger records a minute, after a first RECORD_BURST: what a real charger never reaches, and
         # what keeps a flood of distinct StartTransactions from growing the month's file without end.
@@ -47,7 +48,7 @@ class Backend:
         # A connection past authentication with a chargers file is of a charger listed in it.
         self.session = Session(charger, lambda: os.urandom(16).hex(), tz, config.heartbeat_interval,
                                config.strict, config.max_power_kw, config.max_session_kwh * 1000,
-                               config.chargers_file.exists())
+                               config.chargers_file.exists(), **({"protocol": protocol} if protocol else {}))
         self.unsaved = {}  # run file name -> its latest content
         self.samples = {}  # connector -> the running session's power samples kept (shocpp.samples)
 
@@ -297,11 +298,33 @@ def write_all(fd):
     return write
 
 
+def version(env):
+    """The OCPP version this backend speaks: SHOCPP_OCPP_VERSION (1.6 when unset)."""
+    return env.get("SHOCPP_OCPP_VERSION") or "1.6"
+
+
+def protocol_of(env):
+    """The Session's Protocol for the version; 2.0.1's core is imported only by its backends."""
+    if version(env) == "2.0.1":
+        from .protocol.v201 import PROTOCOL
+        return PROTOCOL
+    return None
+
+
 def accepts_subprotocol(env):
     if "GATEWAY_INTERFACE" not in env:
         return True
     offered = env.get("HTTP_SEC_WEBSOCKET_PROTOCOL", "")
-    return SUBPROTOCOL in (p.strip() for p in offered.split(","))
+    return SUBPROTOCOLS.get(version(env)) in (p.strip() for p in offered.split(","))
+
+
+def remote_addr(env):
+    """The charger's address: the front's X-Forwarded-For when the listener started this backend behind
+    its HAProxy (which sets that header itself) and the connection came from loopback; else REMOTE_ADDR."""
+    forwarded = env.get("HTTP_X_FORWARDED_FOR")
+    if env.get("SHOCPP_FRONT") == "1" and forwarded and env.get("REMOTE_ADDR") in LOOPBACK:
+        return forwarded.rpartition(",")[2].strip()[:64]
+    return env.get("REMOTE_ADDR")
 
 
 def parse_args(argv):
@@ -309,7 +332,7 @@ def parse_args(argv):
 
     parser = argparse.ArgumentParser(
         prog="shocpp-backend",
-        description="Serve one OCPP 1.6J charger: frames on stdin, replies on stdout, one per line. "
+        description="Serve one OCPP 1.6J (or, with SHOCPP_OCPP_VERSION=2.0.1, 2.0.1) charger: frames on stdin, replies on stdout, one per line. "
                     "websocketd starts it for each connection (see shocpp-listener); run by hand it "
                     "serves whatever stdin holds, e.g. "
                     "echo '[2,\"1\",\"Heartbeat\",{}]' | bin/shocpp-backend",
@@ -332,16 +355,19 @@ def main(argv=None, env=None):
     try:
         charger = identity.from_path(env.get("PATH_INFO", ""))
     except identity.BadIdentity as e:
-        Log(config.log_dir, "?").error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {e}")
+        Log(config.log_dir, "?").error(f"connection from {remote_addr(env) or '?'} refused: {e}")
         return 1
     log = Log(config.log_dir, charger, rate=limits.log_rate, max_bytes=limits.log_max_bytes)
+    if version(env) not in SUBPROTOCOLS:
+        log.error(f"SHOCPP_OCPP_VERSION={version(env)!r} is not one of {', '.join(SUBPROTOCOLS)}")
+        return 2
     if not accepts_subprotocol(env):
-        log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: it did not ask for the "
-                  f"subprotocol {SUBPROTOCOL} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
+        log.error(f"connection from {remote_addr(env) or '?'} refused: it did not ask for the subprotocol "
+                  f"{SUBPROTOCOLS[version(env)]} (offered: {env.get('HTTP_SEC_WEBSOCKET_PROTOCOL', 'none')!r})")
         return 1
     problem = authentication_problem(config, charger, env, log)
     if problem:
-        log.error(f"connection from {env.get('REMOTE_ADDR', '?')} refused: {problem}")
+        log.error(f"connection from {remote_addr(env) or '?'} refused: {problem}")
         return 1
     from .last_good import LastGood
     try:
@@ -411,16 +437,18 @@ def run(config, charger, log, tags_file, env):
     connection = runfiles.Connection(config.run_dir, charger, os.getpid())
     signal.signal(signal.SIGTERM, TERMINATION.handler)
     try:
-        connection.create({"charger": charger, "pid": os.getpid(),
-                           "connected_at": timestamps.format_utc(now_utc()),
-                           "remote_addr": env.get("REMOTE_ADDR")})
-        log.note(f"connected from {env.get('REMOTE_ADDR', 'stdin')}")
+        info = {"charger": charger, "pid": os.getpid(), "connected_at": timestamps.format_utc(now_utc()),
+                "remote_addr": remote_addr(env)}
+        if version(env) != "1.6":  # a 1.6 backend's info stays as it was; no "ocpp" means 1.6
+            info["ocpp"] = version(env)
+        connection.create(info)
+        log.note(f"connected from {remote_addr(env) or 'stdin'}" + ("" if version(env) == "1.6" else f", OCPP {version(env)}"))
         tidy(connection, log)
         # Our own writer keeps the FIFO from reading EOF between commands.
         commands_fd = connection.open_fifo(os.O_RDONLY | os.O_NONBLOCK, owner=os.geteuid())
         keep_open = connection.open_fifo(os.O_WRONLY, owner=os.geteuid())
         backend = Backend(config, charger, log, write_all(1), connection, tags_file,
-                          record_rate=config_module.limits(env).record_rate)
+                          record_rate=config_module.limits(env).record_rate, protocol=protocol_of(env))
         serve(backend, 0, commands_fd)
         os.close(keep_open)
         log.note("disconnected")

@@ -331,17 +331,18 @@ ANSWERS = {
 }
 
 
-def answer(state, action, payload):
-    """The charger's answer to a CALL of the central system."""
-    handler = ANSWERS.get(action)
+def answer(state, action, payload, table=None, spelled=lambda code: code):
+    """The charger's answer to a CALL of the central system; `table` and `spelled` (the error codes in
+    another version's spelling) serve the 2.0.1 station (answers201)."""
+    handler = (ANSWERS if table is None else table).get(action)
     if handler is None:
         return Answer(state, error=("NotImplemented", f"{action} is not implemented by this charger"))
     if not isinstance(payload, dict):
-        return Answer(state, error=("FormationViolation", "the payload is not an object"))
+        return Answer(state, error=(spelled("FormationViolation"), "the payload is not an object"))
     try:
         return handler(state, payload)
     except Violation as v:
-        return Answer(state, error=(v.code, v.description))
+        return Answer(state, error=(spelled(v.code), v.description))
 
 
 def connector_status(state):

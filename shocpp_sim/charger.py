@@ -123,6 +123,9 @@ def _g(number):
 
 
 class Charger:
+    SUBPROTOCOL = "ocpp1.6"
+    ANSWER = staticmethod(answers.answer)  # how it answers the central system's CALLs
+
     def __init__(self, options, stats, output):
         self.o, self.stats, self.output = options, stats, output
         self.id = options.identity
@@ -203,11 +206,11 @@ class Charger:
             token = base64.b64encode(f"{self.id}:{self.state.authorization_key}".encode()).decode()
             headers["Authorization"] = f"Basic {token}"
         extra = {"ssl": self.o.ssl} if self.o.ssl is not None else {}
-        self.line("·", f"connecting to {self.o.url}")
-        ws = await connect(self.o.url, subprotocols=["ocpp1.6"], additional_headers=headers, open_timeout=10,
+        self.line("·", f"connecting to {self.o.url}" + ("" if self.SUBPROTOCOL == "ocpp1.6" else f" ({self.SUBPROTOCOL})"))
+        ws = await connect(self.o.url, subprotocols=[self.SUBPROTOCOL], additional_headers=headers, open_timeout=10,
                            compression=None, **extra)
-        if ws.subprotocol != "ocpp1.6":
-            self.line("·", f"the server did not confirm the subprotocol ocpp1.6 (it said {ws.subprotocol!r})")
+        if ws.subprotocol != self.SUBPROTOCOL:
+            self.line("·", f"the server did not confirm the subprotocol {self.SUBPROTOCOL} (it said {ws.subprotocol!r})")
         return ws
 
     async def connected(self, ws, stop):
@@ -323,7 +326,7 @@ class Charger:
             self.settle(session)  # the energy so far, at the power in force so far
         power_before = self.charging_power(session)
         try:
-            reply = answers.answer(self.state, action, payload)
+            reply = self.ANSWER(self.state, action, payload)
         except Exception as e:
             reply = answers.Answer(self.state, error=("InternalError", f"{type(e).__name__}: {e}"))
         self.state = reply.state
@@ -432,7 +435,7 @@ class Charger:
 
     async def boot(self):
         while True:
-            answer = await self.call("BootNotification", messages.boot_notification(self.id))
+            answer = await self.call("BootNotification", self.boot_payload())
             interval = answer.get("interval")
             usable = isinstance(interval, int) and not isinstance(interval, bool) and interval > 0
             if usable and self.o.heartbeat is None:
@@ -441,6 +444,9 @@ class Charger:
             if answer.get("status") == "Accepted":
                 return
             await asyncio.sleep(interval if usable else 10)  # Pending or Rejected: try again later
+
+    def boot_payload(self):
+        return messages.boot_notification(self.id)
 
     async def heartbeats(self):
         while True:
@@ -573,28 +579,20 @@ class Charger:
     async def transaction(self, session):
         """The transaction of a session; True if one was started (and stopped)."""
         await self.send_status(CONNECTOR, "Preparing")
-        if not session.remote:
-            answer = await self.call("Authorize", {"idTag": session.tag})
-            status = (answer.get("idTagInfo") or {}).get("status")
-            if status != "Accepted":
-                self.problem(f"tag {session.tag} was not accepted ({status}): no session")
-                return False
+        if not session.remote and not await self.authorized(session.tag):
+            return False
         if session.stop.is_set():
             return False
         session.meter = meter.start(self.register, self.o.time_scale)
         self.set_clock(session)
         session.begin_wh, session.begin_ts = session.meter.wh, self.stamp(session)
-        started = await self.call_tx("StartTransaction",
-                                     messages.start_transaction(session.tag, session.begin_wh, session.begin_ts))
-        tid = started.get("transactionId")
-        if not isinstance(tid, int) or isinstance(tid, bool):
-            self.problem(f"StartTransaction answered without a usable transactionId: {tid!r}")
+        status = await self.start_transaction(session)
+        if status is None:
             return False
-        session.transaction_id = tid
-        self.state = replace(self.state, transaction_id=tid)
-        status = (started.get("idTagInfo") or {}).get("status")
+        self.state = replace(self.state, transaction_id=session.transaction_id)
         if status != "Accepted":
-            self.problem(f"tag {session.tag} was not accepted ({status}): stopping transaction {tid}")
+            self.problem(f"tag {session.tag} was not accepted ({status}): stopping transaction "
+                         f"{session.transaction_id}")
             session.request_stop("DeAuthorized")
         else:
             await self.send_status(CONNECTOR, "Charging")
@@ -602,6 +600,25 @@ class Charger:
             await self.charge(session)
         await self.stop_transaction(session)
         return True
+
+    async def authorized(self, tag):
+        answer = await self.call("Authorize", {"idTag": tag})
+        status = (answer.get("idTagInfo") or {}).get("status")
+        if status != "Accepted":
+            self.problem(f"tag {tag} was not accepted ({status}): no session")
+        return status == "Accepted"
+
+    async def start_transaction(self, session):
+        """StartTransaction: the session's transactionId set, and its tag's status; None without a
+        usable transactionId."""
+        started = await self.call_tx("StartTransaction",
+                                     messages.start_transaction(session.tag, session.begin_wh, session.begin_ts))
+        tid = started.get("transactionId")
+        if not isinstance(tid, int) or isinstance(tid, bool):
+            self.problem(f"StartTransaction answered without a usable transactionId: {tid!r}")
+            return None
+        session.transaction_id = tid
+        return (started.get("idTagInfo") or {}).get("status")
 
     async def charge(self, session):
         """MeterValues every MeterValueSampleInterval until the session's length or a stop."""

@@ -1,4 +1,4 @@
-"""shocpp-simulate: one or more OCPP 1.6J chargers in a terminal."""
+"""shocpp-simulate: one or more OCPP 1.6J (or 2.0.1) chargers in a terminal."""
 
 import argparse
 import asyncio
@@ -22,6 +22,8 @@ examples:
   shocpp-simulate ws://localhost:8080 --chargers 50 --sessions 3 --session-seconds 5 --meter-interval 1 --quiet
       load: 50 chargers sim-1..sim-50, 3 sessions each, only the summary at the end
   shocpp-simulate wss://shocpp.example.lan:8080 --id garage-left --password KEY --cafile conf/cert.pem
+  shocpp-simulate ws://localhost:8080 --ocpp 2.0.1 --id station-1 --sessions 1 --session-seconds 10
+      an OCPP 2.0.1 station: TransactionEvent Started, Updated, Ended
 
 The identity is appended to the URL (--id, default 'sim'; with --chargers N: <id>-1..<id>-N).
 Without --id, a URL with a path is used as it is and its last part is the identity.
@@ -81,6 +83,8 @@ def parse_args(argv):
     parser.add_argument("--ramp", type=float, default=0, metavar="S",
                         help="spread the chargers' connections over S seconds (default 0)")
     parser.add_argument("--quiet", action="store_true", help="print only problems and the summary at the end")
+    parser.add_argument("--ocpp", choices=("1.6", "2.0.1"), default="1.6",
+                        help="the protocol the chargers speak (default 1.6); 2.0.1: TransactionEvent sessions")
     args = parser.parse_args(argv)
     checks = [(args.chargers >= 1, "--chargers must be at least 1"),
               (args.sessions >= 0, "--sessions must not be negative"),
@@ -136,6 +140,8 @@ def ssl_context(args):
 
 async def simulate(args, stats, output):
     from .charger import Charger, Options, wait_event
+    if args.ocpp == "2.0.1":
+        from .charger201 import Charger201 as Charger
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
     context = ssl_context(args)

@@ -3,7 +3,8 @@
 Starts bin/shocpp-listener on a free loopback port with conf/tags.json and its own
 temporary ledger, run and log directories (your accounting/ is not touched), runs a
 simulated charger through an RFID session, then a remote start and a remote stop
-with bin/shocpp-command, prints the ledger lines and the summary, and stops
+with bin/shocpp-command, then an OCPP 2.0.1 station through a session on the same URL, prints
+the ledger lines and the summary, and stops
 everything it started, also on an error or Ctrl-C.
 """
 
@@ -22,6 +23,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 BIN = ROOT / "bin"
 CHARGER = "garage-left"
+STATION = "carport-201"  # an OCPP 2.0.1 station
 WAIT = 30  # seconds for any one step; the whole demo takes about 15
 
 
@@ -222,11 +224,23 @@ def run(tmp):
         if sim.returncode != 0:
             raise DemoError(f"the simulator exited with status {sim.returncode}")
         say()
-        say("5. The ledger (accounting/YYYY-MM.jsonl), a start and a stop line per session:")
+        say(f"5. An OCPP 2.0.1 station on the same URL, {STATION}: an RFID session with tag 3333 (account")
+        say("   'company-x'): TransactionEvent Started, Updated, Ended; billed to the Wh in the same ledger.")
+        station = subprocess.run(
+            [str(BIN / "shocpp-simulate"), url, "--ocpp", "2.0.1", "--id", STATION, "--tag", "3333", "--sessions",
+             "1", "--session-seconds", "3", "--meter-interval", "1", "--power", "11000", "--time-scale", "900"],
+            env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, timeout=WAIT + 30)
+        for line in station.stdout.splitlines():
+            say(f"    {line}")
+        if station.returncode != 0:
+            raise DemoError(f"the 2.0.1 simulator exited with status {station.returncode}")
+        wait_for_ledger(accounting, 3)
+        say()
+        say("6. The ledger (accounting/YYYY-MM.jsonl), a start and a stop line per session:")
         for _, line in ledger_records(accounting):
             say(f"    {line}")
         say()
-        say("6. The summary of the month:")
+        say("7. The summary of the month:")
         print_summary(env, accounting)
         say()
         say("Done. Try it yourself: 'make run' in one terminal and, in another,")

@@ -110,7 +110,9 @@ def describe_call(action, payload):
     if action == "MeterValues":
         parts = _fields(payload, HIDDEN | {"meterValue", "connectorId"}) + _readings(payload.get("meterValue"))
     elif action == "StatusNotification":
-        parts = [f"connectorId={payload.get('connectorId')}", str(payload.get("status"))]
+        where = [f"evseId={payload['evseId']}"] if "evseId" in payload else []
+        parts = where + [f"connectorId={payload.get('connectorId')}",
+                         str(payload.get("status") or payload.get("connectorStatus"))]
         if payload.get("errorCode") not in (None, "NoError"):
             parts.append(f"errorCode={payload['errorCode']}")
     elif action == "StartTransaction":

@@ -58,3 +58,11 @@ def neighbours(text):
     if month is None:
         raise ValueError(f"{text!r} is not a month like 2026-10")
     return label(shift(month, -1)), label(shift(month, 1))
+
+
+def around(text):
+    """The labels of the month before a label's, its own and the one after, oldest first: where the
+    records of an event's transaction are (a start the month before; a retransmission filed under the
+    next, its clock set back)."""
+    before, after = neighbours(text)
+    return [before, text, after]

@@ -61,8 +61,9 @@ class Malformed(plain("Malformed", ["reason", "unique_id", "unfinished"], defaul
     __slots__ = ()
 
 
-class Ignored(plain("Ignored", ["message_type"])):
-    """A frame with a message type other than 2, 3 or 4 (OCPP-J 1.6, 4.1.3)."""
+class Ignored(plain("Ignored", ["message_type", "unique_id"], defaults=(None,), compare=["message_type"])):
+    """A frame with a message type other than 2, 3 or 4 (OCPP-J 1.6, 4.1.3, ignores it); its unique id
+    when one can be read (2.0.1 answers MessageTypeNotSupported)."""
     __slots__ = ()
 
 
@@ -135,9 +136,10 @@ def _from_list(message):
     kind = message[0]
     if not _is_int(kind):
         return Malformed("message type is not an integer")
-    if kind not in (CALL, CALLRESULT, CALLERROR):
-        return Ignored(kind)
     unique_id = message[1] if len(message) > 1 else None
+    if kind not in (CALL, CALLRESULT, CALLERROR):
+        readable = isinstance(unique_id, str) and 0 < len(unique_id) <= MAX_UNIQUE_ID
+        return Ignored(kind, unique_id if readable else None)
     if not isinstance(unique_id, str) or not unique_id:
         return Malformed("unique id is missing or not a string")
     if kind == CALL:

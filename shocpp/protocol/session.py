@@ -11,15 +11,27 @@ from . import handlers, ocppj, schemas
 from .effects import Deliver, Step, Unavailable
 from .ocppj import FORMATION_VIOLATION, INTERNAL_ERROR, Call, CallError
 from .outbox import Outbox
+from .plain import plain
 from .reassembly import Reassembly
 
 MAX_COMMAND_TIMEOUT = 3600
 
 
+class Protocol(plain("Protocol", ["version", "handlers", "schemas", "format_violation", "unknown_type"])):
+    """What differs between protocol versions, for the Session: the handlers module (handle, Context,
+    NEEDS_TAGS), the SchemaSet our calls are checked against, the code a malformed frame gets, and
+    the code of a frame with an unknown message type (None: ignored, as 1.6 asks)."""
+    __slots__ = ()
+
+
+V16 = Protocol("1.6", handlers, schemas.V16, FORMATION_VIOLATION, None)
+
+
 class Session:
     def __init__(self, charger, new_id, tz=None, heartbeat_interval=300, strict=False, max_power_kw=50,
-                 max_session_wh=200_000, charger_listed=False):
+                 max_session_wh=200_000, charger_listed=False, protocol=V16):
         self.charger = charger
+        self.protocol = protocol
         self.max_session_wh = max_session_wh
         self.charger_listed = charger_listed  # in chargers.json: a stop without its start may be trusted
         self.tz = tz  # the site's zone for ledger months; None: the machine's
@@ -46,14 +58,17 @@ class Session:
 
     def finish(self):
         """The Step at end of input: a held fragment is given up."""
-        return _given_up(self.lines.finish())
+        return _given_up(self.lines.finish(), self.protocol.format_violation)
 
     def _on_frame(self, frame, now, mono, tags, records, starts=None):
         if isinstance(frame, Call):
             return self._answer(frame, now, tags, records, starts)
         if isinstance(frame, ocppj.Malformed):
-            return _malformed(frame)
+            return _malformed(frame, self.protocol.format_violation)
         if isinstance(frame, ocppj.Ignored):
+            if self.protocol.unknown_type and frame.unique_id is not None:
+                return Step(replies=(CallError(frame.unique_id, self.protocol.unknown_type,
+                                               f"message type {frame.message_type!r} is not 2, 3 or 4", {}),))
             return Step(notes=(f"ignored: message type {frame.message_type!r} is not 2, 3 or 4",))
         actions = self.outbox.on_answer(frame, mono)
         if actions is None:
@@ -66,7 +81,7 @@ class Session:
             action, payload, timeout = request["action"], request["payload"], float(request["timeout"])
         except (KeyError, TypeError, ValueError) as e:
             return Step(notes=(f"command {request_id} ignored: {e!r}",))
-        problem = schemas.outgoing_problem(action, payload)
+        problem = self.protocol.schemas.outgoing_problem(action, payload)
         if problem or not 0 < timeout <= MAX_COMMAND_TIMEOUT:
             return Step(effects=(Deliver(request_id, {"status": "refused", "message": problem or "bad timeout"}),))
         queued = Step(notes=(f"command {request_id}: {action} queued",))
@@ -74,7 +89,7 @@ class Session:
 
     def tick(self, mono):
         """The Step once the monotonic clock reached `mono`: timeouts, and the next call to send."""
-        return _given_up(self.lines.tick(mono)) + _step(self.outbox.tick(mono))
+        return _given_up(self.lines.tick(mono), self.protocol.format_violation) + _step(self.outbox.tick(mono))
 
     def next_deadline(self):
         """The monotonic time of the next tick that can change anything, or None."""
@@ -83,11 +98,12 @@ class Session:
 
     def _answer(self, call, now, tags, records, starts=None):
         try:
-            current = tags() if tags is not None and call.action in handlers.NEEDS_TAGS else None
+            protocol = self.protocol.handlers
+            current = tags() if tags is not None and call.action in protocol.NEEDS_TAGS else None
             context = handlers.Context(self.charger, current, now, self.tz, self.heartbeat_interval, self.strict,
                                        records, self.max_power_kw, self.max_session_wh, self.charger_listed,
                                        starts)
-            outcome = handlers.handle(call, context)
+            outcome = protocol.handle(call, context)
         except Unavailable as e:
             return Step(replies=(CallError(call.unique_id, INTERNAL_ERROR, str(e), {}),),
                         errors=(f"{call.action} {call.unique_id!r} not confirmed, the charger will retry: {e}",))
@@ -98,14 +114,14 @@ class Session:
         return Step((outcome.reply,), outcome.effects, outcome.notes)
 
 
-def _malformed(frame):
+def _malformed(frame, code):
     if frame.unique_id is not None:
-        return Step(replies=(CallError(frame.unique_id, FORMATION_VIOLATION, frame.reason, {}),))
+        return Step(replies=(CallError(frame.unique_id, code, frame.reason, {}),))
     return Step(notes=(f"dropped: {frame.reason}",))
 
 
-def _given_up(frames):
-    return sum((_malformed(frame) for frame in frames), Step())
+def _given_up(frames, code):
+    return sum((_malformed(frame, code) for frame in frames), Step())
 
 
 def _step(actions):

@@ -147,7 +147,7 @@ def _reading_fits(start, stop):
 def _tied(stop, start, flags, site):
     energy = _energy_from(start, stop)
     month, clock_off = billing_month(stop.stop_time, start, stop.received, site.tz)
-    reason = _energy_problem(energy, _duration_s(start, stop, clock_off), site) or _tag_problem(
+    reason = energy_problem(energy, _duration_s(start, stop, clock_off), site) or tag_problem(
         stop, start.get("account_index"), site)
     return Verdict(REVIEW if reason else BILLED, start, reason, flags + ((CLOCK_OFF,) if clock_off else ()),
                    month, None, None, energy, start.get("account"), start.get("account_index"))
@@ -156,7 +156,7 @@ def _tied(stop, start, flags, site):
 def _stateless(stop, index, site, known):
     """No start record: billed from the transactionId when plausible, else to review."""
     energy = _stateless_wh(stop)
-    reason = (None if known else UNKNOWN_CHARGER) or _energy_problem(energy, None, site) or _tag_problem(
+    reason = (None if known else UNKNOWN_CHARGER) or energy_problem(energy, None, site) or tag_problem(
         stop, index, site)
     return _verdict(stop, REVIEW if reason else BILLED, None, site, reason, flags=(NO_START,), energy=energy)
 
@@ -195,7 +195,9 @@ def needs_charger_records(stop, records):
                    and matching.agrees(r, stop.transaction_id) for r in records)
 
 
-def _energy_problem(energy, duration_s, site):
+def energy_problem(energy, duration_s, site):
+    """The review reason of a session's energy (Wh, None: unknown) over its duration, or None; for
+    both protocols' stops."""
     if energy is None:
         return None
     if energy < 0:
@@ -207,7 +209,7 @@ def _energy_problem(energy, duration_s, site):
     return None
 
 
-def _tag_problem(stop, index, site):
+def tag_problem(stop, index, site):
     """The stop's idTag, when it carries one, must belong to the session's account."""
     if stop.id_tag is None:
         return None

@@ -353,14 +353,21 @@ def _learn(run_dir, conn, charger, state, timeout, lock):
         known = (state.get("learned") or {}).get(charger)
     if isinstance(known, dict) and "stack_level" in known:
         return known
-    answer = command.send(run_dir, conn, "GetConfiguration", {"key": balance.CONFIGURATION_KEYS}, timeout)
-    if answer.get("status") == "result":
-        known = {"stack_level": balance.stack_level(answer.get("payload")),
-                 "unit": balance.rate_unit(answer.get("payload"))}
+    if command.version(conn) == "2.0.1":  # its device model: SmartChargingCtrlr's RateUnit, ProfileStackLevel
+        from ..protocol.v201 import profiles
+        answer = command.send(run_dir, conn, "GetVariables", profiles.LEARN, timeout)
+        found = profiles.learned(answer.get("payload")) if answer.get("status") == "result" else None
+    else:
+        answer = command.send(run_dir, conn, "GetConfiguration", {"key": balance.CONFIGURATION_KEYS}, timeout)
+        found = {"stack_level": balance.stack_level(answer.get("payload")),
+                 "unit": balance.rate_unit(answer.get("payload"))} if answer.get("status") == "result" else None
+    if found is not None:
+        known = found
         log(f"{charger}: stack level {known['stack_level']}"
             + (f", takes {known['unit']} only" if known["unit"] else ""))
     else:
-        log(f"{charger}: GetConfiguration: {_describe(answer)}; using stack level 0 and site.json's unit")
+        asked = "GetVariables" if command.version(conn) == "2.0.1" else "GetConfiguration"
+        log(f"{charger}: {asked}: {_describe(answer)}; using stack level 0 and site.json's unit")
         known = {"stack_level": 0, "unit": None}
         if answer.get("status") != "error":
             return known  # no answer: asked again next time
@@ -412,9 +419,17 @@ def _send_charger(run_dir, site, charger, items, connection, state, now, timeout
 
 
 def _set_profile(run_dir, conn, d, settings, learned, purpose, start, timeout):
-    payload = balance.charging_profile(d, settings, learned.get("stack_level", 0), start, purpose,
-                                       learned.get("unit"))
+    payload = shaped(balance.charging_profile(d, settings, learned.get("stack_level", 0), start, purpose,
+                                              learned.get("unit")), command.version(conn))
     return command.send(run_dir, conn, "SetChargingProfile", payload, timeout)
+
+
+def shaped(payload, ocpp):
+    """The SetChargingProfile payload in the shape of the charger's protocol."""
+    if ocpp != "2.0.1":
+        return payload
+    from ..protocol.v201 import profiles
+    return profiles.from_v16(payload)
 
 
 def _refused(answer):

@@ -28,6 +28,10 @@ EXIT_DETAILS = {OK: "the charger confirmed", NO_SUCH_CHARGER: "none of that name
                 USAGE: "also: a tag not in tags.json without --force, no or several running sessions",
                 REJECTED: "to a RemoteStartTransaction or RemoteStopTransaction"}
 REMOTE_START, REMOTE_STOP = "RemoteStartTransaction", "RemoteStopTransaction"
+REQUEST_START, REQUEST_STOP = "RequestStartTransaction", "RequestStopTransaction"  # 2.0.1's names
+STARTS, STOPS = (REMOTE_START, REQUEST_START), (REMOTE_STOP, REQUEST_STOP)
+# The gentle Reset, when no payload is given.
+RESET_DEFAULT = {"1.6": {"type": "Soft"}, "2.0.1": {"type": "OnIdle"}}
 GRACE = 2.0  # the backend reports its own timeout; give it a moment to arrive
 
 EXAMPLES = """\
@@ -40,11 +44,16 @@ examples:
   shocpp-command --charger garage-left RemoteStartTransaction --account home
   shocpp-command --charger garage-left RemoteStopTransaction          the running session
   shocpp-command --charger garage-left --connector 2 RemoteStopTransaction
+  shocpp-command --charger wallbox-201 GetVariables \
+      '{"getVariableData":[{"component":{"name":"OCPPCommCtrlr"},"variable":{"name":"HeartbeatInterval"}}]}'
 
-RemoteStopTransaction without a payload stops the charger's running session (a start record without
-its stop in the ledger, this month's or last month's); with several, choose with --connector.
-RemoteStartTransaction --account NAME uses the account's first tag in tags.json; a tag that is not
-in tags.json is refused (it would be billed to "unknown") unless --force.
+A charger is sent the calls of the protocol it speaks (OCPP 1.6 or 2.0.1), checked against that
+protocol's schemas. The conveniences work for both, under either name: RemoteStopTransaction or
+RequestStopTransaction without a payload stops the charger's running session (a start record without
+its stop in the ledger, this month's or last month's); with several, choose with --connector (the
+EVSE id for 2.0.1). RemoteStartTransaction or RequestStartTransaction --account NAME uses the
+account's first tag in tags.json; a tag that is not in tags.json is refused (it would be billed to
+"unknown") unless --force. Reset without a payload is the gentle one (1.6 Soft, 2.0.1 OnIdle).
 
 """
 
@@ -103,8 +112,10 @@ def _argparse_args(argv):
     parser = argparse.ArgumentParser(
         prog="shocpp-command", epilog=EXAMPLES + describe(EXITS, EXIT_DETAILS),
         formatter_class=argparse.RawDescriptionHelpFormatter,
-        description="Send an OCPP 1.6 call to a connected charger and print its confirmation as JSON.")
-    parser.add_argument("action", nargs="?", help=f"one of: {', '.join(schemas.FROM_CENTRAL)}")
+        description="Send an OCPP call (1.6 or 2.0.1, as the charger speaks) to a connected charger and print "
+                    "its confirmation as JSON.")
+    parser.add_argument("action", nargs="?", help=f"OCPP 1.6: {', '.join(schemas.FROM_CENTRAL)}; OCPP 2.0.1: "
+                                                  f"{', '.join(_v201().FROM_CENTRAL)}")
     parser.add_argument("payload", nargs="?", help="the call's payload as JSON (default {}; for "
                         "RemoteStopTransaction the running session's, for RemoteStartTransaction with --account "
                         "the account's first tag)")
@@ -123,22 +134,59 @@ def _argparse_args(argv):
         parser.error("an action is needed (or --list)")
     if not 0 < args.timeout <= 3600:
         parser.error("--timeout must be more than 0 and at most 3600 seconds")
-    if args.account is not None and args.action != REMOTE_START:
-        parser.error("--account is for RemoteStartTransaction")
+    if args.account is not None and args.action not in STARTS:
+        parser.error("--account is for RemoteStartTransaction (RequestStartTransaction)")
     if args.account is not None and args.payload is not None:
         parser.error("--account or a payload, not both")
-    if args.connector is not None and (args.action not in (REMOTE_START, REMOTE_STOP) or args.payload is not None):
+    if args.connector is not None and (args.action not in STARTS + STOPS or args.payload is not None):
         parser.error("--connector is for RemoteStartTransaction --account and RemoteStopTransaction without a payload")
     return Args(args.action, args.payload, args.charger, args.timeout, args.list, args.account, args.connector,
                 args.force)
 
 
-def parse_payload(action, text):
+def _v201():
+    from ..protocol.v201 import schemas as v201  # only for 2.0.1 chargers and --help
+    return v201
+
+
+def version(conn):
+    """The OCPP version the charger's backend speaks (its info.json; none: 1.6)."""
+    return "2.0.1" if conn is not None and conn.info.get("ocpp") == "2.0.1" else "1.6"
+
+
+def schema_set(ocpp):
+    return _v201().SET if ocpp == "2.0.1" else schemas.V16
+
+
+def action_for(action, ocpp):
+    """The action under the charger's protocol's name: the conveniences' names work for both."""
+    if action in STARTS:
+        return REQUEST_START if ocpp == "2.0.1" else REMOTE_START
+    if action in STOPS:
+        return REQUEST_STOP if ocpp == "2.0.1" else REMOTE_STOP
+    return action
+
+
+def for_charger(action, payload, ocpp):
+    """(action, payload) for the charger's protocol: the conveniences' names as its own, and a call
+    given in 1.6's terms to a 2.0.1 charger as its 2.0.1 counterpart (when that payload is no 2.0.1 one)."""
+    own = action_for(action, ocpp)
+    if ocpp != "2.0.1" or action not in schemas.FROM_CENTRAL or not isinstance(payload, dict):
+        return own, payload
+    if schemas.check(action, "req", payload):
+        return own, payload  # not a 1.6 payload: it is checked as it is
+    if own in _v201().FROM_CENTRAL and not _v201().check(own, "req", payload):
+        return own, payload  # good in both (DataTransfer, ClearCache): nothing to translate
+    from ..protocol.v201 import from_v16
+    return from_v16.call(action, payload, int(time.time()) % 2**31) or (own, payload)
+
+
+def parse_payload(action, text, ocpp="1.6"):
     try:
         payload = json.loads(text)
     except ValueError as e:
         raise Failure(USAGE, f"the payload is not JSON: {e}") from None
-    problem = schemas.outgoing_problem(action, payload)
+    problem = schema_set(ocpp).outgoing_problem(action, payload)
     if problem:
         raise Failure(USAGE, f"{problem} (nothing was sent)")
     return payload
@@ -160,23 +208,47 @@ def stop_payload(records, charger, connector=None):
     return {"transactionId": running[0]["transaction_id"]}
 
 
-def start_payload(tags, account, connector=None):
-    """The RemoteStartTransaction payload with the first tag of `account`; Failure (USAGE) for an
-    account without tags or not in tags.json."""
+def early_check(action, text):
+    """Failure (USAGE) unless the payload is good for the action in one of the protocols: which one the
+    charger speaks is known only once it is chosen, and it is checked again then."""
+    problems = []
+    for ocpp in ("1.6", "2.0.1"):
+        try:
+            return parse_payload(action_for(action, ocpp), text, ocpp)
+        except Failure as e:
+            problems.append(e)
+    raise problems[0] if action in schemas.FROM_CENTRAL or action in STARTS + STOPS else problems[1]
+
+
+def start_payload(tags, account, connector=None, ocpp="1.6", remote_start_id=None):
+    """The RemoteStartTransaction (2.0.1: RequestStartTransaction) payload with the first tag of
+    `account`; Failure (USAGE) for an account without tags or not in tags.json."""
     ids = tags.ids(account)
     if not ids:
         raise Failure(USAGE, f"account {account!r} is not in tags.json or has no tag; accounts: "
                              + (", ".join(tags.accounts) or "none") + " (nothing was sent)")
+    if ocpp == "2.0.1":
+        payload = {"idToken": {"idToken": ids[0], "type": "Central"},
+                   "remoteStartId": int(time.time()) % 2**31 if remote_start_id is None else remote_start_id}
+        if connector is not None:
+            payload["evseId"] = connector
+        return payload
     payload = {"idTag": ids[0]}
     if connector is not None:
         payload["connectorId"] = connector
     return payload
 
 
+def start_tag(payload):
+    """The tag a start call names (1.6 idTag, 2.0.1 idToken.idToken), or None."""
+    token = payload.get("idToken")
+    return token.get("idToken") if isinstance(token, dict) else payload.get("idTag")
+
+
 def check_tag(tags, payload):
     """Failure (USAGE) for a RemoteStartTransaction whose tag is not in tags.json: its session would
     be billed to 'unknown'."""
-    tag = payload.get("idTag")
+    tag = start_tag(payload)
     if tags.lookup(tag) is None:
         raise Failure(USAGE, f"tag {tag!r} is not in tags.json: its session would be billed to 'unknown' "
                              "(nothing was sent; --force sends it all the same)")
@@ -206,15 +278,21 @@ def load_tags(path):
 
 
 def payload_for(args, config, conn):
-    """The payload to send: the one given (checked against the schema), or the one the conveniences
-    make; a RemoteStartTransaction's tag checked against tags.json unless --force."""
-    if args.action == REMOTE_STOP and args.payload is None:
+    """The payload to send: the one given (checked against the charger's protocol's schema), or the one
+    the conveniences make; a start's tag checked against tags.json unless --force."""
+    ocpp = version(conn)
+    action = action_for(args.action, ocpp)
+    if action in STOPS and args.payload is None:
         return stop_payload(charger_records(config.accounting_dir, conn.identity), conn.identity, args.connector)
-    if args.action == REMOTE_START and args.account is not None:
-        payload = start_payload(load_tags(config.tags_file), args.account, args.connector)
+    if action in STARTS and args.account is not None:
+        payload = start_payload(load_tags(config.tags_file), args.account, args.connector, ocpp)
+    elif action == "Reset" and args.payload is None:
+        payload = RESET_DEFAULT[ocpp]
     else:
-        payload = parse_payload(args.action, "{}" if args.payload is None else args.payload)
-    if args.action == REMOTE_START and not args.force and isinstance(payload.get("idTag"), str):
+        given = early_check(args.action, "{}" if args.payload is None else args.payload)
+        action, payload = for_charger(args.action, given, ocpp)
+        payload = parse_payload(action, json.dumps(payload), ocpp)
+    if action in STARTS and not args.force and isinstance(start_tag(payload), str):
         check_tag(load_tags(config.tags_file), payload)
     return payload
 
@@ -389,19 +467,19 @@ def _drain(fd):
         pass
 
 
-def report(action, answer, charger, timeout, out=None, err=None):
+def report(action, answer, charger, timeout, out=None, err=None, ocpp="1.6"):
     """Print the answer; the exit status. What the charger sent (a description, a payload) is
     escaped where it would draw on the terminal; the JSON on stdout is the same data for a script."""
     out, err = out or sys.stdout, err or sys.stderr
     status = answer.get("status")
     if status == "result":
-        for v in schemas.check(action, "conf", answer["payload"]):
+        for v in schema_set(ocpp).check(action, "conf", answer["payload"]):
             say(f"warning: {charger}'s {action} confirmation deviates from the schema: {v.describe()}", err)
         print(printable_json(answer["payload"], indent=2), file=out)
-        if action in (REMOTE_START, REMOTE_STOP) and isinstance(answer["payload"], dict) \
+        if action in STARTS + STOPS and isinstance(answer["payload"], dict) \
                 and answer["payload"].get("status") == "Rejected":
             say(f"{charger} rejected the {action}: nothing was "
-                + ("started" if action == REMOTE_START else "stopped"), err)
+                + ("started" if action in STARTS else "stopped"), err)
             return REJECTED
         return OK
     if status == "error":
@@ -472,15 +550,16 @@ def main(argv=None, env=None):
         run_dir = config_module.from_env(env).run_dir
         if args.list:
             return list_chargers(run_dir)
-        if args.payload is not None or args.action not in (REMOTE_START, REMOTE_STOP):
-            parse_payload(args.action, "{}" if args.payload is None else args.payload)  # before looking for chargers
+        if args.payload is not None or args.action not in STARTS + STOPS + ("Reset",):
+            early_check(args.action, "{}" if args.payload is None else args.payload)  # before looking for chargers
         conn = choose(run_dir, args.charger)
         payload = payload_for(args, config_module.from_env(env), conn)
-        balanced = args.action in AROUND_THE_BALANCER and warn_balanced(run_dir, conn.identity)
-        answer = send(run_dir, conn, args.action, payload, args.timeout)
+        action = action_for(args.action, version(conn))
+        balanced = action in AROUND_THE_BALANCER and warn_balanced(run_dir, conn.identity)
+        answer = send(run_dir, conn, action, payload, args.timeout)
         if balanced:
             sent_around(run_dir, conn.identity)
-        return report(args.action, answer, conn.identity, args.timeout)
+        return report(action, answer, conn.identity, args.timeout, ocpp=version(conn))
     except Failure as e:
         say(str(e))
         return e.status

@@ -26,13 +26,16 @@ def command(dashboard, person, request):
     if isinstance(timeout, bool) or not isinstance(timeout, (int, float)) or not 0 < timeout <= MAX_TIMEOUT:
         return error(400, f"timeout must be more than 0 and at most {MAX_TIMEOUT:g} seconds")
     try:
-        tags = command_tool.load_tags(config.tags_file) if action == command_tool.REMOTE_START else None
+        tags = command_tool.load_tags(config.tags_file) if action in command_tool.STARTS else None
         if person.role == "driver":
             payload = drivers_call(dashboard, person, charger, action, payload, tags)
-        payload = command_tool.parse_payload(action, json.dumps(payload))
-        if action == command_tool.REMOTE_START:
-            command_tool.check_tag(tags, payload)
+        command_tool.early_check(action, json.dumps(payload))
         conn = command_tool.choose(config.run_dir, charger)
+        ocpp = command_tool.version(conn)  # the call as the charger's protocol has it (1.6 -> 2.0.1)
+        action, payload = command_tool.for_charger(action, payload, ocpp)
+        payload = command_tool.parse_payload(action, json.dumps(payload), ocpp)
+        if action in command_tool.STARTS:
+            command_tool.check_tag(tags, payload)
         if action in command_tool.AROUND_THE_BALANCER:
             instead = operator_limit(config.run_dir, conn.identity, action, payload)
             if instead is not None:
@@ -49,15 +52,19 @@ def drivers_call(dashboard, person, charger, action, payload, tags):
     """The payload a driver may send, or Failure (403 as USAGE's 400 would mislead: see below)."""
     if not isinstance(payload, dict):
         raise command_tool.Failure(command_tool.USAGE, "the payload must be a JSON object")
-    if action == command_tool.REMOTE_START:
+    if action in command_tool.STARTS:
         mine = tags.ids(person.account)
         if not mine:
             raise command_tool.Failure(command_tool.USAGE, f"the account {person.account!r} has no tag in tags.json")
-        tag = payload.get("idTag", mine[0])
+        tag = command_tool.start_tag(payload)
+        if tag is None:
+            tag = mine[0]
+            payload = {**payload, "idTag": tag} if "evseId" not in payload else \
+                {**payload, "idToken": {"idToken": tag, "type": "Central"}}
         if tags.lookup(tag) is None or tags.lookup(tag).name != person.account:
             raise Forbidden("a driver starts a session with a tag of its own account only")
-        return {**payload, "idTag": tag}
-    if action == command_tool.REMOTE_STOP:
+        return payload
+    if action in command_tool.STOPS:
         shown = dashboard_views.site(dashboard.config)
         for c in shown["chargers"]:
             for k in c["connectors"] if c["identity"] == charger else ():
@@ -65,7 +72,7 @@ def drivers_call(dashboard, person, charger, action, payload, tags):
                 if s and s.get("transaction_id") == payload.get("transactionId") and s.get("account") == person.account:
                     return payload
         raise Forbidden("a driver stops a running session of its own account only")
-    raise Forbidden(f"a driver may send RemoteStartTransaction and RemoteStopTransaction only, not {action}")
+    raise Forbidden(f"a driver may start and stop sessions only (RemoteStart/StopTransaction), not {action}")
 
 
 class Forbidden(command_tool.Failure):
@@ -98,7 +105,8 @@ def operator_limit(run_dir, charger, action, payload):
         return None
     max_a = None
     if action == "SetChargingProfile":
-        schedule = payload["csChargingProfiles"]["chargingSchedule"]
+        schedule = (payload["csChargingProfiles"]["chargingSchedule"] if "csChargingProfiles" in payload
+                    else payload["chargingProfile"]["chargingSchedule"][0])  # 2.0.1: a list of schedules
         period = schedule["chargingSchedulePeriod"][0]
         volts = 230 * (period.get("numberPhases") or 3)
         max_a = int(period["limit"] if schedule["chargingRateUnit"] == "A" else period["limit"] / volts)

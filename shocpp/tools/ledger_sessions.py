@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from functools import lru_cache
 from pathlib import Path
-from typing import Optional
+from typing import Optional, Union
 
 from .. import ledger
 from ..protocol import matching, months, numbers, review, timestamps, transaction_id, verdicts
@@ -51,7 +51,7 @@ class Session:
     consumed_kwh: Optional[int] = None  # the ledger's own figures, passed on to JSON
     consumed_wh: Optional[int] = None
     reason: Optional[str] = None      # why the charger stopped, as it said
-    transaction_id: Optional[int] = None
+    transaction_id: Optional[Union[int, str]] = None  # 2.0.1: the charger's text
     flags: tuple = ()
     source: str = LEDGER
     month: Optional[str] = None
@@ -138,7 +138,7 @@ def session_of(record, month=None, decided=None, start_tags=None):
         _text(get("charger")), _int_or_none(get("connector_id")), _text(get("id_tag")),
         _int_or_none(get("meter_start_wh")), _int_or_none(get("meter_stop_wh")),
         _int_or_none(get("meter_start_kwh")), None, kwh if type(kwh) is int else None,
-        _int_or_none(get("consumed_wh")), _text(get("reason")), _int_or_none(get("transaction_id")),
+        _int_or_none(get("consumed_wh")), _text(get("reason")), _transaction_id(get("transaction_id")),
         flags, LEDGER, month, line, status, reason, _text(get("repeat_of")))
     start_tag = get("start_id_tag")
     if start_tag is None and start_tags and "meter_start_wh" in record:  # lines written before start_id_tag
@@ -230,6 +230,11 @@ def kwh_text(wh):
 
 def _int_or_none(value):
     return value if type(value) is int else None
+
+
+def _transaction_id(value):
+    """1.6's number, or 2.0.1's text (made by the charger)."""
+    return _text(value) if isinstance(value, str) else _int_or_none(value)
 
 
 def _str_or_none(value):

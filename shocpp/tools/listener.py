@@ -2,6 +2,7 @@
 
 import argparse
 import os
+from collections import namedtuple
 import shlex
 import shutil
 import sys
@@ -10,39 +11,144 @@ import textwrap
 from .. import chargers_file, runfiles
 from .. import config as config_module
 from ..config import ROOT
-from ..exits import NOT_INSTALLED, OK, USAGE, describe
+from ..exits import FAILED, NOT_INSTALLED, OK, USAGE, describe
 from ..protocol.authentication import ChargersError
 from ..last_good import LastGood
 from ..protocol.tags import TagsError
 from ..tags_file import load, load_or_last_good
 
 BACKEND = ROOT / "bin" / "shocpp-backend"
+FRONT_CONFIG = ROOT / "misc" / "shocpp-front.cfg"
+# The subprotocols shocpp speaks, and the version each one's backends are told (SHOCPP_OCPP_VERSION).
+SUBPROTOCOLS = {"ocpp1.6": "1.6", "ocpp2.0.1": "2.0.1"}
+NO_LIMIT = 100000
 PASSED_ALWAYS = ("PATH", "LD_LIBRARY_PATH", "TZ", "LANG", "LC_ALL")
-EXITS = (OK, USAGE, NOT_INSTALLED)
-EXIT_DETAILS = {OK: "--print-command, --check found nothing wrong; otherwise it becomes websocketd",
+EXITS = (OK, USAGE, FAILED, NOT_INSTALLED)
+EXIT_DETAILS = {OK: "--print-command, --check found nothing wrong; otherwise it runs until stopped",
                 NOT_INSTALLED: "websocketd is not installed, or this Python lacks shocpp's dependencies",
                 USAGE: "not started: a setting is broken, or tags.json or chargers.json is broken and there is "
-                       "no last good copy; --check: something is wrong"}
+                       "no last good copy; --check: something is wrong",
+                FAILED: "websocketd or HAProxy could not start or ended: all were stopped"}
 INSTALL_HINT = ("websocketd is not installed. It is the Debian package 'websocketd': "
                 "sudo apt-get install websocketd (or run 'make run', which installs it).")
 
 
-def command(env, websocketd="websocketd"):
-    """The websocketd command line for the settings in `env`."""
+def command(env, websocketd="websocketd", subprotocol="ocpp1.6", address=None, port=None):
+    """The websocketd command line for the settings in `env`: by default the public one of 1.6 alone."""
     config = config_module.from_env(env)
     passed = [n for n in PASSED_ALWAYS if n in env] + sorted(n for n in env if n.startswith("SHOCPP_"))
     return [
         websocketd,
-        f"--address={env.get('WS_ADDRESS') or '0.0.0.0'}",
-        f"--port={_port(env)}",
+        f"--address={address or env.get('WS_ADDRESS') or '0.0.0.0'}",
+        f"--port={port or _port(env)}",
         f"--passenv={','.join(passed)}",
-        "--header-ws=Sec-WebSocket-Protocol: ocpp1.6",
+        f"--header-ws=Sec-WebSocket-Protocol: {subprotocol}",
         "--closems=2000",  # room to finish a ledger write after the charger went away
         "--loglevel=error",  # websocketd's stderr carries errors only, as the backends' does
         *tls_arguments(config),
         *([f"--maxforks={config.max_chargers}"] if config.max_chargers else []),
         str(BACKEND),
     ]
+
+
+class Part(namedtuple("Part", ["name", "argv", "env", "address", "port"])):
+    """One process of the listener: its command line, its environment, the loopback port it serves."""
+    __slots__ = ()
+
+
+def parts(env, websocketd="websocketd", haproxy="haproxy", ports=None):
+    """Both protocols on one URL: a websocketd per subprotocol on loopback (`ports`, free ones by
+    default), each starting backends of its version, and HAProxy on WS_ADDRESS:WS_PORT routing each
+    connection to the first subprotocol of the charger's list that shocpp speaks."""
+    ports = ports or [free_port() for _ in SUBPROTOCOLS]
+    found = []
+    for (subprotocol, version), port in zip(SUBPROTOCOLS.items(), ports):
+        own = {**env, "SHOCPP_OCPP_VERSION": version, "SHOCPP_FRONT": "1"}
+        found.append(Part(f"websocketd {subprotocol}",
+                          command(own, websocketd, subprotocol, "127.0.0.1", port), own, "127.0.0.1", port))
+    limit = config_module.from_env(env).max_chargers or NO_LIMIT
+    front = {**env, "WS_ADDRESS": env.get("WS_ADDRESS") or "0.0.0.0", "WS_PORT": str(_port(env)),
+             "SHOCPP_FRONT_MAXCONN": str(limit), "SHOCPP_V16_PORT": str(ports[0]),
+             "SHOCPP_V201_PORT": str(ports[1])}
+    public = front["WS_ADDRESS"]
+    found.append(Part("haproxy", [haproxy, "-db", "-f", str(FRONT_CONFIG)], front,
+                      "127.0.0.1" if public in ("0.0.0.0", "::") else public, _port(env)))
+    return found
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def find_haproxy(env):
+    return shutil.which("haproxy", path=f"{env.get('PATH', '')}:/usr/local/sbin:/usr/sbin:/sbin")
+
+
+def supervise(processes, out=sys.stderr):
+    """Run the parts until one ends or a signal asks to stop: then stop them all; the exit status.
+    websocketd dies at once on SIGTERM; its backends read EOF and finish on their own."""
+    import signal
+    import subprocess
+    import time
+
+    stopping = []
+
+    def stop(signum, _frame):
+        stopping.append(signum)
+    for signum in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(signum, stop)
+    started = []
+    try:
+        for part in processes:
+            started.append((part, subprocess.Popen(part.argv, env=part.env, preexec_fn=_die_with_parent)))
+            if not _listening(part.address, part.port, started[-1][1], stopping):
+                return _ended(started, out, f"{part.name} did not listen on port {part.port}")
+        while not stopping:
+            for part, proc in started:
+                if proc.poll() is not None:
+                    return _ended(started, out, f"{part.name} exited with status {proc.returncode}")
+            time.sleep(0.2)
+    finally:
+        for _, proc in started:
+            if proc.poll() is None:
+                proc.terminate()
+        for _, proc in started:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+    # Ended by the signal, as websocketd alone was before: the service manager sees a clean stop.
+    signal.signal(stopping[0], signal.SIG_DFL)
+    os.kill(os.getpid(), stopping[0])
+    return OK
+
+
+def _die_with_parent():
+    """In the child, before exec: SIGTERM when the listener dies, even by SIGKILL, so that no websocketd
+    or HAProxy is left holding the ports a restarted listener needs (Linux's PR_SET_PDEATHSIG)."""
+    import ctypes
+    import signal
+    ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM, 0, 0, 0)  # 1: PR_SET_PDEATHSIG
+
+
+def _listening(address, port, proc, stopping, seconds=10):
+    import socket
+    import time
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not stopping and proc.poll() is None:
+        with socket.socket() as s:
+            if s.connect_ex((address, port)) == 0:
+                return True
+        time.sleep(0.02)
+    return False
+
+
+def _ended(started, out, why):
+    print(f"shocpp-listener: stopping: {why}", file=out, flush=True)
+    return FAILED
 
 
 def find_websocketd(env, program):
@@ -173,6 +279,12 @@ def check(env, out):
                                  f"its private key: {e}") from None
             return "a PEM certificate and its private key"
         judge("TLS SHOCPP_TLS_CERT, SHOCPP_TLS_KEY", tls)
+    haproxy = find_haproxy(env)
+    if haproxy and not config.tls_cert:
+        print(f"ok      OCPP 1.6 and 2.0.1 on one URL: HAProxy {haproxy} in front", file=out)
+    else:
+        print("note    OCPP 1.6 only: " + ("websocketd's own TLS serves one subprotocol" if haproxy
+                                          else "haproxy is not installed"), file=out)
     if problems:
         print(f"shocpp-listener: {len(problems)} problems; fix them before (re)starting", file=out)
         return USAGE
@@ -227,8 +339,10 @@ def _port(env):
     return int(text)
 
 
-DESCRIPTION = ("Accept OCPP 1.6J chargers on ws://WS_ADDRESS:WS_PORT/<chargerId> (websocketd, one shocpp-backend "
-               "process per charger). Runs in the foreground; stop it with Ctrl-C.")
+DESCRIPTION = ("Accept OCPP 1.6J and 2.0.1 chargers on ws://WS_ADDRESS:WS_PORT/<chargerId>: HAProxy answers with the "
+               "first subprotocol of the charger's list that shocpp speaks and passes the connection to the "
+               "websocketd of that protocol on loopback (one shocpp-backend process per charger). Without "
+               "haproxy, or with websocketd's own TLS, 1.6 alone. Runs in the foreground; stop it with Ctrl-C.")
 SETTINGS = ("Settings (environment): WS_ADDRESS (0.0.0.0), WS_PORT (8080), SHOCPP_TAGSFILE (conf/tags.json), "
             "SHOCPP_ACCOUNTINGDIR (accounting/), SHOCPP_RUNDIR (run/), SHOCPP_LOGDIR (log/), "
             "SHOCPP_HEARTBEAT_INTERVAL (300), SHOCPP_STRICT (0), SHOCPP_CHARGERSFILE (conf/chargers.json), "
@@ -243,7 +357,7 @@ def parse_args(argv):
         epilog=textwrap.fill(SETTINGS, 100) + "\n\n" + describe(EXITS, EXIT_DETAILS),
         formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--print-command", action="store_true",
-                        help="print the websocketd command line instead of running it")
+                        help="print the command lines (websocketd, and HAProxy in front) instead of running them")
     parser.add_argument("--check", action="store_true",
                         help="check every configuration file (tags.json, chargers.json, operators.json, tariffs.json, "
                              "site.json, the TLS files) and setting, "
@@ -256,16 +370,19 @@ def main(argv=None, env=None):
     env = dict(os.environ if env is None else env)
     if args.check:
         return check(env, sys.stdout)
+    haproxy = find_haproxy(env)
     try:
         config = config_module.from_env(env)
-        argv_ws = command(env)
+        both = haproxy is not None and not config.tls_cert
+        processes = parts(env, "websocketd", haproxy) if both else [Part("websocketd", command(env), env, None, None)]
         note = tags_note(config)
-        note = authentication_note(config) + note
+        note = authentication_note(config) + note + _protocols_note(both, haproxy)
     except (config_module.ConfigError, TagsError, ChargersError) as e:
         print(f"shocpp-listener: not started: {e}", file=sys.stderr)
         return USAGE
     if args.print_command:
-        print(shlex.join(argv_ws))
+        for part in processes:
+            print(shlex.join(part.argv))
         return OK
     websocketd = find_websocketd(env, "shocpp-listener")
     if websocketd is None:
@@ -285,7 +402,18 @@ def main(argv=None, env=None):
           f"shocpp-listener: {note}"
           + (f"\nshocpp-listener: removed {len(removed)} run directories left by backends that are gone"
              if removed else ""), file=sys.stderr, flush=True)
-    os.execv(websocketd, [websocketd] + argv_ws[1:])
+    if both:
+        return supervise([p._replace(argv=[websocketd, *p.argv[1:]]) if p.name.startswith("websocketd") else p
+                          for p in processes])
+    os.execv(websocketd, [websocketd] + processes[0].argv[1:])
+
+
+def _protocols_note(both, haproxy):
+    if both:
+        return "\nshocpp-listener: OCPP 1.6 and 2.0.1 on the same URL (HAProxy routes on the subprotocol)"
+    why = ("websocketd's own TLS (SHOCPP_TLS_CERT) serves one subprotocol; for both use the HAProxy TLS front, "
+           "misc/shocpp-tls.cfg" if haproxy else "haproxy is not installed (sudo apt-get install haproxy)")
+    return f"\nshocpp-listener: WARNING: OCPP 1.6 only, 2.0.1 chargers cannot connect: {why}"
 
 
 if __name__ == "__main__":

@@ -274,9 +274,11 @@ def carry_out(config, cmd, timeout=COMMAND_TIMEOUT):
             return {"status": "error", "description": str(e)}
         return {"status": "result"}
     try:
-        payload = command.parse_payload(cmd.action, json.dumps(cmd.payload))
         conn = command.choose(config.run_dir, cmd.charger)
-        return command.send(config.run_dir, conn, cmd.action, payload, timeout)
+        ocpp = command.version(conn)  # a 2.0.1 charger gets the 2.0.1 counterpart of the bridge's 1.6 call
+        action, payload = command.for_charger(cmd.action, cmd.payload, ocpp)
+        return command.send(config.run_dir, conn, action, command.parse_payload(action, json.dumps(payload), ocpp),
+                            timeout)
     except command.Failure as e:
         return {"status": "refused", "message": str(e)}
     except OSError as e:

@@ -95,6 +95,7 @@ class ChargerStatus:
     connectors: Tuple[Connector, ...] = ()
     connected: bool = True
     last_seen: Optional[str] = None            # now for a connected charger; else when it was last seen
+    ocpp: str = "1.6"                          # the protocol its backend speaks; 2.0.1: connectors are EVSEs
 
 
 # -- extraction (pure) -----------------------------------------------------------------------------
@@ -119,6 +120,7 @@ def charger_status(info, statuses, meters, running=None, now=None, connected=Tru
         serial=_text(boot.get("chargePointSerialNumber") or boot.get("chargeBoxSerialNumber")),
         firmware=_text(boot.get("firmwareVersion")),
         connectors=tuple(connector_status(c, statuses.get(c), meters.get(c), running.get(c), now) for c in ids),
+        ocpp="2.0.1" if info.get("ocpp") == "2.0.1" else "1.6",
     )
 
 
@@ -302,11 +304,11 @@ def _block(c):
         device = " ".join(x for x in (c.vendor, c.model) if x) or "?"
         extra = "".join(f", {label} {value}" for label, value in (("serial", c.serial), ("firmware", c.firmware))
                         if value)
-        lines.append(f"  charger     {device}{extra}")
+        lines.append(f"  charger     {device}{extra}" + (", OCPP 2.0.1" if c.ocpp == "2.0.1" else ""))
     if not c.connectors and c.connected:
         lines.append("  connectors  no StatusNotification or MeterValues yet")
     for k in c.connectors:
-        head = f"  connector {k.connector_id}".ljust(14)
+        head = f"  {'evse' if c.ocpp == '2.0.1' else 'connector'} {k.connector_id}".ljust(14)
         lines.append(head + _status_line(k))
         meter = _meter_line(k)
         if meter:

@@ -146,9 +146,10 @@ def run_and_stop(scenario, seconds, browser, *processes):
             process.wait(timeout=30)
 
 
-def simulated(site, listener_url, *extra, env=None):
+def simulated(site, listener_url, *extra, env=None, ocpp="1.6"):
     return subprocess.Popen([str(BIN / "shocpp-simulate"), listener_url, "--id", "garage", "--timeout", "10",
-                             "--duration", "120", "--meter-interval", "1", "--time-scale", "2", "--quiet", *extra],
+                             "--duration", "120", "--meter-interval", "1", "--time-scale", "2", "--quiet",
+                             "--ocpp", ocpp, *extra],
                             env=env or site.env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
@@ -179,15 +180,16 @@ def meter_writes(site, seconds):
     return found[1:]  # the first is older than the watch
 
 
+@pytest.mark.parametrize("ocpp", ["1.6", "2.0.1"])
 def test_an_operator_signs_in_once_and_sees_a_session_pushed_then_stops_it_and_downloads_its_statement(
-        site, tmp_path, listener_url, start_dashboard):
+        site, tmp_path, listener_url, start_dashboard, ocpp):
     url = start_dashboard()
     # a forged stop from an identity nobody knows: kept, in no total, waiting for review (issue 19)
     now = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
     forged = run_backend(site, [f'[2,"f","StopTransaction",{{"transactionId":20000000,"meterStop":4999999000,'
                                 f'"timestamp":"{now}"}}]'], {"PATH_INFO": "/intruder"})
     assert forged.returncode == 0
-    sim = simulated(site, listener_url)
+    sim = simulated(site, listener_url, ocpp=ocpp)
     browser = Browser(tmp_path)
     downloads = tmp_path / "downloads"
     downloads.mkdir()
@@ -200,6 +202,8 @@ def test_an_operator_signs_in_once_and_sees_a_session_pushed_then_stops_it_and_d
                 "1 line waits for review, in no total: shocpp-summary ")
             await page.until(CONNECTOR + "?.querySelector('button.start')")
             assert await page.js("document.querySelector('[data-charger=garage] .badge').textContent") == "online"
+            assert await page.js(CONNECTOR + ".querySelector('strong').textContent") == \
+                ("EVSE 1" if ocpp == "2.0.1" else "Connector 1")
             # an idle connector shows no power; connector 0 (the charger as a whole) is not shown
             assert await page.js(CONNECTOR + ".querySelector('.power-now')") is None
             assert await page.js("document.querySelector('[data-connector=\"garage/0\"]')") is None
@@ -254,7 +258,8 @@ def test_an_operator_signs_in_once_and_sees_a_session_pushed_then_stops_it_and_d
             await page.close()
 
     transaction = run_and_stop(scenario(), 150, browser, (sim, signal.SIGINT))
-    stops = [r for r in site.stop_lines() if r["transaction_id"] == int(transaction)]
+    tid = transaction if ocpp == "2.0.1" else int(transaction)  # 2.0.1: the station's text
+    stops = [r for r in site.stop_lines() if r["transaction_id"] == tid]
     assert [(r["account"], r["reason"]) for r in stops] == [("company-x", "Remote")] and stops[0]["energy_wh"] > 0
     month = datetime.now().strftime("%Y-%m")
     assert [p.name for p in downloads.iterdir()] == [f"{month}-company-x.csv"]

@@ -111,8 +111,10 @@ def test_the_installed_backend_answers_a_heartbeat_over_a_pipe(prefix):
 def test_the_installed_listener_runs_the_installed_backend(prefix):
     done = installed(prefix, "shocpp-listener", "--print-command", env={"WS_PORT": "8181"})
     assert (done.returncode, done.stderr) == (0, "")
-    assert done.stdout.startswith("websocketd --address=0.0.0.0 --port=8181 ")
-    assert done.stdout.endswith(f" {prefix}/bin/shocpp-backend\n")
+    v16, v201, front = done.stdout.splitlines()  # a websocketd per protocol on loopback, HAProxy on the port
+    assert v16.startswith("websocketd --address=127.0.0.1 ") and v16.endswith(f" {prefix}/bin/shocpp-backend")
+    assert v201.startswith("websocketd --address=127.0.0.1 ") and v201.endswith(f" {prefix}/bin/shocpp-backend")
+    assert front.endswith(f"haproxy -db -f {prefix}/misc/shocpp-front.cfg")
 
 
 def test_misc_files_name_the_prefix(prefix):

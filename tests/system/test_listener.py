@@ -159,13 +159,13 @@ def test_a_stop_of_200_kb_is_billed_once(site, listener_url):
     assert len(sizes) == 2 and all(200_000 <= int(n) < 300_000 for n in sizes)  # as websocketd passed it
 
 
-def test_a_client_that_did_not_ask_for_ocpp16_is_closed(site, listener_url):
+def test_a_client_that_asked_for_no_protocol_of_shocpp_is_closed(site, listener_url):
     port = int(listener_url.rsplit(":", 1)[1])
     key = base64.b64encode(os.urandom(16)).decode()
     with socket.create_connection(("127.0.0.1", port), timeout=10) as s:
         s.sendall((f"GET /CP1 HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
                    f"Sec-WebSocket-Key: {key}\r\nSec-WebSocket-Version: 13\r\n"
-                   f"Sec-WebSocket-Protocol: ocpp2.0.1\r\n\r\n").encode())
+                   f"Sec-WebSocket-Protocol: ocpp1.5\r\n\r\n").encode())
         received = b""
         while chunk := s.recv(4096):
             received += chunk  # the server closes the connection by itself

@@ -207,9 +207,34 @@ def test_the_demo_runs_to_the_end_and_leaves_accounting_alone(site):
     assert done.returncode == 0, done.stdout + done.stderr
     ledger = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('    {"event": "stop"')]
     starts = [json.loads(line) for line in done.stdout.splitlines() if line.startswith('    {"event": "start"')]
-    assert [(r["account"], r["id_tag"]) for r in starts] == [("home", "1111"), ("home", "2222")]
+    assert [(r["account"], r["id_tag"], r.get("ocpp")) for r in starts] == \
+        [("home", "1111", None), ("home", "2222", None), ("company-x", "3333", "2.0.1")]
     assert [(r["account"], r["id_tag"], r["reason"]) for r in ledger] == [("home", "1111", "Local"),
-                                                                          ("home", "2222", "Remote")]
+                                                                          ("home", "2222", "Remote"),
+                                                                          ("company-x", "3333", "Local")]
+    assert ledger[2]["energy_wh"] == 8250 and ledger[2]["flags"] == []  # 11 kW, 3 s at --time-scale 900
     assert ledger[0]["consumed_wh"] == ledger[0]["energy_wh"] == 11000 and ledger[0]["flags"] == []
     assert "Done." in done.stdout
     assert sorted((p.name, p.stat().st_size) for p in (ROOT / "accounting").glob("*")) == before
+
+
+def test_a_2_0_1_station_runs_a_session_and_is_started_and_stopped_remotely(site, listener_url):
+    done = simulate(site, listener_url, "--ocpp", "2.0.1", "--id", "st", "--tag", "1111", "--sessions", "1",
+                    "--session-seconds", "3", "--meter-interval", "1", "--power", "11000", "--time-scale", "600")
+    assert done.returncode == 0, done.stderr
+    (record,) = site.stop_lines()
+    assert (record["ocpp"], record["account"], record["energy_wh"], record["meter_start_wh"], record["reason"]) == \
+        ("2.0.1", "home", 5500, START_WH, "Local")
+    events = [f[3]["eventType"] for f in frames(site, "st") if f[0] == 2 and f[2] == "TransactionEvent"]
+    assert events == ["Started", "Updated", "Updated", "Ended"]
+    with Running(site, listener_url, "--ocpp", "2.0.1", "--id", "st2", "--meter-interval", "1") as sim:
+        wait_until(lambda: connector_status(site, "st2") == "Available")
+        assert command(site, "RequestStartTransaction", "--account", "company-x")[:2] == \
+            (0, '{\n  "status": "Accepted"\n}\n')
+        wait_until(lambda: connector_status(site, "st2") == "Charging")
+        assert command(site, "RemoteStopTransaction")[0] == 0  # the running session, under 1.6's name
+        remote = wait_until(lambda: [r for r in site.stop_lines() if r["charger"] == "st2"])
+        code, out, err = sim.interrupt()
+    assert code == 0, err
+    assert (remote[0]["account"], remote[0]["id_tag"], remote[0]["reason"], remote[0]["flags"]) == \
+        ("company-x", "3333", "Remote", [])

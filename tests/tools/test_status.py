@@ -218,7 +218,7 @@ def test_json_has_every_field():
                                        "vendor_error_code": None, "status_time": None, "meter_time": T1,
                                        "power_w": 2200, "energy_wh": None, "current_a": {}, "session": None,
                                        "balance": None, "meter_received_at": T2}],
-                       "connected": True, "last_seen": None}
+                       "connected": True, "last_seen": None, "ocpp": "1.6"}
 
 
 # -- the loader on run directories -----------------------------------------------------------------

@@ -169,6 +169,11 @@ def _min_items(schema, _):
     return lambda value: not isinstance(value, list) or len(value) >= least
 
 
+def _max_items(schema, _):
+    most = schema["maxItems"]
+    return lambda value: not isinstance(value, list) or len(value) <= most
+
+
 def _multiple_of(schema, _):
     factor = schema["multipleOf"]
     return lambda value: not _is_number(value) or is_multiple(value, factor)
@@ -188,5 +193,6 @@ _KEYWORDS = {
     "format": _format,
     "items": _items,
     "minItems": _min_items,
+    "maxItems": _max_items,
     "multipleOf": _multiple_of,
 }
