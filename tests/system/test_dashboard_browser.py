@@ -391,3 +391,38 @@ def test_an_unknown_card_added_to_an_account_charges_and_roles_see_what_they_may
     assert "company-x" not in shown["text"] and "3333" not in shown["text"]
     starts = [r for r in site.start_lines() if r["id_tag"] == "CAFE0001"]
     assert starts and starts[0]["account"] == "home"
+
+
+def test_a_charger_that_ignores_its_limit_is_shown_and_its_limit_button_sets_the_balancers_maximum(
+        site, tmp_path, listener_url, start_dashboard):
+    """The simulated charger accepts the balancer's profiles and ignores them (16 A on a 10 A site): the
+    page says NOT HONOURING ITS LIMIT; Set maximum sets the charger's maximum for the balancer
+    instead of sending a profile around it."""
+    site_file = site.root / "site.json"
+    site_file.write_text(json.dumps({"grid_limit_a": 10, "interval_s": 1, "ramp_s": 1,
+                                     "chargers": {"garage": {"min_a": 6, "max_a": 16}}}))
+    env = {**site.env, "SHOCPP_SITEFILE": str(site_file)}
+    url = start_dashboard()
+    sim = simulated(site, listener_url, "--sessions", "1", "--session-seconds", "120", "--ignore-profiles", env=env)
+    balancer = subprocess.Popen([str(BIN / "shocpp-balance")], env=env, stdout=subprocess.DEVNULL,
+                                stderr=subprocess.DEVNULL)
+    browser = Browser(tmp_path)
+    balance = CONNECTOR + "?.querySelector('.balance')"
+
+    async def scenario():
+        page = await open_dashboard(browser, url, OPERATOR)
+        try:
+            text = await page.until(balance + "?.textContent.includes('NOT HONOURING') && " + balance + ".textContent", 40)
+            assert text.startswith("Allocated 10 A · draws 15.9 A"), text
+            await page.js(CONNECTOR + ".querySelector('input[type=number]').value = '8'; "
+                          + CONNECTOR + ".querySelector('input[type=number]').dispatchEvent(new Event('input'))")
+            await page.js(CONNECTOR + ".querySelector('button.limit').click()")
+            return await page.until(CONNECTOR + "?.querySelector('.answer').textContent.includes('balances') && "
+                                    + CONNECTOR + ".querySelector('.answer').textContent")
+        finally:
+            await page.close()
+
+    answer = run_and_stop(scenario(), 120, browser, (balancer, signal.SIGTERM), (sim, signal.SIGINT))
+    assert answer == "shocpp-balance balances garage: a maximum of 8 A set, applied at its next round"
+    from shocpp import balance_control
+    assert balance_control.controls(site.run_dir) == {"garage": {"mode": None, "max_a": 8}}
