@@ -165,11 +165,11 @@ class Backend:
             self.note_card(effect.payload.get("idTag"), "refused")
 
     def note_unknown(self, line):
-        """A StartTransaction of an unknown card (billed to unknown), kept for the dashboard (unknown_tags);
-        a refused Authorize comes as SaveRefusal."""
+        """An unknown card met in a frame, kept for the dashboard (unknown_tags.met; a refused 1.6
+        Authorize comes as SaveRefusal)."""
         from . import unknown_tags
         text = line.decode("utf-8", "replace") if isinstance(line, bytes) else line
-        if '"StartTransaction"' in text:
+        if any(action in text for action in unknown_tags.ACTIONS):
             found = unknown_tags.met(text, self.tags_file.value)  # as just answered: no second look at the file
             if found is not None:
                 self.note_card(*found)

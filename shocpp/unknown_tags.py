@@ -58,16 +58,32 @@ def note(run_dir, tag, charger, now, outcome):
         os.close(fd)
 
 
+ACTIONS = ('"StartTransaction"', '"Authorize"', '"TransactionEvent"')
+
+
 def met(line, tags):
-    """(tag, outcome) when the frame `line` (a charger's CALL, text) brings a card that `tags` does
-    not know in an Authorize or a StartTransaction; None otherwise (cheap for every other frame)."""
-    if tags is None or ('"Authorize"' not in line and '"StartTransaction"' not in line):
+    """(tag, outcome) when the frame `line` (a charger's CALL, text) brings a card that `tags` does not
+    know: a 1.6 StartTransaction (billed to unknown; a refused 1.6 Authorize comes as the backend's
+    SaveRefusal), a 2.0.1 Authorize (refused) or a 2.0.1 TransactionEvent Started (billed to unknown).
+    None otherwise, cheaply for every other frame."""
+    if tags is None or not any(action in line for action in ACTIONS):
         return None
     try:
         kind, _, action, payload = json.loads(line)
     except (ValueError, TypeError):
         return None
-    tag = payload.get("idTag") if kind == 2 and isinstance(payload, dict) else None
-    if action not in ("Authorize", "StartTransaction") or not isinstance(tag, str) or tags.lookup(tag) is not None:
+    if kind != 2 or not isinstance(payload, dict):
         return None
-    return tag, REFUSED if action == "Authorize" else BILLED_TO_UNKNOWN
+    token = payload.get("idToken")
+    token = token.get("idToken") if isinstance(token, dict) else None
+    if action == "StartTransaction":
+        tag, outcome = payload.get("idTag"), BILLED_TO_UNKNOWN
+    elif action == "Authorize" and token is not None:
+        tag, outcome = token, REFUSED
+    elif action == "TransactionEvent" and payload.get("eventType") == "Started":
+        tag, outcome = token, BILLED_TO_UNKNOWN
+    else:
+        return None
+    if not isinstance(tag, str) or tags.lookup(tag) is not None:
+        return None
+    return tag, outcome

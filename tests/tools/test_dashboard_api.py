@@ -270,9 +270,15 @@ def test_a_tag_added_to_an_account_is_validated_written_whole_and_kept(api, site
 def test_unknown_cards_are_bounded_and_seen_in_frames():
     from shocpp.protocol.tags import parse
     tags = parse(json.dumps([{"index": 1, "account": "a", "ids": ["1"]}]))
-    assert unknown_tags.met('[2,"1","Authorize",{"idTag":"X"}]', tags) == ("X", "refused")
+    assert unknown_tags.met('[2,"1","Authorize",{"idTag":"X"}]', tags) is None  # 1.6: the backend's SaveRefusal
     assert unknown_tags.met('[2,"1","StartTransaction",{"idTag":"Y","connectorId":1}]', tags) == (
         "Y", "billed to unknown")
+    assert unknown_tags.met('[2,"1","Authorize",{"idToken":{"idToken":"Z","type":"ISO14443"}}]', tags) == (
+        "Z", "refused")
+    assert unknown_tags.met('[2,"1","TransactionEvent",{"eventType":"Started","idToken":{"idToken":"W",'
+                            '"type":"ISO14443"}}]', tags) == ("W", "billed to unknown")
+    assert unknown_tags.met('[2,"1","TransactionEvent",{"eventType":"Updated","idToken":{"idToken":"W",'
+                            '"type":"ISO14443"}}]', tags) is None
     assert unknown_tags.met('[2,"1","Authorize",{"idTag":"1"}]', tags) is None
     assert unknown_tags.met('[2,"1","Heartbeat",{}]', tags) is None
 
