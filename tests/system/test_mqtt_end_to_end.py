@@ -3,6 +3,7 @@ bridge as a process, and a paho client watching every topic as Home Assistant wo
 
 import contextlib
 import getpass
+import itertools
 import json
 import os
 import re
@@ -72,12 +73,17 @@ def broker(root, users=None, tls=None, persistent=False):
             found.kill()
 
 
+# Each watcher its own client id: two with one id (a late subscriber beside the first) would take the
+# broker's session from each other every second and miss messages in between.
+WATCHER_NUMBERS = itertools.count()
+
+
 class Watcher:
     """A paho client subscribed to everything: every message in order, and what the broker retains."""
 
     def __init__(self, port, auth=None, cafile=None, persistent=False):
         self.messages, self.lock = [], threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watcher-{os.getpid()}-{port}",
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"watcher-{os.getpid()}-{port}-{next(WATCHER_NUMBERS)}",
                                   clean_session=not persistent)
         if auth:
             self.client.username_pw_set(*auth)
