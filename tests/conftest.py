@@ -204,9 +204,12 @@ def listener_url(start_listener):
 
 
 @contextlib.asynccontextmanager
-async def charger(url, identity, kind=ChargePoint, **connect_options):
-    """A connected `ocpp` ChargePoint (of class `kind`) running its receive loop."""
-    async with websockets.connect(f"{url}/ocpp/{identity}", subprotocols=["ocpp1.6"], **connect_options) as ws:
+async def charger(url, identity, kind=ChargePoint, subprotocols=("ocpp1.6",), path="ocpp/", **connect_options):
+    """A connected `ocpp` ChargePoint (of class `kind`) running its receive loop, served in the first of
+    its `subprotocols`."""
+    async with websockets.connect(f"{url}/{path}{identity}", subprotocols=list(subprotocols),
+                                  **connect_options) as ws:
+        assert ws.subprotocol == subprotocols[0]
         cp = kind(identity, ws, response_timeout=10)
         task = asyncio.create_task(cp.start())
         try:

@@ -3,7 +3,6 @@ port, the `ocpp` package's v201.ChargePoint as the charging station (it checks o
 2.0.1 schemas)."""
 
 import asyncio
-import contextlib
 import json
 import socket
 import subprocess
@@ -21,17 +20,9 @@ from test_security import certificate  # noqa: F401 (a fixture)
 from test_tls_front import tls_front  # noqa: F401 (a fixture)
 
 
-@contextlib.asynccontextmanager
-async def station(url, identity, subprotocols=("ocpp2.0.1",), kind=ChargePoint, **options):
-    """A connected v201 ChargePoint (of class `kind`) running its receive loop."""
-    async with websockets.connect(f"{url}/{identity}", subprotocols=list(subprotocols), **options) as ws:
-        assert ws.subprotocol == "ocpp2.0.1"
-        cp = kind(identity, ws, response_timeout=10)
-        task = asyncio.create_task(cp.start())
-        try:
-            yield cp
-        finally:
-            task.cancel()
+def station(url, identity, kind=ChargePoint, **options):
+    """A connected v201 ChargePoint (of class `kind`) running its receive loop, served in 2.0.1."""
+    return charger(url, identity, kind, subprotocols=("ocpp2.0.1",), path="", **options)
 
 
 def energy(wh, context=None, when="2026-11-01T10:00:00Z"):
